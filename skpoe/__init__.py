@@ -1,0 +1,14 @@
+"""skpoe: multimodal variational autoencoders for scikit-learn.
+
+The product-of-experts VAE of Kutuzova et al. (2021) and its peers as
+scikit-learn estimators over dicts of modality arrays, with missing views
+(rows of NaN) and partial labels (``-1``).
+"""
+
+from .data import ModalityDict
+from .estimators import MultimodalPoEVAE
+from . import metrics
+
+__version__ = "0.1.0"
+
+__all__ = ["ModalityDict", "MultimodalPoEVAE", "metrics", "__version__"]

@@ -1,0 +1,619 @@
+"""The scikit-learn surface shared by every skpoe estimator.
+
+:class:`BaseMultimodalVAE` holds parameters, validation, ``fit``,
+``transform``, ``predict``, ``predict_proba``, ``score``, ``score_samples``,
+``impute``, ``sample`` and pickling. A public estimator is a few lines naming
+its torch module (``_module_class``) and its defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .data import ModalityDict, as_modality_dict, encode_labels
+from .likelihoods import Categorical, Likelihood, get_likelihood
+from .training import TensorData, TrainingDiverged, fit_module
+
+__all__ = ["BaseMultimodalVAE", "resolve_device"]
+
+LABEL = "__label__"  # internal name of the label modality
+_DEFAULT_HIDDEN = (128, 128)
+_INFERENCE_CHUNK = 4096
+
+
+def resolve_device(device):
+    """Turn ``"auto"``, a string or a ``torch.device`` into a ``torch.device``."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"The 'device' parameter must be 'auto', 'cpu', 'cuda', 'cuda:N' or a "
+            f"torch.device; got {device!r} ({exc})."
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this "
+            "machine; use device='auto' or 'cpu'."
+        )
+    return dev
+
+
+def _fresh_seed():
+    return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+
+
+class BaseMultimodalVAE(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, BaseEstimator
+):
+    """Base class of the multimodal VAE estimators. Not for direct use."""
+
+    _module_class = None
+    _module_options = ()
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", dict, Interval(Integral, 1, None, closed="left")],
+        "likelihoods": [str, dict, Likelihood, None],
+        "encoders": [dict, None],
+        "decoders": [dict, None],
+        "modalities": [dict, None],
+        "supervision_weight": [Interval(Real, 0, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [str, torch.device],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.target_tags.required = False
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    # ------------------------------------------------------------------
+    # input handling
+    # ------------------------------------------------------------------
+    def _check_X(self, X, reset):
+        """Validate X; returns (names, arrays, observed) in fitted order."""
+        if not isinstance(X, dict):
+            if X is None or isinstance(X, (str, bytes)):
+                raise ValueError(
+                    f"X must be a dict of 2-D arrays or a 2-D array, got {X!r}."
+                )
+            X = validate_data(
+                self,
+                X,
+                reset=reset,
+                ensure_all_finite="allow-nan",
+                dtype="numeric",
+                ensure_min_features=1,
+            )
+        names, arrays, observed = as_modality_dict(X, self.modalities)
+        if reset:
+            if isinstance(X, dict):
+                self.n_features_in_ = int(sum(a.shape[1] for a in arrays))
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            return names, arrays, observed
+        known = self.modalities_
+        unknown = [n for n in names if n not in self.n_features_per_modality_]
+        if unknown:
+            raise ValueError(
+                f"X has modalities {unknown} that were not seen during fit; the "
+                f"fitted modalities are {known}."
+            )
+        for name, arr in zip(names, arrays):
+            expected = self.n_features_per_modality_[name]
+            if arr.shape[1] != expected:
+                raise ValueError(
+                    f"Modality {name!r} has {arr.shape[1]} features, but "
+                    f"{type(self).__name__} was fitted with {expected} features "
+                    "for it."
+                )
+        # reorder to the fitted order; modalities left out are missing views
+        n = arrays[0].shape[0]
+        by_name = dict(zip(names, zip(arrays, observed.T)))
+        out_arrays, out_obs = [], []
+        for name in known:
+            if name in by_name:
+                a, o = by_name[name]
+            else:
+                a = np.full((n, self.n_features_per_modality_[name]), np.nan)
+                o = np.zeros(n, bool)
+            out_arrays.append(a)
+            out_obs.append(o)
+        return list(known), out_arrays, np.stack(out_obs, 1)
+
+    def _per_modality(self, param, names, kind, default):
+        """Expand a parameter given for all modalities or as a dict per name."""
+        if isinstance(param, dict):
+            unknown = [k for k in param if k not in names]
+            if unknown:
+                raise ValueError(
+                    f"{kind} names modalities {unknown} that are not in X "
+                    f"(modalities: {list(names)})."
+                )
+            return [param.get(n, default) for n in names]
+        return [param if param is not None else default] * len(names)
+
+    def _hidden_sizes(self, names):
+        def norm(h, name):
+            if isinstance(h, numbers.Integral):
+                h = (h,)
+            try:
+                h = tuple(int(v) for v in h)
+            except TypeError:
+                raise ValueError(
+                    f"hidden_layer_sizes for {name!r} must be an int or a sequence "
+                    f"of ints, got {h!r}."
+                ) from None
+            if any(v < 1 for v in h):
+                raise ValueError(
+                    f"hidden_layer_sizes for {name!r} must be positive, got {h}."
+                )
+            return h
+
+        sizes = self._per_modality(
+            self.hidden_layer_sizes, names, "hidden_layer_sizes", _DEFAULT_HIDDEN
+        )
+        return [norm(h, n) for h, n in zip(sizes, names)]
+
+    def _encode(self, arrays, observed, liks):
+        """Encoder inputs and targets per modality (zeros where unobserved)."""
+        inputs, targets = [], []
+        for arr, obs, lik in zip(arrays, observed.T, liks):
+            x = np.zeros((arr.shape[0], lik.n_inputs), np.float32)
+            t_obs = lik.target(arr[obs])
+            t = np.zeros((arr.shape[0],) + t_obs.shape[1:], t_obs.dtype)
+            if obs.any():
+                x[obs] = lik.encoder_input(arr[obs])
+                t[obs] = t_obs
+            inputs.append(x)
+            targets.append(t)
+        return inputs, targets
+
+    def _require_observed(self, observed, what):
+        empty = ~observed.any(1)
+        if empty.any():
+            rows = np.where(empty)[0]
+            shown = ", ".join(str(r) for r in rows[:5])
+            raise ValueError(
+                f"Rows {shown}{', ...' if rows.size > 5 else ''} have no observed "
+                f"view (every modality is NaN or absent); {what} needs at least "
+                "one observed view per row."
+            )
+
+    # ------------------------------------------------------------------
+    # fit
+    # ------------------------------------------------------------------
+    def _build_module(self, liks, names, hidden):
+        enc = self._per_modality(self.encoders, self.modalities_, "encoders", None)
+        dec = self._per_modality(self.decoders, self.modalities_, "decoders", None)
+        extra = len(liks) - len(enc)
+        weights = [1.0] * len(self.modalities_) + [self.supervision_weight] * extra
+        options = {k: getattr(self, k) for k in self._module_options}
+        return self._module_class(
+            liks,
+            self.n_components,
+            hidden,
+            weights,
+            beta=self.beta,
+            encoder_bodies=enc + [None] * extra,
+            decoder_bodies=dec + [None] * extra,
+            names=names,
+            **options,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the model to multimodal data with optional partial labels.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            Views keyed by modality name, each of shape (n_samples, n_features_m).
+            A row of NaN marks that view missing for that sample. A 2-D array is
+            split into modalities by the ``modalities`` parameter.
+        y : array-like of shape (n_samples,), default=None
+            Partial labels: ``-1`` (or NaN / None) marks unlabeled rows; classes
+            may be integers or strings. ``None`` fits without labels.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        warm = self.warm_start and hasattr(self, "module_")
+        names, arrays, observed = self._check_X(X, reset=not warm)
+        n = observed.shape[0]
+        supervised = y is not None
+        if warm and supervised != self.supervised_:
+            raise ValueError(
+                "warm_start=True: y must be given if and only if it was given to "
+                "the first fit."
+            )
+        if supervised:
+            codes, labeled, classes = encode_labels(
+                y, n, self.classes_ if warm else None
+            )
+            if not labeled.any():
+                raise ValueError(
+                    "y has no labeled rows (every label is -1 or NaN); pass y=None "
+                    "to fit without labels."
+                )
+            arrays = arrays + [codes[:, None].astype(np.float64)]
+            observed = np.concatenate([observed, labeled[:, None]], 1)
+        self._require_observed(observed, "fit")
+        device = resolve_device(self.device)
+        rs = self.random_state
+        seed = check_random_state(rs).randint(2**31 - 1) if rs is not None else _fresh_seed()
+        if warm:
+            seed = (seed + self.n_iter_) % (2**31 - 1)
+        rng = np.random.RandomState(seed)
+
+        if not warm:
+            self.modalities_ = list(names)
+            self.n_features_per_modality_ = {n_: a.shape[1] for n_, a in zip(names, arrays)}
+            liks = self._per_modality(self.likelihoods, names, "likelihoods", "auto")
+            fitted = [
+                get_likelihood(spec, a[o], name)
+                for spec, a, o, name in zip(liks, arrays, observed.T, names)
+            ]
+            all_names = list(names)
+            if supervised:
+                self.classes_ = classes
+                fitted.append(Categorical(len(classes)).fit(codes[labeled][:, None], LABEL))
+                all_names.append(LABEL)
+            self.likelihoods_ = dict(zip(all_names, fitted))
+            self.supervised_ = supervised
+        liks = list(self.likelihoods_.values())
+        inputs, targets = self._encode(arrays, observed, liks)
+
+        rows = rng.permutation(n)
+        if self.early_stopping:
+            n_val = int(math.ceil(self.validation_fraction * n))
+            if n_val < 1 or n - n_val < 1:
+                raise ValueError(
+                    f"early_stopping with validation_fraction={self.validation_fraction} "
+                    f"leaves no training or validation rows for {n} samples."
+                )
+            val_rows, train_rows = np.sort(rows[:n_val]), np.sort(rows[n_val:])
+        else:
+            val_rows, train_rows = rows[:0], np.arange(n)
+
+        fork_devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices, device_type=device.type):
+            torch.manual_seed(seed)
+            if not warm:
+                hidden = self._hidden_sizes(list(self.likelihoods_))
+                self.module_ = self._build_module(liks, list(self.likelihoods_), hidden)
+            self.module_.to(device)
+            self.device_ = device
+            data = TensorData(inputs, targets, observed, device)
+            history = None
+            if warm:
+                history = {
+                    "loss": list(self.loss_curve_),
+                    "val_loss": list(getattr(self, "validation_loss_curve_", [])),
+                }
+            try:
+                history = fit_module(
+                    self.module_,
+                    data,
+                    train_rows,
+                    val_rows,
+                    max_iter=self.max_iter,
+                    batch_size=self.batch_size,
+                    learning_rate=self.learning_rate_init,
+                    rng=rng,
+                    tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    early_stopping=self.early_stopping,
+                    verbose=self.verbose,
+                    history=history,
+                    epoch_offset=self.n_iter_ if warm else 0,
+                )
+            except TrainingDiverged:
+                self.module_.eval()
+                self.n_iter_ = (self.n_iter_ if warm else 0) + 0
+                self.loss_curve_ = list(getattr(self, "loss_curve_", []))
+                self._inference_seed = seed
+                raise
+        self.loss_curve_ = history["loss"]
+        if self.early_stopping:
+            self.validation_loss_curve_ = history["val_loss"]
+            self.best_validation_loss_ = history["best_loss"]
+        else:
+            self.best_loss_ = history["best_loss"]
+        self.n_iter_ = history["n_iter"]
+        self._inference_seed = seed
+        return self
+
+    # ------------------------------------------------------------------
+    # inference
+    # ------------------------------------------------------------------
+    def _views_data(self, X, what):
+        """Validated views of X as TensorData (label slot unobserved)."""
+        check_is_fitted(self, "module_")
+        names, arrays, observed = self._check_X(X, reset=False)
+        self._require_observed(observed, what)
+        liks = [self.likelihoods_[n] for n in names]
+        inputs, targets = self._encode(arrays, observed, liks)
+        if self.supervised_:
+            n = observed.shape[0]
+            lab = self.likelihoods_[LABEL]
+            inputs.append(np.zeros((n, lab.n_inputs), np.float32))
+            targets.append(np.zeros((n, 1), np.int64))
+            observed = np.concatenate([observed, np.zeros((n, 1), bool)], 1)
+        return TensorData(inputs, targets, observed, self.device_), arrays
+
+    def _generator(self, offset=0):
+        g = torch.Generator(device=self.device_)
+        g.manual_seed(int(self._inference_seed + offset) % (2**63 - 1))
+        return g
+
+    @torch.no_grad()
+    def _posterior(self, data):
+        self.module_.eval()
+        mus, vars_ = [], []
+        for _, batch in data.chunks(_INFERENCE_CHUNK):
+            mu, var = self.module_.infer(batch)
+            mus.append(mu)
+            vars_.append(var)
+        return torch.cat(mus), torch.cat(vars_)
+
+    def transform(self, X):
+        """Posterior means of the latent code given each row's observed views.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like
+            Views as in :meth:`fit`; missing views (NaN rows or modalities left
+            out of the dict) are allowed, but every row needs one observed view.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+        """
+        data, _ = self._views_data(X, "transform")
+        mu, _ = self._posterior(data)
+        return mu.cpu().double().numpy()
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return :meth:`transform` of ``X``.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like
+        y : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+        """
+        return self.fit(X, y).transform(X)
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def _check_supervised(self, what):
+        check_is_fitted(self, "module_")
+        if not self.supervised_:
+            raise ValueError(
+                f"{what} needs labels, but this {type(self).__name__} was fitted "
+                "without y; fit(X, y) with partial labels (-1 = unlabeled)."
+            )
+
+    def predict_proba(self, X, n_samples=32):
+        """Class probabilities from whatever views each row has.
+
+        The categorical label decoder is averaged over ``n_samples`` draws of
+        the posterior of the observed views.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like
+        n_samples : int, default=32
+            Posterior samples to average.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples_X, n_classes)
+        """
+        self._check_supervised("predict_proba")
+        data, _ = self._views_data(X, "predict_proba")
+        mu, var = self._posterior(data)
+        g = self._generator(1)
+        label = len(self.modalities_)
+        lik = self.likelihoods_[LABEL]
+        out = []
+        with torch.no_grad():
+            for idx in torch.split(torch.arange(mu.shape[0], device=mu.device), _INFERENCE_CHUNK):
+                eps = torch.randn((n_samples, len(idx), mu.shape[1]), generator=g, device=mu.device)
+                z = mu[idx] + eps * var[idx].sqrt()
+                dec = self.module_.decoders[label]
+                p = lik.probabilities(dec(z))[0].mean(0)
+                out.append(p)
+        return torch.cat(out).cpu().double().numpy()
+
+    def predict(self, X):
+        """Most probable class from whatever views each row has.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(1)]
+
+    def score(self, X, y=None, sample_weight=None):
+        """Accuracy on labeled rows, or mean log-likelihood without labels.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like
+        y : array-like of shape (n_samples,), default=None
+            Partial labels; rows marked ``-1`` / NaN are ignored. If ``None``
+            (or the model was fitted without labels) the mean of
+            :meth:`score_samples` is returned.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self, "module_")
+        if y is None or not self.supervised_:
+            return float(np.average(self.score_samples(X), weights=sample_weight))
+        from .metrics import masked_accuracy
+
+        return masked_accuracy(self, X, y, sample_weight)
+
+    def score_samples(self, X, n_importance_samples=100):
+        """Importance-weighted log-likelihood of each row's observed views.
+
+        ``log p(x_S) ~= log (1/K) sum_k p(x_S, z_k) / q(z_k | x_S)`` with
+        ``z_k ~ q(z | x_S)`` and K = ``n_importance_samples``, in the units of
+        the data (standardization is accounted for).
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like
+        n_importance_samples : int, default=100
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+        """
+        data, _ = self._views_data(X, "score_samples")
+        K = int(n_importance_samples)
+        if K < 1:
+            raise ValueError(f"n_importance_samples must be >= 1, got {K}.")
+        width = max(l.n_outputs for l in self.likelihoods_.values())
+        chunk = max(1, min(_INFERENCE_CHUNK, (1 << 22) // (K * max(width, self.n_components))))
+        g = self._generator(2)
+        self.module_.eval()
+        out = []
+        with torch.no_grad():
+            for _, batch in data.chunks(chunk):
+                out.append(self.module_.importance_log_likelihood(batch, K, g))
+        ll = torch.cat(out).cpu().double().numpy()
+        log_det = np.array([self.likelihoods_[n].log_det() for n in self.modalities_])
+        obs = data.mask[:, : len(self.modalities_)].cpu().numpy()
+        return ll + obs @ log_det
+
+    def impute(self, X):
+        """Fill missing views by conditional generation; observed ones untouched.
+
+        Each missing view is the decoder mean at the posterior mean of the
+        row's observed views (probabilities for ``bernoulli``, values in the
+        user's units for ``gaussian``, most likely code for ``categorical``).
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like
+
+        Returns
+        -------
+        X_imputed : ModalityDict
+            Every fitted modality, with no missing rows.
+        """
+        data, arrays = self._views_data(X, "impute")
+        mu, _ = self._posterior(data)
+        observed = data.mask.cpu().numpy()
+        out = {}
+        for m, name in enumerate(self.modalities_):
+            filled = arrays[m].copy()
+            miss = ~observed[:, m]
+            if miss.any():
+                filled[miss] = self._decode(m, mu[torch.from_numpy(miss).to(mu.device)])
+            out[name] = filled
+        return ModalityDict(out)
+
+    @torch.no_grad()
+    def _decode(self, m, z):
+        lik = list(self.likelihoods_.values())[m]
+        mean = self.module_.decode_mean(m, z).cpu().double().numpy()
+        return lik.inverse(mean)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate all views jointly from the prior.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState instance or None, default=None
+            Seed of the latent draws (``None``: the fitted model's own seed).
+
+        Returns
+        -------
+        X : ModalityDict
+            Decoder means of every view for z ~ N(0, I).
+        y : ndarray of shape (n_samples,) or None
+            Most probable class of each draw (``None`` without labels).
+        """
+        check_is_fitted(self, "module_")
+        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        g = torch.Generator(device=self.device_)
+        if random_state is None:
+            g.manual_seed(self._inference_seed + 3)
+        else:
+            g.manual_seed(int(check_random_state(random_state).randint(2**31 - 1)))
+        self.module_.eval()
+        z = torch.randn((n_samples, self.n_components), generator=g, device=self.device_)
+        X = ModalityDict({n: self._decode(m, z) for m, n in enumerate(self.modalities_)})
+        y = None
+        if self.supervised_:
+            y = self.classes_[self._decode(len(self.modalities_), z)[:, 0].astype(int)]
+        return X, y
+
+    # ------------------------------------------------------------------
+    # pickling: always store on CPU, load onto the fitted device if present
+    # ------------------------------------------------------------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "module_" in state and self.device_.type != "cpu":
+            state["module_"] = copy.deepcopy(self.module_).to("cpu")
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "module_" in state:
+            dev = self.device_
+            if dev.type == "cuda" and not torch.cuda.is_available():
+                dev = torch.device("cpu")
+            self.device_ = dev
+            self.module_.to(dev)

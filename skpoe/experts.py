@@ -1,0 +1,97 @@
+"""Gaussian expert algebra: pure tensor functions, no estimator state.
+
+Experts are kept in natural form where it helps: a Gaussian with mean ``mu``
+and variance ``var`` has precision ``prec = 1 / var`` and precision-weighted
+mean ``eta = mu * prec``. Products of Gaussians add precisions and etas.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = [
+    "product_with_prior",
+    "slot_experts",
+    "subset_posterior",
+    "kl_gaussians",
+    "kl_to_prior",
+    "log_normal",
+]
+
+
+def product_with_prior(prec, eta, weight=None):
+    """Product of the prior N(0, I) and experts along dimension ``-2``.
+
+    Parameters
+    ----------
+    prec, eta : Tensor of shape (..., K, D)
+        Precisions and precision-weighted means of K experts.
+    weight : Tensor of shape (..., K), optional
+        0/1 mask (or weights) of the experts taking part.
+
+    Returns
+    -------
+    mu, var : Tensor of shape (..., D)
+    """
+    if weight is not None:
+        w = weight.unsqueeze(-1).to(prec.dtype)
+        prec = prec * w
+        eta = eta * w
+    total = 1.0 + prec.sum(-2)
+    return eta.sum(-2) / total, 1.0 / total
+
+
+def slot_experts(mu, prec, subset):
+    """One expert per slot for each row's observed subset.
+
+    Slot ``k`` takes the own expert ``q_kk`` when modality ``k`` is in the
+    subset; otherwise the geometric mean of the substitutes ``q_mk`` of the
+    observed modalities ``m`` (average precision, precision-weighted mean).
+    Slots with no observed modality get zero precision (prior only).
+
+    Parameters
+    ----------
+    mu, prec : Tensor of shape (n, M_source, M_slot, D)
+        ``mu[:, m, k]`` is modality m's expert for slot k.
+    subset : Tensor of shape (n, M) bool
+        Observed modalities of each row.
+
+    Returns
+    -------
+    prec_slot, eta_slot : Tensor of shape (n, M, D)
+    """
+    s = subset.to(prec.dtype)
+    eta = mu * prec
+    w = s[:, :, None, None]
+    count = s.sum(1).clamp(min=1.0)[:, None, None]
+    sub_prec = (prec * w).sum(1) / count
+    sub_eta = (eta * w).sum(1) / count
+    own_prec = torch.diagonal(prec, dim1=1, dim2=2).transpose(1, 2)
+    own_eta = torch.diagonal(eta, dim1=1, dim2=2).transpose(1, 2)
+    own = subset[:, :, None]
+    return torch.where(own, own_prec, sub_prec), torch.where(own, own_eta, sub_eta)
+
+
+def subset_posterior(mu, prec, subset):
+    """Posterior q(z | x_S) = prior x one expert per slot (see :func:`slot_experts`)."""
+    p, e = slot_experts(mu, prec, subset)
+    return product_with_prior(p, e)
+
+
+def kl_gaussians(mu_q, var_q, mu_p, var_p):
+    """KL(N(mu_q, var_q) || N(mu_p, var_p)) summed over the last dimension."""
+    return 0.5 * (
+        torch.log(var_p) - torch.log(var_q) + (var_q + (mu_q - mu_p) ** 2) / var_p - 1.0
+    ).sum(-1)
+
+
+def kl_to_prior(mu, var):
+    """KL(N(mu, var) || N(0, I)) summed over the last dimension."""
+    return 0.5 * (var + mu * mu - 1.0 - torch.log(var)).sum(-1)
+
+
+def log_normal(z, mu, var):
+    """log N(z; mu, var) summed over the last dimension."""
+    return -0.5 * (math.log(2 * math.pi) + torch.log(var) + (z - mu) ** 2 / var).sum(-1)

@@ -1,0 +1,116 @@
+"""Network building blocks: MLPs, multi-head Gaussian encoders, decoders.
+
+Contract for user-supplied modules
+----------------------------------
+``encoders={"name": module}``
+    ``module`` maps the encoder input of that modality, a float tensor of
+    shape ``(batch, n_inputs)``, to features of shape ``(batch, h)`` for any
+    ``h``. skpoe adds the Gaussian heads on top. ``n_inputs`` is the number of
+    features of the modality (for ``categorical`` views, the total number of
+    categories, one-hot); images arrive flattened, so reshape inside the
+    module (e.g. ``x.view(-1, 1, 28, 28)``).
+``decoders={"name": module}``
+    ``module`` maps latent codes of shape ``(batch, n_components)`` to the
+    likelihood's parameters of shape ``(batch, n_outputs)``: logits for
+    ``bernoulli``, means for ``gaussian``/``laplace`` (standardized units),
+    log rates for ``poisson``/``negative_binomial``, concatenated logits for
+    ``categorical``. Output flattened.
+
+User modules are deep-copied at each fresh ``fit``, so the module you pass
+is never trained in place and ``clone`` gives an untrained copy.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+__all__ = ["mlp", "GaussianEncoder", "Decoder"]
+
+VAR_FLOOR = 1e-4
+
+
+def mlp(n_in, hidden, n_out, activation=nn.ReLU):
+    """Fully connected network ``n_in -> hidden... -> n_out`` (linear output)."""
+    layers = []
+    prev = n_in
+    for h in hidden:
+        layers += [nn.Linear(prev, h), activation()]
+        prev = h
+    layers.append(nn.Linear(prev, n_out))
+    return nn.Sequential(*layers)
+
+
+def _probe_width(module, n_in, what):
+    """Run a module on a dummy batch to learn its output width."""
+    try:
+        with torch.no_grad():
+            out = module(torch.zeros(2, n_in))
+    except Exception as exc:
+        raise ValueError(
+            f"{what}: the custom module failed on an input of shape (2, {n_in}): "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"{what}: the custom module must return a 2-D tensor (batch, width); "
+            f"got {shape} for an input of shape (2, {n_in})."
+        )
+    return int(out.shape[1])
+
+
+class GaussianEncoder(nn.Module):
+    """Encoder of one modality with ``n_heads`` Gaussian expert heads.
+
+    Outputs, for each head, a mean and a variance (softplus plus a floor) in
+    a latent space of size ``n_latent``. With a custom ``body`` the heads are
+    one linear layer on its features; otherwise an MLP with ``hidden`` layers
+    ends in the heads.
+    """
+
+    def __init__(self, n_in, hidden, n_latent, n_heads, body=None, name="X"):
+        super().__init__()
+        self.n_latent = n_latent
+        self.n_heads = n_heads
+        n_out = 2 * n_latent * n_heads
+        if body is None:
+            self.net = mlp(n_in, hidden, n_out)
+        else:
+            body = copy.deepcopy(body)
+            width = _probe_width(body, n_in, f"encoders[{name!r}]")
+            self.net = nn.Sequential(body, nn.Linear(width, n_out))
+
+    def forward(self, x):
+        """Return ``mu, prec`` of shape (batch, n_heads, n_latent)."""
+        out = self.net(x).view(x.shape[0], self.n_heads, 2, self.n_latent)
+        var = F.softplus(out[:, :, 1]) + VAR_FLOOR
+        return out[:, :, 0], 1.0 / var
+
+
+class Decoder(nn.Module):
+    """Decoder of one modality: latent -> likelihood parameters (+ free ones)."""
+
+    def __init__(self, n_latent, hidden, likelihood, body=None, name="X"):
+        super().__init__()
+        n_out = likelihood.n_outputs
+        if body is None:
+            self.net = mlp(n_latent, tuple(reversed(tuple(hidden))), n_out)
+        else:
+            self.net = copy.deepcopy(body)
+            width = _probe_width(self.net, n_latent, f"decoders[{name!r}]")
+            if width != n_out:
+                raise ValueError(
+                    f"decoders[{name!r}] returns {width} values per sample; the "
+                    f"{likelihood.name!r} likelihood of this modality needs {n_out}."
+                )
+        self.extra = nn.Parameter(likelihood.init_extra())
+
+    def forward(self, z):
+        """Decoder output for latent codes ``z`` of shape (..., n_latent)."""
+        lead = z.shape[:-1]
+        out = self.net(z.reshape(-1, z.shape[-1]))
+        return out.view(*lead, out.shape[-1])

@@ -1,0 +1,215 @@
+"""One training loop for every model.
+
+Data lives on the device as whole tensors; each step indexes them with
+precomputed minibatch indices (no per-sample Dataset, no collate). A step sums
+the loss of one minibatch of samples with two or more observed modalities
+(cycled, so scarce paired data is revisited often) and one minibatch per
+modality drawn from all samples observing it. Losses are synchronised with
+the host once per epoch.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+
+from .models.base import Batch
+
+__all__ = ["TensorData", "fit_module", "TrainingDiverged"]
+
+
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite; the model keeps its last good weights."""
+
+
+class TensorData:
+    """Per-modality encoder inputs, targets and the observed mask, on a device."""
+
+    def __init__(self, inputs, targets, mask, device):
+        self.inputs = [torch.as_tensor(x).to(device) for x in inputs]
+        self.targets = [torch.as_tensor(t).to(device) for t in targets]
+        self.mask = torch.as_tensor(mask).to(device)
+        self.device = device
+
+    @property
+    def n(self):
+        return self.mask.shape[0]
+
+    def batch(self, idx):
+        """Rows ``idx`` (a LongTensor on the device) as a :class:`Batch`."""
+        return Batch(
+            [x[idx] for x in self.inputs], [t[idx] for t in self.targets], self.mask[idx]
+        )
+
+    def chunks(self, size):
+        """Consecutive row batches of at most ``size`` rows."""
+        for start in range(0, self.n, size):
+            idx = torch.arange(start, min(start + size, self.n), device=self.device)
+            yield idx, self.batch(idx)
+
+
+def _cycled(rows, n_steps, size, rng):
+    """(n_steps, size) indices walking through shuffled copies of ``rows``."""
+    need = n_steps * size
+    reps = math.ceil(need / len(rows))
+    order = np.concatenate([rng.permutation(rows) for _ in range(reps)])
+    return order[:need].reshape(n_steps, size)
+
+
+class _Groups:
+    """Row sets of the batch groups: paired rows and rows observing each modality."""
+
+    def __init__(self, mask_np, rows):
+        sub = mask_np[rows]
+        self.paired = rows[sub.sum(1) >= 2]
+        self.per_modality = [rows[sub[:, m]] for m in range(mask_np.shape[1])]
+
+    def epoch(self, n_rows, batch_size, rng, device):
+        n_steps = max(1, math.ceil(n_rows / batch_size))
+        paired = None
+        if len(self.paired):
+            b = min(batch_size, len(self.paired))
+            paired = torch.from_numpy(_cycled(self.paired, n_steps, b, rng)).to(device)
+        singles = []
+        for m, r in enumerate(self.per_modality):
+            if len(r):
+                b = min(batch_size, len(r))
+                singles.append((m, torch.from_numpy(_cycled(r, n_steps, b, rng)).to(device)))
+        return n_steps, paired, singles
+
+
+def _step_loss(module, data, paired_idx, singles_idx, sample=True):
+    paired = data.batch(paired_idx) if paired_idx is not None else None
+    singles = [(m, data.inputs[m][idx], data.targets[m][idx]) for m, idx in singles_idx]
+    return module.loss(paired, singles, sample)
+
+
+@torch.no_grad()
+def validation_loss(module, data, groups, batch_size=4096):
+    """Objective on held-out rows with z at the posterior mean (deterministic)."""
+    module.eval()
+    total = 0.0
+    if len(groups.paired):
+        idx = torch.from_numpy(groups.paired).to(data.device)
+        parts = [
+            module.paired_loss(data.batch(i), sample=False).sum()
+            for i in torch.split(idx, batch_size)
+        ]
+        total += float(sum(parts)) / len(groups.paired)
+    for m, r in enumerate(groups.per_modality):
+        if len(r):
+            idx = torch.from_numpy(r).to(data.device)
+            parts = [
+                module.single_loss(m, data.inputs[m][i], data.targets[m][i], False) * len(i)
+                for i in torch.split(idx, batch_size)
+            ]
+            total += float(sum(parts)) / len(r)
+    module.train()
+    return total
+
+
+def _snapshot(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def fit_module(
+    module,
+    data,
+    train_rows,
+    val_rows,
+    *,
+    max_iter,
+    batch_size,
+    learning_rate,
+    rng,
+    tol,
+    n_iter_no_change,
+    early_stopping,
+    verbose=0,
+    history=None,
+    epoch_offset=0,
+):
+    """Train ``module`` in place; returns the history dict.
+
+    The history holds ``loss`` and ``val_loss`` lists (extended if a history
+    is passed, for warm starts), ``best_loss``, ``n_iter`` and ``stopped``.
+    On a NaN or infinite loss the module is restored to the weights of the
+    last finished epoch and :class:`TrainingDiverged` is raised.
+    """
+    history = history or {"loss": [], "val_loss": []}
+    groups = _Groups(data.mask.cpu().numpy(), train_rows)
+    val_groups = _Groups(data.mask.cpu().numpy(), val_rows) if early_stopping else None
+    optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate)
+    module.train()
+    best = math.inf
+    best_state = None
+    no_improve = 0
+    last_good = _snapshot(module)
+    every = 1 if verbose > 1 else max(1, max_iter // 10)
+    start = time.perf_counter()
+    n_iter = 0
+    for epoch in range(max_iter):
+        n_steps, paired, singles = groups.epoch(len(train_rows), batch_size, rng, data.device)
+        running = torch.zeros((), device=data.device)
+        for step in range(n_steps):
+            rec = _step_loss(
+                module,
+                data,
+                paired[step] if paired is not None else None,
+                [(m, idx[step]) for m, idx in singles],
+            )
+            optimizer.zero_grad(set_to_none=True)
+            rec.total.backward()
+            optimizer.step()
+            running += rec.total.detach()
+        epoch_loss = float(running) / n_steps
+        if not math.isfinite(epoch_loss):
+            module.load_state_dict(last_good)
+            history["n_iter"] = epoch_offset + n_iter
+            raise TrainingDiverged(
+                f"The training loss became {epoch_loss} at epoch "
+                f"{epoch_offset + epoch + 1}; training stopped and the model keeps "
+                "the weights of the last finished epoch. Try a smaller "
+                "learning_rate_init, or check the scale of your data and the "
+                "likelihood chosen for each modality."
+            )
+        last_good = _snapshot(module)
+        n_iter = epoch + 1
+        history["loss"].append(epoch_loss)
+        monitored = epoch_loss
+        if early_stopping:
+            monitored = validation_loss(module, data, val_groups)
+            history["val_loss"].append(monitored)
+        if monitored < best - tol:
+            best = monitored
+            no_improve = 0
+            if early_stopping:
+                best_state = last_good
+        else:
+            no_improve += 1
+        if verbose and (n_iter % every == 0 or n_iter == max_iter or no_improve >= n_iter_no_change):
+            msg = f"epoch {epoch_offset + n_iter:4d}  loss {epoch_loss:11.4f}"
+            if early_stopping:
+                msg += f"  val {monitored:11.4f}"
+            msg += f"  {time.perf_counter() - start:7.1f}s"
+            print(msg, file=sys.stdout, flush=True)
+        if no_improve >= n_iter_no_change:
+            if verbose:
+                metric = "validation" if early_stopping else "training"
+                print(
+                    f"{metric} loss did not improve more than tol={tol} for "
+                    f"{n_iter_no_change} consecutive epochs; stopping.",
+                    flush=True,
+                )
+            break
+    if early_stopping and best_state is not None:
+        module.load_state_dict(best_state)
+    history["best_loss"] = best
+    history["n_iter"] = epoch_offset + n_iter
+    module.eval()
+    return history
