@@ -339,6 +339,7 @@ class BaseMultimodalVAE(
                     verbose=self.verbose,
                     history=history,
                     epoch_offset=self.n_iter_ if warm else 0,
+                    split_on=len(self.modalities_) if self.supervised_ else None,
                 )
             except TrainingDiverged:
                 self.module_.eval()

@@ -50,7 +50,7 @@ class MultimodalPoEVAE(BaseMultimodalVAE):
     star : bool, default=False
         The authors' "star" variant: also apply each observed modality's
         single-modality terms to samples with several observed modalities.
-    batch_size : int, default=128
+    batch_size : int, default=64
         Rows per minibatch of each batch group.
     max_iter : int, default=100
         Number of epochs (an epoch is ``ceil(n_samples / batch_size)`` steps).
@@ -141,7 +141,7 @@ class MultimodalPoEVAE(BaseMultimodalVAE):
         supervision_weight=50.0,
         beta=1.0,
         star=False,
-        batch_size=128,
+        batch_size=64,
         max_iter=100,
         learning_rate_init=1e-3,
         early_stopping=False,

@@ -62,19 +62,32 @@ def _cycled(rows, n_steps, size, rng):
 
 
 class _Groups:
-    """Row sets of the batch groups: paired rows and rows observing each modality."""
+    """Row sets of the batch groups.
 
-    def __init__(self, mask_np, rows):
+    Rows with two or more observed modalities form the paired group. When a
+    ``split_on`` modality is given (the labels), the paired group is split in
+    two, rows observing it and rows not observing it, each with its own
+    cycled minibatch: at low supervision the few labeled rows are then
+    revisited every step instead of making up a small share of one batch.
+    Every modality also has a group of all rows observing it.
+    """
+
+    def __init__(self, mask_np, rows, split_on=None):
         sub = mask_np[rows]
-        self.paired = rows[sub.sum(1) >= 2]
+        paired = sub.sum(1) >= 2
+        if split_on is None:
+            parts = [paired]
+        else:
+            parts = [paired & sub[:, split_on], paired & ~sub[:, split_on]]
+        self.paired_groups = [rows[p] for p in parts if p.any()]
         self.per_modality = [rows[sub[:, m]] for m in range(mask_np.shape[1])]
 
     def epoch(self, n_rows, batch_size, rng, device):
         n_steps = max(1, math.ceil(n_rows / batch_size))
-        paired = None
-        if len(self.paired):
-            b = min(batch_size, len(self.paired))
-            paired = torch.from_numpy(_cycled(self.paired, n_steps, b, rng)).to(device)
+        paired = []
+        for r in self.paired_groups:
+            b = min(batch_size, len(r))
+            paired.append(torch.from_numpy(_cycled(r, n_steps, b, rng)).to(device))
         singles = []
         for m, r in enumerate(self.per_modality):
             if len(r):
@@ -84,7 +97,7 @@ class _Groups:
 
 
 def _step_loss(module, data, paired_idx, singles_idx, sample=True):
-    paired = data.batch(paired_idx) if paired_idx is not None else None
+    paired = [data.batch(idx) for idx in paired_idx]
     singles = [(m, data.inputs[m][idx], data.targets[m][idx]) for m, idx in singles_idx]
     return module.loss(paired, singles, sample)
 
@@ -94,13 +107,13 @@ def validation_loss(module, data, groups, batch_size=4096):
     """Objective on held-out rows with z at the posterior mean (deterministic)."""
     module.eval()
     total = 0.0
-    if len(groups.paired):
-        idx = torch.from_numpy(groups.paired).to(data.device)
+    for rows in groups.paired_groups:
+        idx = torch.from_numpy(rows).to(data.device)
         parts = [
             module.paired_loss(data.batch(i), sample=False).sum()
             for i in torch.split(idx, batch_size)
         ]
-        total += float(sum(parts)) / len(groups.paired)
+        total += float(sum(parts)) / len(rows)
     for m, r in enumerate(groups.per_modality):
         if len(r):
             idx = torch.from_numpy(r).to(data.device)
@@ -133,17 +146,20 @@ def fit_module(
     verbose=0,
     history=None,
     epoch_offset=0,
+    split_on=None,
 ):
     """Train ``module`` in place; returns the history dict.
 
-    The history holds ``loss`` and ``val_loss`` lists (extended if a history
+    ``split_on`` names the modality (the labels) whose rows get their own
+    paired minibatch (see :class:`_Groups`). The history holds ``loss`` and ``val_loss`` lists (extended if a history
     is passed, for warm starts), ``best_loss``, ``n_iter`` and ``stopped``.
     On a NaN or infinite loss the module is restored to the weights of the
     last finished epoch and :class:`TrainingDiverged` is raised.
     """
     history = history or {"loss": [], "val_loss": []}
-    groups = _Groups(data.mask.cpu().numpy(), train_rows)
-    val_groups = _Groups(data.mask.cpu().numpy(), val_rows) if early_stopping else None
+    mask_np = data.mask.cpu().numpy()
+    groups = _Groups(mask_np, train_rows, split_on)
+    val_groups = _Groups(mask_np, val_rows, split_on) if early_stopping else None
     optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate)
     module.train()
     best = math.inf
@@ -160,7 +176,7 @@ def fit_module(
             rec = _step_loss(
                 module,
                 data,
-                paired[step] if paired is not None else None,
+                [idx[step] for idx in paired],
                 [(m, idx[step]) for m, idx in singles],
             )
             optimizer.zero_grad(set_to_none=True)

@@ -186,14 +186,15 @@ class MultimodalModule(nn.Module):
 
         Parameters
         ----------
-        paired : Batch or None
+        paired : list of Batch
+            Minibatches of rows with two or more observed modalities.
         singles : list of (m, x, target)
         """
         terms = {}
         total = 0.0
-        if paired is not None and paired.n:
-            pl = self.paired_loss(paired, sample).mean()
-            terms["paired"] = pl.detach()
+        for i, batch in enumerate(paired):
+            pl = self.paired_loss(batch, sample).mean()
+            terms[f"paired_{i}"] = pl.detach()
             total = total + pl
         for m, x, target in singles:
             sl = self.single_loss(m, x, target, sample)
