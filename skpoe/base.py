@@ -14,6 +14,7 @@ import numbers
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -102,6 +103,11 @@ class BaseMultimodalVAE(
     # ------------------------------------------------------------------
     def _check_X(self, X, reset):
         """Validate X; returns (names, arrays, observed) in fitted order."""
+        if sp.issparse(X):
+            raise TypeError(
+                "Sparse data was passed for X, but skpoe needs dense arrays; use "
+                "X.toarray(), or a dict of dense arrays."
+            )
         if not isinstance(X, dict):
             if X is None or isinstance(X, (str, bytes)):
                 raise ValueError(
@@ -375,10 +381,15 @@ class BaseMultimodalVAE(
             observed = np.concatenate([observed, np.zeros((n, 1), bool)], 1)
         return TensorData(inputs, targets, observed, self.device_), arrays
 
-    def _generator(self, offset=0):
+    def _shared_noise(self, n_draws, offset):
+        """Standard normal draws (n_draws, 1, D) shared by all rows.
+
+        Every row uses the same draws, so sampled outputs of a row depend on
+        that row only, whatever the batch, order or subset it comes in.
+        """
         g = torch.Generator(device=self.device_)
         g.manual_seed(int(self._inference_seed + offset) % (2**63 - 1))
-        return g
+        return torch.randn((n_draws, 1, self.n_components), generator=g, device=self.device_)
 
     @torch.no_grad()
     def _posterior(self, data):
@@ -452,17 +463,15 @@ class BaseMultimodalVAE(
         self._check_supervised("predict_proba")
         data, _ = self._views_data(X, "predict_proba")
         mu, var = self._posterior(data)
-        g = self._generator(1)
+        eps = self._shared_noise(int(n_samples), 1)
         label = len(self.modalities_)
         lik = self.likelihoods_[LABEL]
+        dec = self.module_.decoders[label]
         out = []
         with torch.no_grad():
             for idx in torch.split(torch.arange(mu.shape[0], device=mu.device), _INFERENCE_CHUNK):
-                eps = torch.randn((n_samples, len(idx), mu.shape[1]), generator=g, device=mu.device)
                 z = mu[idx] + eps * var[idx].sqrt()
-                dec = self.module_.decoders[label]
-                p = lik.probabilities(dec(z))[0].mean(0)
-                out.append(p)
+                out.append(lik.probabilities(dec(z))[0].mean(0))
         return torch.cat(out).cpu().double().numpy()
 
     def predict(self, X):
@@ -524,12 +533,12 @@ class BaseMultimodalVAE(
             raise ValueError(f"n_importance_samples must be >= 1, got {K}.")
         width = max(l.n_outputs for l in self.likelihoods_.values())
         chunk = max(1, min(_INFERENCE_CHUNK, (1 << 22) // (K * max(width, self.n_components))))
-        g = self._generator(2)
+        eps = self._shared_noise(K, 2)
         self.module_.eval()
         out = []
         with torch.no_grad():
             for _, batch in data.chunks(chunk):
-                out.append(self.module_.importance_log_likelihood(batch, K, g))
+                out.append(self.module_.importance_log_likelihood(batch, eps))
         ll = torch.cat(out).cpu().double().numpy()
         log_det = np.array([self.likelihoods_[n].log_det() for n in self.modalities_])
         obs = data.mask[:, : len(self.modalities_)].cpu().numpy()

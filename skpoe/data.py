@@ -12,6 +12,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 
@@ -143,6 +144,11 @@ class ModalityDict(dict):
 
 def _modality_values(name, value):
     """Validate one modality's array: 2-D, numeric, finite except NaN rows."""
+    if sp.issparse(value):
+        raise TypeError(
+            f"Modality {name!r} is a sparse matrix; skpoe needs dense arrays "
+            "(use .toarray())."
+        )
     try:
         arr = _to_numpy(value)
     except Exception as exc:  # pragma: no cover - exotic containers
@@ -210,7 +216,7 @@ def as_modality_dict(X, modalities=None, *, feature_slices=None):
     arrays : list of ndarray of shape (n_samples, n_features_m), float64
     observed : ndarray of shape (n_samples, n_modalities), bool
     """
-    if isinstance(X, dict):
+    if isinstance(X, dict) and not sp.issparse(X):
         if dict.__len__(X) == 0:
             raise ValueError(
                 "X is an empty dict: pass at least one modality, e.g. "

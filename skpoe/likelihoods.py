@@ -126,7 +126,9 @@ class Bernoulli(Likelihood):
             )
 
     def log_prob(self, out, extra, target):
-        return -F.binary_cross_entropy_with_logits(out, target, reduction="none").sum(-1)
+        return -F.binary_cross_entropy_with_logits(
+            out, target.expand_as(out), reduction="none"
+        ).sum(-1)
 
     def mean(self, out, extra):
         return torch.sigmoid(out)

@@ -51,13 +51,11 @@ class LossRecord:
     terms: dict
 
 
-def reparameterize(mu, var, sample=True, generator=None, n_samples=None):
+def reparameterize(mu, var, sample=True):
     """z = mu + sqrt(var) * eps (or mu when ``sample`` is False)."""
     if not sample:
-        return mu if n_samples is None else mu.expand(n_samples, *mu.shape)
-    shape = mu.shape if n_samples is None else (n_samples, *mu.shape)
-    eps = torch.randn(shape, device=mu.device, dtype=mu.dtype, generator=generator)
-    return mu + eps * var.sqrt()
+        return mu
+    return mu + torch.randn_like(mu) * var.sqrt()
 
 
 class MultimodalModule(nn.Module):
@@ -208,10 +206,15 @@ class MultimodalModule(nn.Module):
         mu, prec = self.encode(batch)
         return self.posterior(mu, prec, batch.mask)
 
-    def log_importance_weights(self, batch, n_samples, generator=None):
-        """log w_k = log p(x_S, z_k) - log q(z_k | x_S), shape (K, n)."""
+    def log_importance_weights(self, batch, eps):
+        """log w_k = log p(x_S, z_k) - log q(z_k | x_S), shape (K, n).
+
+        ``z_k = mu + sqrt(var) * eps[k]``: the standard normal draws ``eps`` of
+        shape (K, 1, D) are shared by all rows, so each row's estimate depends
+        on that row only (invariant to batch order and subsets).
+        """
         q_mu, q_var = self.infer(batch)
-        z = reparameterize(q_mu, q_var, True, generator, n_samples)
+        z = q_mu + eps * q_var.sqrt()
         log_w = log_normal(z, torch.zeros_like(z), torch.ones_like(z)) - log_normal(
             z, q_mu, q_var
         )
@@ -220,7 +223,7 @@ class MultimodalModule(nn.Module):
             log_w = log_w + torch.where(batch.mask[:, m], lp, torch.zeros_like(lp))
         return log_w
 
-    def importance_log_likelihood(self, batch, n_samples, generator=None):
+    def importance_log_likelihood(self, batch, eps):
         """log (1/K) sum_k w_k per row (the standard importance-sampled estimate)."""
-        log_w = self.log_importance_weights(batch, n_samples, generator)
-        return torch.logsumexp(log_w, 0) - math.log(n_samples)
+        log_w = self.log_importance_weights(batch, eps)
+        return torch.logsumexp(log_w, 0) - math.log(eps.shape[0])
