@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .data import ModalityDict, as_modality_dict, encode_labels
 from .likelihoods import Categorical, Likelihood, get_likelihood
-from .training import TensorData, TrainingDiverged, fit_module
+from .training import TensorData, fit_module
 
 __all__ = ["BaseMultimodalVAE", "resolve_device"]
 
@@ -323,14 +323,12 @@ class BaseMultimodalVAE(
             self.module_.to(device)
             self.device_ = device
             data = TensorData(inputs, targets, observed, device)
-            history = None
-            if warm:
-                history = {
-                    "loss": list(self.loss_curve_),
-                    "val_loss": list(getattr(self, "validation_loss_curve_", [])),
-                }
+            history = {
+                "loss": list(self.loss_curve_) if warm else [],
+                "val_loss": list(getattr(self, "validation_loss_curve_", [])) if warm else [],
+            }
             try:
-                history = fit_module(
+                fit_module(
                     self.module_,
                     data,
                     train_rows,
@@ -347,20 +345,18 @@ class BaseMultimodalVAE(
                     epoch_offset=self.n_iter_ if warm else 0,
                     split_on=len(self.modalities_) if self.supervised_ else None,
                 )
-            except TrainingDiverged:
+            finally:
+                # also on divergence: the model keeps its last good epoch
                 self.module_.eval()
-                self.n_iter_ = (self.n_iter_ if warm else 0) + 0
-                self.loss_curve_ = list(getattr(self, "loss_curve_", []))
                 self._inference_seed = seed
-                raise
-        self.loss_curve_ = history["loss"]
+                self.loss_curve_ = history["loss"]
+                self.n_iter_ = history.get("n_iter", len(history["loss"]))
+                if self.early_stopping:
+                    self.validation_loss_curve_ = history["val_loss"]
         if self.early_stopping:
-            self.validation_loss_curve_ = history["val_loss"]
             self.best_validation_loss_ = history["best_loss"]
         else:
             self.best_loss_ = history["best_loss"]
-        self.n_iter_ = history["n_iter"]
-        self._inference_seed = seed
         return self
 
     # ------------------------------------------------------------------

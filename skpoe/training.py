@@ -156,7 +156,8 @@ def fit_module(
     On a NaN or infinite loss the module is restored to the weights of the
     last finished epoch and :class:`TrainingDiverged` is raised.
     """
-    history = history or {"loss": [], "val_loss": []}
+    if history is None:
+        history = {"loss": [], "val_loss": []}
     mask_np = data.mask.cpu().numpy()
     groups = _Groups(mask_np, train_rows, split_on)
     val_groups = _Groups(mask_np, val_rows, split_on) if early_stopping else None
@@ -187,6 +188,7 @@ def fit_module(
         if not math.isfinite(epoch_loss):
             module.load_state_dict(last_good)
             history["n_iter"] = epoch_offset + n_iter
+            history["best_loss"] = best
             raise TrainingDiverged(
                 f"The training loss became {epoch_loss} at epoch "
                 f"{epoch_offset + epoch + 1}; training stopped and the model keeps "
