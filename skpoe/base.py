@@ -458,15 +458,15 @@ class BaseMultimodalVAE(
         """
         self._check_supervised("predict_proba")
         data, _ = self._views_data(X, "predict_proba")
-        mu, var = self._posterior(data)
         eps = self._shared_noise(int(n_samples), 1)
         label = len(self.modalities_)
         lik = self.likelihoods_[LABEL]
         dec = self.module_.decoders[label]
+        self.module_.eval()
         out = []
         with torch.no_grad():
-            for idx in torch.split(torch.arange(mu.shape[0], device=mu.device), _INFERENCE_CHUNK):
-                z = mu[idx] + eps * var[idx].sqrt()
+            for _, batch in data.chunks(_INFERENCE_CHUNK):
+                z, _ = self.module_.draw(batch, eps)
                 out.append(lik.probabilities(dec(z))[0].mean(0))
         return torch.cat(out).cpu().double().numpy()
 

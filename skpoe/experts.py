@@ -18,6 +18,9 @@ __all__ = [
     "kl_gaussians",
     "kl_to_prior",
     "log_normal",
+    "mixture_moments",
+    "mixture_draw",
+    "mixture_log_prob",
 ]
 
 
@@ -95,3 +98,75 @@ def kl_to_prior(mu, var):
 def log_normal(z, mu, var):
     """log N(z; mu, var) summed over the last dimension."""
     return -0.5 * (math.log(2 * math.pi) + torch.log(var) + (z - mu) ** 2 / var).sum(-1)
+
+
+# -- mixtures of Gaussian components ------------------------------------------
+def mixture_moments(mu, var, weight):
+    """Mean and variance of a mixture (moment matching).
+
+    Parameters
+    ----------
+    mu, var : Tensor of shape (n, C, D)
+        Component means and variances.
+    weight : Tensor of shape (n, C)
+        Nonnegative component weights (0/1 masks are fine); normalised here.
+
+    Returns
+    -------
+    mean, var : Tensor of shape (n, D)
+    """
+    w = weight.to(mu.dtype)
+    w = (w / w.sum(1, keepdim=True).clamp(min=1e-12)).unsqueeze(-1)
+    mean = (w * mu).sum(1)
+    second = (w * (var + mu * mu)).sum(1)
+    return mean, (second - mean * mean).clamp(min=1e-12)
+
+
+def mixture_draw(mu, var, weight, eps):
+    """Stratified draws from a uniform mixture over the active components.
+
+    Draw k of row i comes from the ``(k mod C_i)``-th active component of
+    row i (C_i = number of active components), so every component is used
+    equally often and the result depends on the row alone.
+
+    Parameters
+    ----------
+    mu, var : Tensor of shape (n, C, D)
+    weight : Tensor of shape (n, C) bool
+        Active components (each row needs one).
+    eps : Tensor of shape (K, 1, D) or (K, n, D)
+        Standard normal draws.
+
+    Returns
+    -------
+    z : Tensor of shape (K, n, D)
+    """
+    active = weight.bool()
+    count = active.sum(1)  # (n,)
+    rank = active.long().cumsum(1) - 1  # rank of each active component
+    K = eps.shape[0]
+    k = torch.arange(K, device=mu.device)[:, None] % count.clamp(min=1)[None, :]  # (K, n)
+    pick = active[None] & (rank[None] == k[:, :, None])  # (K, n, C)
+    w = pick.to(mu.dtype).unsqueeze(-1)
+    m = (w * mu[None]).sum(2)
+    s = (w * var[None]).sum(2).sqrt()
+    return m + eps * s
+
+
+def mixture_log_prob(z, mu, var, weight):
+    """log of the uniform mixture density over active components at ``z``.
+
+    Parameters
+    ----------
+    z : Tensor of shape (..., n, D)
+    mu, var : Tensor of shape (n, C, D)
+    weight : Tensor of shape (n, C) bool
+
+    Returns
+    -------
+    log_q : Tensor of shape (..., n)
+    """
+    lp = log_normal(z.unsqueeze(-2), mu, var)  # (..., n, C)
+    active = weight.bool()
+    lp = torch.where(active, lp, torch.full_like(lp, -math.inf))
+    return torch.logsumexp(lp, -1) - torch.log(active.sum(1).clamp(min=1).to(lp.dtype))

@@ -4,9 +4,12 @@ A model is a small subclass of :class:`MultimodalModule` that says
 
 * how many Gaussian heads each modality's encoder has (``n_heads``),
 * how experts combine into the posterior of an observed subset
-  (:meth:`MultimodalModule.posterior` and :meth:`MultimodalModule.single_posterior`),
+  (:meth:`MultimodalModule.posterior`, :meth:`MultimodalModule.single_posterior`;
+  mixtures define :meth:`MixtureModule.components` instead),
 * which terms the loss of a batch of samples with two or more observed
-  modalities has (:meth:`MultimodalModule.paired_loss`).
+  modalities has (:meth:`MultimodalModule.paired_loss`; the leave-one-out
+  objective of the product-of-experts models is
+  :meth:`MultimodalModule.leave_one_out_loss`).
 
 Everything else (encoders, decoders, likelihood terms, single-modality ELBOs,
 inference, importance sampling) lives here once.
@@ -20,10 +23,18 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..experts import kl_to_prior, log_normal
+from ..experts import (
+    kl_gaussians,
+    kl_to_prior,
+    log_normal,
+    mixture_draw,
+    mixture_log_prob,
+    mixture_moments,
+    product_with_prior,
+)
 from ..nn import Decoder, GaussianEncoder
 
-__all__ = ["Batch", "LossRecord", "MultimodalModule"]
+__all__ = ["Batch", "Experts", "LossRecord", "MultimodalModule", "MixtureModule"]
 
 
 @dataclass
@@ -41,6 +52,23 @@ class Batch:
     @property
     def n(self):
         return self.mask.shape[0]
+
+
+@dataclass
+class Experts:
+    """Encoder outputs of a batch: ``mu, prec`` of shape (n, M, H, D).
+
+    ``mu[:, m, h]`` is head h of modality m's encoder (unobserved modalities
+    are encoded from zeros and must be masked by the model).
+    """
+
+    mu: torch.Tensor
+    prec: torch.Tensor
+    batch: Batch
+
+    def single(self, m):
+        """Heads of modality m: ``mu, prec`` of shape (n, H, D)."""
+        return self.mu[:, m], self.prec[:, m]
 
 
 @dataclass
@@ -76,8 +104,8 @@ class MultimodalModule(nn.Module):
     encoder_bodies, decoder_bodies : list of (nn.Module or None)
         User-supplied networks per modality.
     names : list of str
-    star : bool
-        Add single-modality terms on the paired samples too.
+    **options
+        Model-specific options (e.g. ``star``), set as attributes.
     """
 
     def __init__(
@@ -90,7 +118,7 @@ class MultimodalModule(nn.Module):
         encoder_bodies=None,
         decoder_bodies=None,
         names=None,
-        star=False,
+        **options,
     ):
         super().__init__()
         M = len(likelihoods)
@@ -99,7 +127,9 @@ class MultimodalModule(nn.Module):
         self.likelihoods = list(likelihoods)
         self.weights = [float(w) for w in weights]
         self.beta = float(beta)
-        self.star = bool(star)
+        self.hidden = [tuple(h) for h in hidden]
+        for key, value in options.items():
+            setattr(self, key, value)
         names = names or [f"m{i}" for i in range(M)]
         encoder_bodies = encoder_bodies or [None] * M
         decoder_bodies = decoder_bodies or [None] * M
@@ -115,18 +145,16 @@ class MultimodalModule(nn.Module):
         )
 
     # -- what a model defines -------------------------------------------
-    @property
-    def n_heads(self):
-        """Gaussian heads per encoder."""
-        raise NotImplementedError
+    n_heads = 1
+    """Gaussian heads per encoder."""
 
-    def posterior(self, mu, prec, subset):
-        """q(z | x_S): mean and variance (n, D) from experts (n, M, H, D)."""
+    def posterior(self, experts, subset):
+        """q(z | x_S): mean and variance (n, D) for each row's subset (n, M)."""
         raise NotImplementedError
 
     def single_posterior(self, mu_m, prec_m, m):
-        """q(z | x_m) from modality m's heads (n, H, D)."""
-        raise NotImplementedError
+        """q(z | x_m) from modality m's heads (n, H, D): prior x all heads."""
+        return product_with_prior(prec_m, mu_m * prec_m)
 
     def paired_loss(self, batch, sample=True):
         """Per-row loss (n,) of samples with two or more observed modalities."""
@@ -134,12 +162,14 @@ class MultimodalModule(nn.Module):
 
     # -- shared pieces ----------------------------------------------------
     def encode(self, batch):
-        """Experts of every modality: ``mu, prec`` of shape (n, M, H, D)."""
+        """Experts of every modality for a batch."""
         outs = [enc(x) for enc, x in zip(self.encoders, batch.inputs)]
-        return torch.stack([o[0] for o in outs], 1), torch.stack([o[1] for o in outs], 1)
+        return Experts(
+            torch.stack([o[0] for o in outs], 1), torch.stack([o[1] for o in outs], 1), batch
+        )
 
     def log_lik(self, m, z, target):
-        """Weighted-free log p(x_m | z), shape z.shape[:-1]."""
+        """log p(x_m | z) (unweighted), shape z.shape[:-1]."""
         dec = self.decoders[m]
         return self.likelihoods[m].log_prob(dec(z), dec.extra, target)
 
@@ -147,6 +177,15 @@ class MultimodalModule(nn.Module):
         """Mean of p(x_m | z) in target space."""
         dec = self.decoders[m]
         return self.likelihoods[m].mean(dec(z), dec.extra)
+
+    def reconstruction(self, z, batch, mask=None):
+        """Sum over modalities in ``mask`` (default: observed) of w_m log p(x_m|z)."""
+        mask = batch.mask if mask is None else mask
+        total = 0.0
+        for m in range(self.M):
+            lp = self.weights[m] * self.log_lik(m, z, batch.targets[m])
+            total = total + torch.where(mask[..., m], lp, torch.zeros_like(lp))
+        return total
 
     def single_elbo_terms(self, m, mu_m, prec_m, target, sample=True):
         """Per-row -w_m log p(x_m|z) + beta KL(q(z|x_m) || p(z))."""
@@ -161,24 +200,48 @@ class MultimodalModule(nn.Module):
         mu_m, prec_m = self.encoders[m](x)
         return self.single_elbo_terms(m, mu_m, prec_m, target, sample).mean()
 
-    def star_terms(self, batch, mu, prec, sample=True):
+    def star_terms(self, experts, sample=True):
         """Single-modality terms of each observed modality on paired rows."""
+        batch = experts.batch
         total = 0.0
         for m in range(self.M):
-            t = self.single_elbo_terms(m, mu[:, m], prec[:, m], batch.targets[m], sample)
+            t = self.single_elbo_terms(m, *experts.single(m), batch.targets[m], sample)
             total = total + torch.where(batch.mask[:, m], t, torch.zeros_like(t))
         return total
 
-    def reconstruction(self, z, batch):
-        """Sum over observed modalities of w_m log p(x_m | z), per row."""
-        total = 0.0
+    def leave_one_out_loss(self, batch, sample=True):
+        """The objective of Kutuzova et al. for samples with observed set S.
+
+        Reconstruct every observed modality under q(z|S), add
+        beta * KL(q(z|S) || q(z|S minus m)) for each m in S and, with more
+        than two modalities, beta * KL(q(z|S) || q(z|m)) for each m in S when
+        |S| > 2 (for |S| = 2 the leave-one-out term already is that one). With
+        ``star``, add each observed modality's single-modality terms.
+        """
+        experts = self.encode(batch)
+        s = batch.mask
+        q_mu, q_var = self.posterior(experts, s)
+        z = reparameterize(q_mu, q_var, sample)
+        loss = -self.reconstruction(z, batch)
+        count = s.sum(1)
+        kl = 0.0
         for m in range(self.M):
-            lp = self.weights[m] * self.log_lik(m, z, batch.targets[m])
-            total = total + torch.where(batch.mask[:, m], lp, torch.zeros_like(lp))
-        return total
+            without = s.clone()
+            without[:, m] = False
+            p_mu, p_var = self.posterior(experts, without)
+            k = kl_gaussians(q_mu, q_var, p_mu, p_var)
+            kl = kl + torch.where(s[:, m], k, torch.zeros_like(k))
+            if self.M > 2:
+                p_mu, p_var = self.single_posterior(*experts.single(m), m)
+                k = kl_gaussians(q_mu, q_var, p_mu, p_var)
+                kl = kl + torch.where(s[:, m] & (count > 2), k, torch.zeros_like(k))
+        loss = loss + self.beta * kl
+        if getattr(self, "star", False):
+            loss = loss + self.star_terms(experts, sample)
+        return loss
 
     def loss(self, paired, singles, sample=True):
-        """Loss of one optimiser step: the paired group plus one group per modality.
+        """Loss of one optimiser step: paired groups plus one group per modality.
 
         Each group is averaged over its own minibatch; groups are summed.
 
@@ -203,21 +266,22 @@ class MultimodalModule(nn.Module):
     # -- inference --------------------------------------------------------
     def infer(self, batch):
         """Posterior (mean, var) of each row given its observed modalities."""
-        mu, prec = self.encode(batch)
-        return self.posterior(mu, prec, batch.mask)
+        return self.posterior(self.encode(batch), batch.mask)
 
-    def log_importance_weights(self, batch, eps):
-        """log w_k = log p(x_S, z_k) - log q(z_k | x_S), shape (K, n).
+    def draw(self, batch, eps):
+        """Posterior draws z (K, n, D) and their log density log q(z | x_S).
 
-        ``z_k = mu + sqrt(var) * eps[k]``: the standard normal draws ``eps`` of
-        shape (K, 1, D) are shared by all rows, so each row's estimate depends
-        on that row only (invariant to batch order and subsets).
+        ``eps`` (K, 1, D) are standard normal draws shared by all rows, so
+        each row's draws depend on that row only.
         """
         q_mu, q_var = self.infer(batch)
         z = q_mu + eps * q_var.sqrt()
-        log_w = log_normal(z, torch.zeros_like(z), torch.ones_like(z)) - log_normal(
-            z, q_mu, q_var
-        )
+        return z, log_normal(z, q_mu, q_var)
+
+    def log_importance_weights(self, batch, eps):
+        """log w_k = log p(x_S, z_k) - log q(z_k | x_S), shape (K, n)."""
+        z, log_q = self.draw(batch, eps)
+        log_w = log_normal(z, torch.zeros_like(z), torch.ones_like(z)) - log_q
         for m in range(self.M):
             lp = self.log_lik(m, z, batch.targets[m])
             log_w = log_w + torch.where(batch.mask[:, m], lp, torch.zeros_like(lp))
@@ -227,3 +291,25 @@ class MultimodalModule(nn.Module):
         """log (1/K) sum_k w_k per row (the standard importance-sampled estimate)."""
         log_w = self.log_importance_weights(batch, eps)
         return torch.logsumexp(log_w, 0) - math.log(eps.shape[0])
+
+
+class MixtureModule(MultimodalModule):
+    """Base of models whose posterior is a uniform mixture of Gaussians.
+
+    A subclass defines :meth:`components`; the posterior used by
+    ``transform`` is the mixture's moment-matched Gaussian, draws are
+    stratified over the components and densities are exact mixtures.
+    """
+
+    def components(self, experts, subset):
+        """Mixture components: ``mu, var`` (n, C, D) and ``active`` (n, C) bool."""
+        raise NotImplementedError
+
+    def posterior(self, experts, subset):
+        mu, var, active = self.components(experts, subset)
+        return mixture_moments(mu, var, active)
+
+    def draw(self, batch, eps):
+        mu, var, active = self.components(self.encode(batch), batch.mask)
+        z = mixture_draw(mu, var, active, eps)
+        return z, mixture_log_prob(z, mu, var, active)

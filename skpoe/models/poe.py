@@ -4,15 +4,15 @@ Each modality's encoder has one head per slot: its own expert and a
 substitute for every other modality. The posterior of an observed set S is
 the prior times one expert per slot (own if observed, otherwise the
 geometric mean of the observed modalities' substitutes), so its sharpness
-does not depend on how many views are present.
+does not depend on how many views are present. With only modality m
+observed this is the prior times all of m's heads (the default
+``single_posterior``). The objective is the shared leave-one-out one.
 """
 
 from __future__ import annotations
 
-import torch
-
-from ..experts import kl_gaussians, product_with_prior, subset_posterior
-from .base import MultimodalModule, reparameterize
+from ..experts import subset_posterior
+from .base import MultimodalModule
 
 __all__ = ["PoEModule"]
 
@@ -24,35 +24,7 @@ class PoEModule(MultimodalModule):
     def n_heads(self):
         return self.M
 
-    def posterior(self, mu, prec, subset):
-        return subset_posterior(mu, prec, subset)
+    def posterior(self, experts, subset):
+        return subset_posterior(experts.mu, experts.prec, subset)
 
-    def single_posterior(self, mu_m, prec_m, m):
-        # with only modality m observed, slot m takes q_mm and every other
-        # slot k the substitute q_mk: the product of all of m's heads
-        return product_with_prior(prec_m, mu_m * prec_m)
-
-    def paired_loss(self, batch, sample=True):
-        mu, prec = self.encode(batch)
-        s = batch.mask
-        q_mu, q_var = self.posterior(mu, prec, s)
-        z = reparameterize(q_mu, q_var, sample)
-        loss = -self.reconstruction(z, batch)
-        count = s.sum(1)
-        kl = 0.0
-        for m in range(self.M):
-            without = s.clone()
-            without[:, m] = False
-            p_mu, p_var = self.posterior(mu, prec, without)
-            k = kl_gaussians(q_mu, q_var, p_mu, p_var)
-            kl = kl + torch.where(s[:, m], k, torch.zeros_like(k))
-            if self.M > 2:
-                # pull each single-view posterior toward the larger observed
-                # set (for |S| = 2 the leave-one-out term above already is it)
-                p_mu, p_var = self.single_posterior(mu[:, m], prec[:, m], m)
-                k = kl_gaussians(q_mu, q_var, p_mu, p_var)
-                kl = kl + torch.where(s[:, m] & (count > 2), k, torch.zeros_like(k))
-        loss = loss + self.beta * kl
-        if self.star:
-            loss = loss + self.star_terms(batch, mu, prec, sample)
-        return loss
+    paired_loss = MultimodalModule.leave_one_out_loss
