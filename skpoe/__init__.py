@@ -6,9 +6,19 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 """
 
 from .data import ModalityDict
-from .estimators import MultimodalPoEVAE
+from .estimators import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
 from . import metrics
 
 __version__ = "0.1.0"
 
-__all__ = ["ModalityDict", "MultimodalPoEVAE", "metrics", "__version__"]
+__all__ = [
+    "ESTIMATORS",
+    "MMVAE",
+    "MVAE",
+    "ModalityDict",
+    "MoPoEVAE",
+    "MultimodalPoEVAE",
+    "VAEVAE",
+    "metrics",
+    "__version__",
+]

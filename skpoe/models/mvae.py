@@ -1,0 +1,47 @@
+"""MVAE (Wu & Goodman, 2018): a plain product of experts.
+
+One expert per observed modality (no substitutes) times the prior, so the
+posterior sharpens with every extra view. Objective on samples with several
+views: the joint ELBO, plus each observed modality's own ELBO, plus the ELBOs
+of ``n_subsets`` random proper subsets of the observed views (with more than
+two modalities; with two the single-modality ELBOs are those subsets).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..experts import kl_to_prior, product_with_prior
+from .base import MultimodalModule, reparameterize
+
+__all__ = ["MVAEModule"]
+
+
+class MVAEModule(MultimodalModule):
+    """Prior x one expert per observed modality."""
+
+    n_heads = 1
+    n_subsets = 2
+
+    def posterior(self, experts, subset):
+        prec = experts.prec[:, :, 0]
+        return product_with_prior(prec, experts.mu[:, :, 0] * prec, subset)
+
+    def subset_elbo(self, experts, subset, sample=True):
+        """Per-row negative ELBO of the modalities in ``subset`` under q(z|subset)."""
+        q_mu, q_var = self.posterior(experts, subset)
+        z = reparameterize(q_mu, q_var, sample)
+        rec = self.reconstruction(z, experts.batch, subset)
+        return -rec + self.beta * kl_to_prior(q_mu, q_var)
+
+    def paired_loss(self, batch, sample=True):
+        experts = self.encode(batch)
+        s = batch.mask
+        loss = self.subset_elbo(experts, s, sample) + self.star_terms(experts, sample)
+        if self.M > 2 and sample:
+            for _ in range(int(self.n_subsets)):
+                sub = s & (torch.rand(s.shape, device=s.device) < 0.5)
+                proper = (sub.sum(1) >= 2) & (sub != s).any(1)  # singletons are above
+                t = self.subset_elbo(experts, sub, sample)
+                loss = loss + torch.where(proper, t, torch.zeros_like(t))
+        return loss
