@@ -58,27 +58,32 @@ def slot_experts(mu, prec, subset):
     ----------
     mu, prec : Tensor of shape (n, M_source, M_slot, D)
         ``mu[:, m, k]`` is modality m's expert for slot k.
-    subset : Tensor of shape (n, M) bool
-        Observed modalities of each row.
+    subset : Tensor of shape (n, M) or (n, T, M), bool
+        Observed modalities of each row (or T subsets per row).
 
     Returns
     -------
-    prec_slot, eta_slot : Tensor of shape (n, M, D)
+    prec_slot, eta_slot : Tensor of shape (n, M, D) or (n, T, M, D)
     """
-    s = subset.to(prec.dtype)
+    stacked = subset.dim() == 3
+    sub = subset if stacked else subset[:, None]
+    s = sub.to(prec.dtype)
     eta = mu * prec
-    w = s[:, :, None, None]
-    count = s.sum(1).clamp(min=1.0)[:, None, None]
-    sub_prec = (prec * w).sum(1) / count
-    sub_eta = (eta * w).sum(1) / count
-    own_prec = torch.diagonal(prec, dim1=1, dim2=2).transpose(1, 2)
-    own_eta = torch.diagonal(eta, dim1=1, dim2=2).transpose(1, 2)
-    own = subset[:, :, None]
-    return torch.where(own, own_prec, sub_prec), torch.where(own, own_eta, sub_eta)
+    count = s.sum(-1).clamp(min=1.0)[..., None, None]
+    sub_prec = torch.einsum("ntm,nmkd->ntkd", s, prec) / count
+    sub_eta = torch.einsum("ntm,nmkd->ntkd", s, eta) / count
+    own_prec = torch.diagonal(prec, dim1=1, dim2=2).transpose(1, 2)[:, None]
+    own_eta = torch.diagonal(eta, dim1=1, dim2=2).transpose(1, 2)[:, None]
+    own = sub[..., None]
+    p, e = torch.where(own, own_prec, sub_prec), torch.where(own, own_eta, sub_eta)
+    return (p, e) if stacked else (p[:, 0], e[:, 0])
 
 
 def subset_posterior(mu, prec, subset):
-    """Posterior q(z | x_S) = prior x one expert per slot (see :func:`slot_experts`)."""
+    """Posterior q(z | x_S) = prior x one expert per slot (see :func:`slot_experts`).
+
+    ``subset`` (n, M) gives (n, D) outputs; a stack (n, T, M) gives (n, T, D).
+    """
     p, e = slot_experts(mu, prec, subset)
     return product_with_prior(p, e)
 

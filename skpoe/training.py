@@ -40,10 +40,14 @@ class TensorData:
     def n(self):
         return self.mask.shape[0]
 
-    def batch(self, idx):
+    def batch(self, idx, present=None, max_observed=None):
         """Rows ``idx`` (a LongTensor on the device) as a :class:`Batch`."""
         return Batch(
-            [x[idx] for x in self.inputs], [t[idx] for t in self.targets], self.mask[idx]
+            [x[idx] for x in self.inputs],
+            [t[idx] for t in self.targets],
+            self.mask[idx],
+            present,
+            max_observed,
         )
 
     def chunks(self, size):
@@ -80,6 +84,12 @@ class _Groups:
         else:
             parts = [paired & sub[:, split_on], paired & ~sub[:, split_on]]
         self.paired_groups = [rows[p] for p in parts if p.any()]
+        # what each paired group's rows observe, known here on the host
+        self.paired_info = [
+            (tuple(np.flatnonzero(sub[p].any(0)).tolist()), int(sub[p].sum(1).max()))
+            for p in parts
+            if p.any()
+        ]
         self.per_modality = [rows[sub[:, m]] for m in range(mask_np.shape[1])]
 
     def epoch(self, n_rows, batch_size, rng, device):
@@ -96,8 +106,8 @@ class _Groups:
         return n_steps, paired, singles
 
 
-def _step_loss(module, data, paired_idx, singles_idx, sample=True):
-    paired = [data.batch(idx) for idx in paired_idx]
+def _step_loss(module, data, groups, paired_idx, singles_idx, sample=True):
+    paired = [data.batch(idx, *info) for idx, info in zip(paired_idx, groups.paired_info)]
     singles = [(m, data.inputs[m][idx], data.targets[m][idx]) for m, idx in singles_idx]
     return module.loss(paired, singles, sample)
 
@@ -107,10 +117,10 @@ def validation_loss(module, data, groups, batch_size=4096):
     """Objective on held-out rows with z at the posterior mean (deterministic)."""
     module.eval()
     total = 0.0
-    for rows in groups.paired_groups:
+    for rows, info in zip(groups.paired_groups, groups.paired_info):
         idx = torch.from_numpy(rows).to(data.device)
         parts = [
-            module.paired_loss(data.batch(i), sample=False).sum()
+            module.paired_loss(data.batch(i, *info), sample=False).sum()
             for i in torch.split(idx, batch_size)
         ]
         total += float(sum(parts)) / len(rows)
@@ -177,6 +187,7 @@ def fit_module(
             rec = _step_loss(
                 module,
                 data,
+                groups,
                 [idx[step] for idx in paired],
                 [(m, idx[step]) for m, idx in singles],
             )

@@ -43,11 +43,24 @@ class Batch:
 
     ``inputs[m]`` and ``targets[m]`` hold modality m's encoder input and
     likelihood target (zeros where unobserved); ``mask`` is (n, M) bool.
+    ``present`` lists the modalities observed by at least one row and
+    ``max_observed`` the largest number of modalities a row observes; both
+    are known on the host when the batch groups are formed, so the model can
+    skip networks and terms that every row would mask out, without a device
+    synchronisation.
     """
 
     inputs: list
     targets: list
     mask: torch.Tensor
+    present: tuple = None
+    max_observed: int = None
+
+    def __post_init__(self):
+        if self.present is None:
+            self.present = tuple(range(len(self.inputs)))
+        if self.max_observed is None:
+            self.max_observed = len(self.inputs)
 
     @property
     def n(self):
@@ -149,7 +162,12 @@ class MultimodalModule(nn.Module):
     """Gaussian heads per encoder."""
 
     def posterior(self, experts, subset):
-        """q(z | x_S): mean and variance (n, D) for each row's subset (n, M)."""
+        """q(z | x_S): mean and variance for each row's subset.
+
+        ``subset`` is (n, M) bool, giving (n, D) outputs, or a stack (n, T, M)
+        of T subsets per row, giving (n, T, D) (needed by models using
+        :meth:`leave_one_out_loss`).
+        """
         raise NotImplementedError
 
     def single_posterior(self, mu_m, prec_m, m):
@@ -162,11 +180,24 @@ class MultimodalModule(nn.Module):
 
     # -- shared pieces ----------------------------------------------------
     def encode(self, batch):
-        """Experts of every modality for a batch."""
-        outs = [enc(x) for enc, x in zip(self.encoders, batch.inputs)]
-        return Experts(
-            torch.stack([o[0] for o in outs], 1), torch.stack([o[1] for o in outs], 1), batch
-        )
+        """Experts of every modality for a batch.
+
+        Modalities no row observes are not run through their encoder; they
+        get standard normal filler experts (finite, and masked out by every
+        model).
+        """
+        mus, precs = [], []
+        filler = None
+        for m, (enc, x) in enumerate(zip(self.encoders, batch.inputs)):
+            if m in batch.present:
+                mu, prec = enc(x)
+            else:
+                if filler is None:
+                    filler = x.new_zeros(batch.n, self.n_heads, self.n_latent)
+                mu, prec = filler, filler + 1.0
+            mus.append(mu)
+            precs.append(prec)
+        return Experts(torch.stack(mus, 1), torch.stack(precs, 1), batch)
 
     def log_lik(self, m, z, target):
         """log p(x_m | z) (unweighted), shape z.shape[:-1]."""
@@ -182,7 +213,7 @@ class MultimodalModule(nn.Module):
         """Sum over modalities in ``mask`` (default: observed) of w_m log p(x_m|z)."""
         mask = batch.mask if mask is None else mask
         total = 0.0
-        for m in range(self.M):
+        for m in batch.present:
             lp = self.weights[m] * self.log_lik(m, z, batch.targets[m])
             total = total + torch.where(mask[..., m], lp, torch.zeros_like(lp))
         return total
@@ -204,7 +235,7 @@ class MultimodalModule(nn.Module):
         """Single-modality terms of each observed modality on paired rows."""
         batch = experts.batch
         total = 0.0
-        for m in range(self.M):
+        for m in batch.present:
             t = self.single_elbo_terms(m, *experts.single(m), batch.targets[m], sample)
             total = total + torch.where(batch.mask[:, m], t, torch.zeros_like(t))
         return total
@@ -217,25 +248,26 @@ class MultimodalModule(nn.Module):
         than two modalities, beta * KL(q(z|S) || q(z|m)) for each m in S when
         |S| > 2 (for |S| = 2 the leave-one-out term already is that one). With
         ``star``, add each observed modality's single-modality terms.
+
+        All posteriors of a batch are formed in one call of :meth:`posterior`
+        on a stack of subset masks (n, T, M), and all KL terms in one call.
         """
         experts = self.encode(batch)
         s = batch.mask
-        q_mu, q_var = self.posterior(experts, s)
+        eye = torch.eye(self.M, dtype=torch.bool, device=s.device)
+        present = list(batch.present)
+        subsets = [s] + [s & ~eye[m] for m in present]
+        weights = [s[:, m] for m in present]
+        if self.M > 2 and batch.max_observed > 2:
+            count = s.sum(1)
+            subsets += [s & eye[m] for m in present]
+            weights += [s[:, m] & (count > 2) for m in present]
+        p_mu, p_var = self.posterior(experts, torch.stack(subsets, 1))  # (n, T, D)
+        q_mu, q_var = p_mu[:, 0], p_var[:, 0]
         z = reparameterize(q_mu, q_var, sample)
-        loss = -self.reconstruction(z, batch)
-        count = s.sum(1)
-        kl = 0.0
-        for m in range(self.M):
-            without = s.clone()
-            without[:, m] = False
-            p_mu, p_var = self.posterior(experts, without)
-            k = kl_gaussians(q_mu, q_var, p_mu, p_var)
-            kl = kl + torch.where(s[:, m], k, torch.zeros_like(k))
-            if self.M > 2:
-                p_mu, p_var = self.single_posterior(*experts.single(m), m)
-                k = kl_gaussians(q_mu, q_var, p_mu, p_var)
-                kl = kl + torch.where(s[:, m] & (count > 2), k, torch.zeros_like(k))
-        loss = loss + self.beta * kl
+        kl = kl_gaussians(q_mu[:, None], q_var[:, None], p_mu[:, 1:], p_var[:, 1:])
+        w = torch.stack(weights, 1).to(kl.dtype)
+        loss = -self.reconstruction(z, batch) + self.beta * (kl * w).sum(1)
         if getattr(self, "star", False):
             loss = loss + self.star_terms(experts, sample)
         return loss
@@ -282,7 +314,7 @@ class MultimodalModule(nn.Module):
         """log w_k = log p(x_S, z_k) - log q(z_k | x_S), shape (K, n)."""
         z, log_q = self.draw(batch, eps)
         log_w = log_normal(z, torch.zeros_like(z), torch.ones_like(z)) - log_q
-        for m in range(self.M):
+        for m in batch.present:
             lp = self.log_lik(m, z, batch.targets[m])
             log_w = log_w + torch.where(batch.mask[:, m], lp, torch.zeros_like(lp))
         return log_w

@@ -34,18 +34,21 @@ class VAEVAEModule(MultimodalModule):
         return mu_m[:, 0], 1.0 / prec_m[:, 0]
 
     def posterior(self, experts, subset):
-        s = subset.to(experts.mu.dtype)
+        stacked = subset.dim() == 3
+        sub = subset if stacked else subset[:, None]  # (n, T, M)
+        n, T, M = sub.shape
+        s = sub.to(experts.mu.dtype)
         x = torch.cat(
-            [x * s[:, m : m + 1] for m, x in enumerate(experts.batch.inputs)] + [s], 1
+            [x[:, None] * s[..., m : m + 1] for m, x in enumerate(experts.batch.inputs)] + [s],
+            -1,
         )
-        j_mu, j_prec = self.joint(x)
-        w = s[:, :, None]
-        one_mu = (w * experts.mu[:, :, 0]).sum(1)
-        one_var = (w / experts.prec[:, :, 0]).sum(1)
-        single = (subset.sum(1) == 1)[:, None]
-        return (
-            torch.where(single, one_mu, j_mu[:, 0]),
-            torch.where(single, one_var, 1.0 / j_prec[:, 0]),
-        )
+        j_mu, j_prec = self.joint(x.reshape(n * T, -1))
+        j_mu, j_var = j_mu[:, 0].view(n, T, -1), 1.0 / j_prec[:, 0].view(n, T, -1)
+        w = s[..., None]  # (n, T, M, 1)
+        one_mu = (w * experts.mu[:, None, :, 0]).sum(2)
+        one_var = (w / experts.prec[:, None, :, 0]).sum(2)
+        single = (sub.sum(-1) == 1)[..., None]
+        mu, var = torch.where(single, one_mu, j_mu), torch.where(single, one_var, j_var)
+        return (mu, var) if stacked else (mu[:, 0], var[:, 0])
 
     paired_loss = MultimodalModule.leave_one_out_loss
