@@ -408,6 +408,13 @@ class BaseMultimodalVAE(
             **options,
         )
 
+    def _reset_fitted(self):
+        """Forget every fitted attribute (a fresh fit starts clean)."""
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__"):
+                delattr(self, name)
+        self.__dict__.pop("_inference_seed", None)
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the model to multimodal data with optional partial labels.
@@ -428,6 +435,8 @@ class BaseMultimodalVAE(
             The fitted estimator.
         """
         warm = self.warm_start and hasattr(self, "module_")
+        if not warm:
+            self._reset_fitted()
         names, arrays, observed = self._check_X(X, reset=not warm)
         n = observed.shape[0]
         supervised = y is not None
@@ -539,6 +548,8 @@ class BaseMultimodalVAE(
         names, arrays, observed = self._check_X(X, reset=False)
         self._require_observed(observed, what)
         liks = [self.likelihoods_[n] for n in names]
+        for arr, obs, lik in zip(arrays, observed.T, liks):
+            lik.check(arr[obs])
         inputs, targets = self._encode(arrays, observed, liks)
         if self.supervised_:
             n = observed.shape[0]

@@ -70,8 +70,16 @@ class ModalityDict(dict):
             )
 
     def __setitem__(self, key, value):
-        super().__setitem__(key, _to_numpy(value))
-        self._check_lengths()
+        value = _to_numpy(value)
+        n = self.n_samples if dict.__len__(self) else None
+        if key in self and dict.__len__(self) == 1:
+            n = None  # replacing the only modality may change the length
+        if n is not None and value.ndim and value.shape[0] != n:
+            raise ValueError(
+                f"Modality {key!r} has {value.shape[0]} rows; the other modalities "
+                f"have {n}."
+            )
+        super().__setitem__(key, value)
 
     @property
     def n_samples(self):
@@ -121,6 +129,8 @@ class ModalityDict(dict):
             rows = [rows]
         if not isinstance(rows, slice):
             rows = np.asarray(rows)
+            if rows.size == 0:
+                rows = rows.astype(np.intp)
             if rows.dtype == bool and rows.shape[0] != self.n_samples:
                 raise IndexError(
                     f"Boolean row mask has length {rows.shape[0]}, "
@@ -317,11 +327,14 @@ def encode_labels(y, n_samples, classes=None):
     elif y.dtype.kind in "iub":
         unlabeled = y == -1
     else:
+        # strings: numpy turns a -1 among strings into '-1', so it marks
+        # unlabeled rows too (as do None and NaN)
         unlabeled = np.array(
             [
                 v is None
                 or (isinstance(v, float) and np.isnan(v))
                 or (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v == -1)
+                or (isinstance(v, str) and v.strip() == "-1")
                 for v in y
             ],
             dtype=bool,

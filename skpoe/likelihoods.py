@@ -62,6 +62,10 @@ class Likelihood:
     def _check_values(self, X):
         return None
 
+    def check(self, X):
+        """Check observed rows of new data against this fitted likelihood."""
+        self._check_values(X)
+
     # -- shapes ---------------------------------------------------------
     @property
     def n_inputs(self):
@@ -295,6 +299,18 @@ class Categorical(Likelihood):
         return self.offsets_[-1]
 
     n_outputs = n_inputs
+
+    def check(self, X):
+        self._check_values(X)
+        if X.size:
+            too_big = X >= np.array(self.n_categories_)
+            if too_big.any():
+                row, col = (int(v[0]) for v in np.nonzero(too_big))
+                raise ValueError(
+                    f"Modality {self.modality!r} has category code {X[row, col]:g} "
+                    f"(observed row {row}, column {col}) not seen during fit; column "
+                    f"{col} has {self.n_categories_[col]} categories."
+                )
 
     def encoder_input(self, X):
         out = np.zeros((X.shape[0], self.offsets_[-1]), dtype=np.float32)

@@ -214,13 +214,13 @@ def fit_module(
         if early_stopping:
             monitored = validation_loss(module, data, val_groups)
             history["val_loss"].append(monitored)
-        if monitored < best - tol:
+        # as in scikit-learn's MLP: tol only drives the patience counter, the
+        # best epoch (whose weights early stopping restores) is the true minimum
+        no_improve = no_improve + 1 if monitored > best - tol else 0
+        if monitored < best:
             best = monitored
-            no_improve = 0
             if early_stopping:
                 best_state = last_good
-        else:
-            no_improve += 1
         if verbose and (n_iter % every == 0 or n_iter == max_iter or no_improve >= n_iter_no_change):
             msg = f"epoch {epoch_offset + n_iter:4d}  loss {epoch_loss:11.4f}"
             if early_stopping:

@@ -1,0 +1,45 @@
+"""scikit-learn's estimator checks on the 2-D array route."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skpoe import MultimodalPoEVAE
+
+EXPECTED_FAILED_CHECKS = {
+    "check_estimators_pickle": (
+        "the check injects NaN at scattered positions; skpoe rejects a partly-NaN "
+        "row because a missing view must be a whole row of NaN"
+    ),
+    "check_classifiers_classes": (
+        "the check uses -1 as a class label; -1 marks unlabeled rows, as in "
+        "sklearn.semi_supervised"
+    ),
+    "check_methods_sample_order_invariance": (
+        "predict_proba of a float32 network differs at the 1e-7 level with the "
+        "composition of the batch"
+    ),
+}
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS
+
+
+@parametrize_with_checks(
+    [
+        MultimodalPoEVAE(
+            n_components=4,
+            hidden_layer_sizes=(32,),
+            max_iter=30,
+            batch_size=32,
+            random_state=0,
+            device="cpu",
+        )
+    ],
+    expected_failed_checks=_expected_failed_checks,
+    # not strict: the float32 sample-order difference comes and goes with the
+    # thread count and platform (seen both ways here); the other two failures
+    # are by design and their behaviour is tested in test_validation/test_data
+    xfail_strict=False,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
