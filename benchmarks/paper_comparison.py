@@ -73,41 +73,58 @@ def evaluate(model, X_train, y_train, X_test, y_test, oracle, views, n_importanc
     return row
 
 
-def run(args):
+_CACHE = {}
+
+
+def _task(dname, level, seed, model_name, args):
+    """Fit one model on one hidden-label draw and evaluate it (runs in a worker)."""
     torch.set_num_threads(args.threads)
-    datasets = args.datasets
-    models = [getattr(skpoe, name) for name in args.models]
-    results = {}  # (dataset, level, model) -> list of rows
+    if dname not in _CACHE:
+        X_tr, y_tr, X_te, y_te = load_dataset(dname, args.quick)
+        views = list(X_tr)
+        _CACHE[dname] = (X_tr, y_tr, X_te, y_te, views, fit_oracle(X_tr, y_tr, views))
+    X_tr, y_tr, X_te, y_te, views, oracle = _CACHE[dname]
+    X_h, y_h = hide_views_and_labels(X_tr, y_tr, labeled=level, missing_views=1.0, random_state=seed)
+    model = getattr(skpoe, model_name)(
+        n_components=args.n_components,
+        max_iter=args.epochs,
+        batch_size=args.batch_size,
+        random_state=seed,
+    )
+    t0 = time.perf_counter()
+    model.fit(X_h, y_h)
+    fit_s = time.perf_counter() - t0
+    row = evaluate(model, X_h, y_h, X_te, y_te, oracle, views, args.importance)
+    row["fit s"] = fit_s
+    print(f"{dname} level={level:g} seed={seed} {model_name}: "
+          + ", ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
+    return (dname, level, model_name), row
+
+
+def run(args):
+    from joblib import Parallel, delayed
+
     oracle_acc = {}
-    t_start = time.perf_counter()
-    for dname in datasets:
+    for dname in args.datasets:
         X_tr, y_tr, X_te, y_te = load_dataset(dname, args.quick)
         views = list(X_tr)
         oracle = fit_oracle(X_tr, y_tr, views)
         oracle_acc[dname] = float(oracle.score(np.hstack([X_te[v] for v in views]), y_te))
         print(f"# {dname}: {len(y_tr)} train / {len(y_te)} test rows, views {views}; "
               f"oracle test accuracy {oracle_acc[dname]:.3f}", flush=True)
-        for level in args.levels:
-            for seed in range(args.seeds):
-                X_h, y_h = hide_views_and_labels(
-                    X_tr, y_tr, labeled=level, missing_views=1.0, random_state=seed
-                )
-                for Model in models:
-                    model = Model(
-                        n_components=args.n_components,
-                        max_iter=args.epochs,
-                        batch_size=args.batch_size,
-                        random_state=seed,
-                    )
-                    t0 = time.perf_counter()
-                    model.fit(X_h, y_h)
-                    fit_s = time.perf_counter() - t0
-                    row = evaluate(model, X_h, y_h, X_te, y_te, oracle, views, args.importance)
-                    row["fit s"] = fit_s
-                    results.setdefault((dname, level, Model.__name__), []).append(row)
-                    print(f"{dname} level={level:g} seed={seed} {Model.__name__}: "
-                          + ", ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
+    tasks = [
+        (d, level, seed, name)
+        for d in args.datasets
+        for level in args.levels
+        for seed in range(args.seeds)
+        for name in args.models
+    ]
+    t_start = time.perf_counter()
+    out = Parallel(n_jobs=args.jobs, verbose=0)(delayed(_task)(*t, args) for t in tasks)
     total = time.perf_counter() - t_start
+    results = {}
+    for key, row in out:
+        results.setdefault(key, []).append(row)
     return results, oracle_acc, total
 
 
@@ -116,7 +133,8 @@ def table(results, oracle_acc, args, total):
         "# Paper comparison rerun",
         "",
         f"Command: `python benchmarks/paper_comparison.py {' '.join(sys.argv[1:])}`  ",
-        f"skpoe {skpoe.__version__}, torch {torch.__version__}, {args.threads} threads, "
+        f"skpoe {skpoe.__version__}, torch {torch.__version__}, {args.jobs} jobs x "
+        f"{args.threads} threads, "
         f"{platform.processor() or platform.machine()}; epochs {args.epochs}, batch "
         f"{args.batch_size}, latent {args.n_components}, seeds {args.seeds}, "
         f"K={args.importance}; total {total / 60:.1f} min.",
@@ -159,7 +177,8 @@ def main(argv=None):
     parser.add_argument("--n-components", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--importance", type=int, default=1000, help="K for test LL")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per job")
+    parser.add_argument("--jobs", type=int, default=2, help="fits run in parallel")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     if args.epochs is None:
