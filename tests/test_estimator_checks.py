@@ -1,8 +1,8 @@
-"""scikit-learn's estimator checks on the 2-D array route."""
+"""scikit-learn's estimator checks on the 2-D array route, for every estimator."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skpoe import MultimodalPoEVAE
+from skpoe import ESTIMATORS
 
 EXPECTED_FAILED_CHECKS = {
     "check_estimators_pickle": (
@@ -26,7 +26,7 @@ def _expected_failed_checks(estimator):
 
 @parametrize_with_checks(
     [
-        MultimodalPoEVAE(
+        Estimator(
             n_components=4,
             hidden_layer_sizes=(32,),
             max_iter=30,
@@ -34,6 +34,7 @@ def _expected_failed_checks(estimator):
             random_state=0,
             device="cpu",
         )
+        for Estimator in ESTIMATORS
     ],
     expected_failed_checks=_expected_failed_checks,
     # not strict: the float32 sample-order difference comes and goes with the
