@@ -98,10 +98,12 @@ COMMON_DOC = """
         restore the best weights.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
-        Epochs without improvement (of the validation loss, or of the training
-        loss without early stopping) before training stops.
+        With ``early_stopping``, epochs without improvement of the validation
+        loss before training stops. Without it, training runs ``max_iter``
+        epochs: a VAE's training loss often plateaus for tens of epochs
+        (posterior collapse) before it improves again.
     tol : float, default=1e-4
-        Minimum decrease of the monitored loss that counts as improvement.
+        Minimum decrease of the validation loss that counts as improvement.
     warm_start : bool, default=False
         Continue training the fitted networks on the next ``fit``.
     random_state : int, RandomState instance or None, default=None

@@ -221,17 +221,19 @@ def fit_module(
             best = monitored
             if early_stopping:
                 best_state = last_good
-        if verbose and (n_iter % every == 0 or n_iter == max_iter or no_improve >= n_iter_no_change):
+        # only a validation loss stops training: a training loss often sits on
+        # a plateau (posterior collapse) for tens of epochs before it improves
+        stop = early_stopping and no_improve >= n_iter_no_change
+        if verbose and (n_iter % every == 0 or n_iter == max_iter or stop):
             msg = f"epoch {epoch_offset + n_iter:4d}  loss {epoch_loss:11.4f}"
             if early_stopping:
                 msg += f"  val {monitored:11.4f}"
             msg += f"  {time.perf_counter() - start:7.1f}s"
             print(msg, file=sys.stdout, flush=True)
-        if no_improve >= n_iter_no_change:
+        if stop:
             if verbose:
-                metric = "validation" if early_stopping else "training"
                 print(
-                    f"{metric} loss did not improve more than tol={tol} for "
+                    f"validation loss did not improve more than tol={tol} for "
                     f"{n_iter_no_change} consecutive epochs; stopping.",
                     flush=True,
                 )

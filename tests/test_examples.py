@@ -105,3 +105,8 @@ def test_own_data(tmp_path):
         assert acc["n_labeled"] > 0
     for r2 in (result["impute_r2"], result["impute_r2_linear"]):
         assert math.isfinite(r2) and r2 <= 1.0
+
+
+def test_custom_networks(tmp_path):
+    result = run("custom_networks", tmp_path)
+    assert_rates([result["accuracy_from_top"], result["accuracy_from_bottom"]])
