@@ -242,3 +242,34 @@ def test_mopoe_refuses_too_many_modalities():
     X = {f"v{i}": np.random.RandomState(i).rand(20, 2) for i in range(11)}
     with pytest.raises(ValueError, match="subsets"):
         MoPoEVAE(max_iter=1).fit(X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=[E.__name__ for E in ESTIMATORS])
+def test_sklearn_tools_with_every_estimator(Estimator, views):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+    from sklearn.pipeline import Pipeline
+    from sklearn.semi_supervised import SelfTrainingClassifier
+
+    from skpoe import ModalityDict
+    from skpoe.metrics import labeled_scorer
+
+    X, _, y_part = views
+    X = ModalityDict(X)
+    grid = GridSearchCV(
+        make(Estimator, {}, max_iter=2),
+        {"n_components": [2, 4], "supervision_weight": [1.0, 50.0]},
+        cv=2,
+    ).fit(X, y_part)
+    assert set(grid.best_params_) == {"n_components", "supervision_weight"}
+    assert 0.0 <= grid.best_score_ <= 1.0
+    scores = cross_val_score(make(Estimator, {}, max_iter=2), X, y_part, cv=3, scoring=labeled_scorer())
+    assert scores.shape == (3,) and np.all((0 <= scores) & (scores <= 1))
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y_part, test_size=0.25, random_state=0)
+    pipe = Pipeline(
+        [
+            ("vae", make(Estimator, {}, max_iter=2)),
+            ("clf", SelfTrainingClassifier(LogisticRegression(max_iter=500), max_iter=0)),
+        ]
+    ).fit(X_tr, y_tr)
+    assert pipe.predict(X_te).shape == (len(y_te),)
