@@ -4,6 +4,7 @@ import pickle
 
 import joblib
 import numpy as np
+import torch
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -145,3 +146,17 @@ def test_train_test_split_then_fit(small):
     model = tiny().fit(X_tr, y_tr)
     assert model.predict(X_te).shape == (75,)
     assert model.transform(X_te).shape == (75, 4)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a CPU-only machine")
+def test_model_pickled_on_gpu_loads_on_cpu_only_machine(tiny_supervised, small):
+    """A model whose networks lived on CUDA is stored with CPU tensors and
+    loads onto the CPU where CUDA is missing (simulated: device_ says cuda)."""
+    import copy
+
+    gpu_model = copy.deepcopy(tiny_supervised)
+    gpu_model.device_ = torch.device("cuda")
+    loaded = pickle.loads(pickle.dumps(gpu_model))
+    assert loaded.device_ == torch.device("cpu")
+    assert all(p.device.type == "cpu" for p in loaded.module_.parameters())
+    np.testing.assert_array_equal(loaded.transform(small.X), tiny_supervised.transform(small.X))
