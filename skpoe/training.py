@@ -10,7 +10,6 @@ the host once per epoch.
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
 import time

@@ -3,7 +3,6 @@ plus closed-form checks of each model's posterior."""
 
 from __future__ import annotations
 
-import copy
 import pickle
 
 import numpy as np
@@ -13,7 +12,7 @@ from sklearn.base import clone
 
 from skpoe import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
 from skpoe.datasets import load_digits_views
-from skpoe.experts import kl_to_prior, mixture_draw, mixture_log_prob, mixture_moments
+from skpoe.experts import mixture_draw, mixture_log_prob, mixture_moments
 from skpoe.models import Batch, Experts
 
 from conftest import TINY

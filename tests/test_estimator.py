@@ -21,7 +21,7 @@ from skpoe.likelihoods import (
 )
 from skpoe.metrics import labeled_scorer
 
-from conftest import halves, tiny
+from conftest import tiny
 
 
 def _with_nan_rows(X, rows, view):

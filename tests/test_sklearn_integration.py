@@ -17,7 +17,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from skpoe import ModalityDict, MultimodalPoEVAE
+from skpoe import ModalityDict
 from skpoe.metrics import labeled_scorer
 
 from conftest import TINY, tiny
