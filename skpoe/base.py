@@ -407,6 +407,7 @@ class BaseMultimodalVAE(
             encoder_bodies=enc + [None] * extra,
             decoder_bodies=dec + [None] * extra,
             names=names,
+            label=len(self.modalities_) if extra else None,
             **options,
         )
 

@@ -6,7 +6,7 @@ in :class:`skpoe.base.BaseMultimodalVAE`.
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -18,6 +18,15 @@ __all__ = ["MultimodalPoEVAE", "MVAE", "VAEVAE", "MMVAE", "MoPoEVAE", "ESTIMATOR
 _STAR_DOC = """    star : bool, default=False
         The authors' "star" variant: also apply each observed modality's
         single-modality terms to samples with several observed modalities.
+    view_supervision : float, default=1.0
+        On labeled rows, also decode the label from the posterior of the
+        views alone (their joint and, with two or more views, each single
+        view), each term weighted by ``view_supervision * supervision_weight``.
+        The paper's objective decodes the label only from posteriors that
+        contain the label's own expert, so no term asks the views' posterior
+        to carry the label that ``predict`` reads from it; this is the
+        discriminative term of semi-supervised VAEs (Kingma et al., 2014).
+        ``0`` gives the paper's objective exactly.
 """
 
 _EXAMPLE = """
@@ -40,10 +49,13 @@ def _star(constraints):
     return {**BaseMultimodalVAE._parameter_constraints, **constraints}
 
 
-@with_model_options(star=False)
+_LOO = {"star": ["boolean"], "view_supervision": [Interval(Real, 0, None, closed="left")]}
+
+
+@with_model_options(star=False, view_supervision=1.0)
 class MultimodalPoEVAE(BaseMultimodalVAE):
     _module_class = PoEModule
-    _parameter_constraints = _star({"star": ["boolean"]})
+    _parameter_constraints = _star(_LOO)
     __doc__ = document(
         """Product-of-experts multimodal VAE with substitute experts.
 
@@ -77,10 +89,10 @@ class MVAE(BaseMultimodalVAE):
     ) + _EXAMPLE.format(name="MVAE")
 
 
-@with_model_options(star=False)
+@with_model_options(star=False, view_supervision=1.0)
 class VAEVAE(BaseMultimodalVAE):
     _module_class = VAEVAEModule
-    _parameter_constraints = _star({"star": ["boolean"]})
+    _parameter_constraints = _star(_LOO)
     __doc__ = document(
         """Multimodal VAE with single-view encoders and a joint encoder (Wu & Goodman, 2019).
 

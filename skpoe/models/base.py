@@ -117,6 +117,8 @@ class MultimodalModule(nn.Module):
     encoder_bodies, decoder_bodies : list of (nn.Module or None)
         User-supplied networks per modality.
     names : list of str
+    label : int or None
+        Index of the label modality (``None`` without labels).
     **options
         Model-specific options (e.g. ``star``), set as attributes.
     """
@@ -131,11 +133,13 @@ class MultimodalModule(nn.Module):
         encoder_bodies=None,
         decoder_bodies=None,
         names=None,
+        label=None,
         **options,
     ):
         super().__init__()
         M = len(likelihoods)
         self.M = M
+        self.label = label
         self.n_latent = n_latent
         self.likelihoods = list(likelihoods)
         self.weights = [float(w) for w in weights]
@@ -258,7 +262,8 @@ class MultimodalModule(nn.Module):
         present = list(batch.present)
         subsets = [s] + [s & ~eye[m] for m in present]
         weights = [s[:, m] for m in present]
-        if self.M > 2 and batch.max_observed > 2:
+        singles = self.M > 2 and batch.max_observed > 2
+        if singles:
             count = s.sum(1)
             subsets += [s & eye[m] for m in present]
             weights += [s[:, m] & (count > 2) for m in present]
@@ -268,9 +273,42 @@ class MultimodalModule(nn.Module):
         kl = kl_gaussians(q_mu[:, None], q_var[:, None], p_mu[:, 1:], p_var[:, 1:])
         w = torch.stack(weights, 1).to(kl.dtype)
         loss = -self.reconstruction(z, batch) + self.beta * (kl * w).sum(1)
+        loss = loss + self.view_label_terms(batch, p_mu, p_var, singles, sample)
         if getattr(self, "star", False):
             loss = loss + self.star_terms(experts, sample)
         return loss
+
+    def view_label_terms(self, batch, p_mu, p_var, singles, sample=True):
+        """-c_y log p(y | z) with z from the views alone, on labeled rows.
+
+        For each labeled row with observed views V, the label is decoded from
+        a draw of q(z | V) and, when V has two or more views, from a draw of
+        each q(z | x_m), m in V; each term is weighted by ``view_supervision``
+        times the supervision weight. ``p_mu, p_var`` (n, T, D) are the
+        posteriors stacked by :meth:`leave_one_out_loss`: slot ``1 + i`` leaves
+        out ``batch.present[i]``, and when ``singles`` is true slot
+        ``1 + len(present) + i`` is the single modality ``batch.present[i]``.
+        """
+        L = self.label
+        vw = float(getattr(self, "view_supervision", 0.0))
+        present = list(batch.present)
+        if L is None or vw == 0.0 or L not in present:
+            return 0.0
+        s = batch.mask
+        labeled = s[:, L]
+        picks = [1 + present.index(L)]  # q(z | V): the leave-the-label-out posterior
+        use = [labeled & (s.sum(1) >= 2)]
+        if singles:
+            n_views = s.sum(1) - 1
+            for i, m in enumerate(present):
+                if m != L:
+                    picks.append(1 + len(present) + i)  # q(z | x_m)
+                    use.append(labeled & s[:, m] & (n_views >= 2))
+        idx = torch.tensor(picks, device=s.device)
+        z = reparameterize(p_mu[:, idx], p_var[:, idx], sample).transpose(0, 1)  # (T', n, D)
+        lp = self.log_lik(L, z, batch.targets[L])  # (T', n)
+        keep = torch.stack(use, 0)
+        return -vw * self.weights[L] * torch.where(keep, lp, torch.zeros_like(lp)).sum(0)
 
     def loss(self, paired, singles, sample=True):
         """Loss of one optimiser step: paired groups plus one group per modality.
