@@ -76,7 +76,7 @@ class ViewBaseline:
         for v in self.views:
             rows = self._rows(y, observed[v])
             self.per_view_[v] = clone(self.classifier).fit(X[v][rows], y[rows])
-        self.means_ = {v: np.asarray(X[v], dtype=float)[observed[v]].mean(axis=0) for v in self.views}
+        self.means_ = {v: np.asarray(X[v], dtype=float)[observed[v]].mean(0) for v in self.views}
         any_view = np.any([observed[v] for v in self.views], axis=0)
         rows = self._rows(y, any_view)
         self.all_ = clone(self.classifier).fit(self._impute(X)[rows], y[rows])

@@ -83,7 +83,7 @@ def summarize(table, metrics=None):
         raise ValueError(f"Unknown metrics {unknown}; the table has {cols}.")
     est = np.asarray(get("estimator")).astype(str)
     names = list(dict.fromkeys(est))
-    out = {"estimator": np.array(names), "n_seeds": np.array([int((est == n).sum()) for n in names])}
+    out = {"estimator": np.array(names), "n_seeds": np.array([(est == n).sum() for n in names])}
     for m in metrics:
         values = np.asarray(get(m), dtype=np.float64)
         means, stds = [], []

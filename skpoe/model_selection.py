@@ -45,7 +45,9 @@ def _named(estimators, what):
             seen[base] = seen.get(base, 0) + 1
             items.append((base if seen[base] == 1 else f"{base}_{seen[base]}", est))
     else:
-        raise TypeError(f"{what} must be a dict name -> estimator or a list; got {type(estimators).__name__}.")
+        raise TypeError(
+            f"{what} must be a dict name -> estimator or a list; got {type(estimators).__name__}."
+        )
     for name, est in items:
         if not (hasattr(est, "fit") and hasattr(est, "get_params")):
             raise TypeError(f"{what}[{name!r}] is not a scikit-learn estimator: {est!r}.")
@@ -64,13 +66,14 @@ def _check_baselines(baselines):
                 raise TypeError(f"baselines[{name!r}] has no predict method: {clf!r}.")
         return items
     raise ValueError(
-        f"baselines must be 'default', None or a dict name -> scikit-learn classifier; got {baselines!r}."
+        "baselines must be 'default', None or a dict name -> scikit-learn classifier; "
+        f"got {baselines!r}."
     )
 
 
 def _check_data(X, y):
     if not isinstance(X, dict) or not X:
-        raise TypeError("X must be a non-empty dict (or ModalityDict) of views, one 2-D array each.")
+        raise TypeError("X must be a non-empty dict (or ModalityDict) of views, 2-D arrays.")
     X = ModalityDict({k: np.asarray(v, dtype=np.float64) for k, v in X.items()})
     for name, view in X.items():
         if view.ndim != 2:
@@ -102,8 +105,12 @@ def _split(X, y, seed, test_size, labeled, missing_views):
     try:
         tr, te = train_test_split(idx, test_size=test_size, stratify=y, random_state=seed)
     except ValueError as exc:
-        raise ValueError(f"Cannot split {len(y)} rows with test_size={test_size!r} stratified by class: {exc}") from None
-    X_h, y_h = hide_views_and_labels(X[tr], y[tr], labeled=labeled, missing_views=missing_views, random_state=seed)
+        raise ValueError(
+            f"Cannot split {len(y)} rows with test_size={test_size!r} stratified by class: {exc}"
+        ) from None
+    X_h, y_h = hide_views_and_labels(
+        X[tr], y[tr], labeled=labeled, missing_views=missing_views, random_state=seed
+    )
     lab = y_h != -1
     if np.unique(y_h[lab]).size < 2:
         raise ValueError(
@@ -136,11 +143,12 @@ def _evaluate_model(model, s, views, oracles, K):
     if hasattr(model, "score_samples"):
         row["test_ll"] = test_log_likelihood(model, s["X_te"], K)
     if oracles and hasattr(model, "impute"):
+        X_te, y_te = s["X_te"], s["y_te"]
         for src in views:
             others = _others(views, src)
-            row[f"coh_{src}"] = cross_coherence(model, s["X_te"], s["y_te"], oracles[others], src, list(others))
+            row[f"coh_{src}"] = cross_coherence(model, X_te, y_te, oracles[others], src, others)
             row[f"coh_full_{src}"] = cross_coherence(
-                model, s["X_te"], s["y_te"], oracles[tuple(views)], src, list(views)
+                model, X_te, y_te, oracles[tuple(views)], src, views
             )
     n_iter = getattr(model, "n_iter_", np.nan)
     row["n_iter"] = float(n_iter) if np.ndim(n_iter) == 0 else np.nan
@@ -304,17 +312,22 @@ def compare_estimators(
     """
     models = _named(estimators, "estimators")
     bases = _check_baselines(baselines)
-    names = [n for n, _ in models + bases] + ([ORACLE_ROW] if coherence else [])
-    if len(set(names)) != len(names):
-        raise ValueError(f"Estimator and baseline names must be unique; got {names}.")
     if not (isinstance(labeled, Real) and 0.0 < labeled <= 1.0):
         raise ValueError(f"labeled must be in (0, 1], got {labeled!r}.")
-    if isinstance(seeds, Integral) or not all(isinstance(s, Integral) for s in seeds):
-        raise TypeError(f"seeds must be a sequence of ints such as range(3); got {seeds!r}.")
-    seeds = [int(s) for s in seeds]
+    seeds_list = [] if isinstance(seeds, Integral) else list(seeds)
+    if not seeds_list or not all(isinstance(s, Integral) for s in seeds_list):
+        raise TypeError(
+            f"seeds must be a non-empty sequence of ints, like range(3); got {seeds!r}."
+        )
+    seeds = [int(s) for s in seeds_list]
+    if not (isinstance(n_importance_samples, Integral) and n_importance_samples >= 1):
+        raise ValueError(f"n_importance_samples must be an int >= 1, got {n_importance_samples!r}.")
     X, y = _check_data(X, y)
     views = list(X)
     coherence = bool(coherence) and len(views) > 1
+    names = [n for n, _ in models + bases] + ([ORACLE_ROW] if coherence else [])
+    if len(set(names)) != len(names):
+        raise ValueError(f"Estimator and baseline names must be unique; got {names}.")
     oracle = _default_oracle() if oracle is None else oracle
 
     splits, oracles = {}, {}
@@ -333,8 +346,9 @@ def compare_estimators(
         for seed in seeds
     ]
     in_worker = n_jobs not in (None, 1)
+    data = {seed: {k: s[k] for k in ("X_h", "y_h", "X_te", "y_te")} for seed, s in splits.items()}
     calls = (
-        (_run_one, (kind, name, est, seed, splits[seed], views, oracles[seed], K, in_worker))
+        (_run_one, (kind, name, est, seed, data[seed], views, oracles[seed], K, in_worker))
         for kind, name, est, seed in tasks
     )
     if in_worker:
