@@ -143,7 +143,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     sections = run(args)
-    text = header(args, time.perf_counter() - t0) + "\n".join(sections)
+    text = header(args, time.perf_counter() - t0) + "\n" + "\n".join(sections)
     print("\n" + text)
     out = args.out or os.path.join(
         HERE, "results", "paper_comparison_quick.md" if args.quick else "paper_comparison.md"
