@@ -7,7 +7,7 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 
 from .data import ModalityDict
 from .estimators import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
-from . import metrics
+from . import metrics, model_selection
 
 __version__ = "0.1.0"
 
@@ -20,5 +20,6 @@ __all__ = [
     "MultimodalPoEVAE",
     "VAEVAE",
     "metrics",
+    "model_selection",
     "__version__",
 ]
