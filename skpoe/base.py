@@ -36,6 +36,10 @@ __all__ = ["BaseMultimodalVAE", "resolve_device", "with_model_options", "documen
 
 LABEL = "__label__"  # internal name of the label modality
 _DEFAULT_HIDDEN = (128, 128)
+# The label's encoder and decoder are linear unless hidden_layer_sizes names
+# "__label__": a softmax regression on z generalises better from few labels
+# than an MLP decoder (benchmarks/results/model_quality_ablation.md).
+_LABEL_HIDDEN = ()
 _INFERENCE_CHUNK = 4096
 
 
@@ -65,8 +69,11 @@ COMMON_DOC = """
         Size of the latent space (the embedding returned by ``transform``).
     hidden_layer_sizes : int, tuple of int, or dict, default=(128, 128)
         Hidden layers of each encoder MLP (decoders mirror them). A dict maps
-        modality names (and ``"__label__"`` for the labels) to sizes; modalities
-        left out use ``(128, 128)``.
+        modality names to sizes; modalities left out use ``(128, 128)``. The
+        label modality's networks are linear by default (its decoder is a
+        softmax regression on the latent code, which generalises better from
+        few labels than an MLP); name ``"__label__"`` in the dict to give them
+        hidden layers.
     likelihoods : str, Likelihood, or dict, default="auto"
         Per-modality likelihood: ``"auto"`` (``"bernoulli"`` for data in
         [0, 1], ``"gaussian"`` otherwise), ``"bernoulli"``, ``"gaussian"``,
@@ -362,6 +369,9 @@ class BaseMultimodalVAE(
         sizes = self._per_modality(
             self.hidden_layer_sizes, names, "hidden_layer_sizes", _DEFAULT_HIDDEN
         )
+        named = isinstance(self.hidden_layer_sizes, dict) and LABEL in self.hidden_layer_sizes
+        if LABEL in names and not named:
+            sizes[names.index(LABEL)] = _LABEL_HIDDEN
         return [norm(h, n) for h, n in zip(sizes, names)]
 
     def _encode(self, arrays, observed, liks):

@@ -192,6 +192,9 @@ def test_hidden_layer_sizes_int_tuple_and_dict(small):
     m = tiny(hidden_layer_sizes=16, max_iter=1).fit(small.X, small.y_part)
     assert _linear_widths(m.module_.encoders[0].net) == [(32, 16), (16, 2 * D * H)]
     assert _linear_widths(m.module_.decoders[0].net) == [(D, 16), (16, 32)]
+    # the label's networks are linear unless the dict names "__label__"
+    assert _linear_widths(m.module_.encoders[2].net) == [(10, 2 * D * H)]
+    assert _linear_widths(m.module_.decoders[2].net) == [(D, 10)]
     m = tiny(hidden_layer_sizes=(24, 12), max_iter=1).fit(small.X, small.y_part)
     assert _linear_widths(m.module_.encoders[1].net) == [(32, 24), (24, 12), (12, 2 * D * H)]
     assert _linear_widths(m.module_.decoders[1].net) == [(D, 12), (12, 24), (24, 32)]
