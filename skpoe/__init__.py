@@ -2,7 +2,7 @@
 
 The product-of-experts VAE of Kutuzova et al. (2021) and its peers as
 scikit-learn estimators over dicts of modality arrays, with missing views
-(rows of NaN) and partial labels (``-1``).
+(rows of NaN), missing entries (NaN inside a row) and partial labels (``-1``).
 """
 
 from .data import ModalityDict

@@ -84,7 +84,9 @@ COMMON_DOC = """
     encoders, decoders : dict of str to torch.nn.Module, default=None
         Custom networks for some modalities; see :mod:`skpoe.nn` for the
         contract (encoders return features, skpoe adds the Gaussian heads;
-        decoders return the likelihood's parameters).
+        decoders return the likelihood's parameters). An encoder of a
+        modality with missing entries at fit time receives the observed
+        indicators appended to its input.
     modalities : dict of str to slice or list of int, default=None
         Column groups when ``X`` is one 2-D array (``None``: one modality
         ``"X"``). Ignored for dict input.
@@ -149,6 +151,14 @@ COMMON_DOC = """
         Column names, for a DataFrame passed on the 2-D route.
     device_ : torch.device
         Device holding the fitted networks.
+
+    Notes
+    -----
+    Missing data: a row of NaN in a modality marks that view missing for that
+    sample. NaN entries inside an otherwise observed row are missing entries:
+    they are left out of the likelihood and of the standardization, and a
+    modality that has any at fit time gets one observed-indicator input per
+    feature in its encoder. :meth:`impute` fills both kinds.
 
 """
 
@@ -375,7 +385,11 @@ class BaseMultimodalVAE(
         return [norm(h, n) for h, n in zip(sizes, names)]
 
     def _encode(self, arrays, observed, liks):
-        """Encoder inputs and targets per modality (zeros where unobserved)."""
+        """Encoder inputs and targets per modality (zeros where unobserved).
+
+        NaN entries of observed rows are missing entries: the likelihood
+        zeroes them in the encoder input and marks them in the target.
+        """
         inputs, targets = [], []
         for arr, obs, lik in zip(arrays, observed.T, liks):
             x = np.zeros((arr.shape[0], lik.n_inputs), np.float32)
@@ -398,6 +412,17 @@ class BaseMultimodalVAE(
                 f"view (every modality is NaN or absent); {what} needs at least "
                 "one observed view per row."
             )
+
+    def _check_new_missing_entries(self, arrays, observed, liks):
+        """warm_start: a modality first fitted on complete data stays complete."""
+        for arr, obs, lik in zip(arrays, observed.T, liks):
+            if not lik.missing_indicators_ and np.isnan(arr[obs]).any():
+                raise ValueError(
+                    f"warm_start=True: modality {lik.modality!r} has missing entries "
+                    "(NaN inside observed rows) but was first fitted on complete "
+                    "rows, so its encoder has no missing-entry indicators; fit "
+                    "from scratch (warm_start=False)."
+                )
 
     # ------------------------------------------------------------------
     # fit
@@ -436,8 +461,11 @@ class BaseMultimodalVAE(
         ----------
         X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
             Views keyed by modality name, each of shape (n_samples, n_features_m).
-            A row of NaN marks that view missing for that sample. A 2-D array is
-            split into modalities by the ``modalities`` parameter.
+            A row of NaN marks that view missing for that sample; NaN entries in
+            a partly observed row are missing entries, left out of the loss
+            (modalities that have them get observed-indicator inputs in their
+            encoders). A 2-D array is split into modalities by the
+            ``modalities`` parameter.
         y : array-like of shape (n_samples,), default=None
             Partial labels: ``-1`` (or NaN / None) marks unlabeled rows; classes
             may be integers or strings. ``None`` fits without labels.
@@ -493,6 +521,8 @@ class BaseMultimodalVAE(
             self.likelihoods_ = dict(zip(all_names, fitted))
             self.supervised_ = supervised
         liks = list(self.likelihoods_.values())
+        if warm:
+            self._check_new_missing_entries(arrays, observed, liks)
         inputs, targets = self._encode(arrays, observed, liks)
 
         rows = rng.permutation(n)
@@ -600,6 +630,9 @@ class BaseMultimodalVAE(
         X : dict of array-like, ModalityDict, or array-like
             Views as in :meth:`fit`; missing views (NaN rows or modalities left
             out of the dict) are allowed, but every row needs one observed view.
+            Missing entries (NaN inside a row) are allowed too; a modality
+            fitted on complete rows sees them as 0 in its standardized
+            encoder input (the training mean), without indicators.
 
         Returns
         -------
@@ -707,7 +740,9 @@ class BaseMultimodalVAE(
 
         ``log p(x_S) ~= log (1/K) sum_k p(x_S, z_k) / q(z_k | x_S)`` with
         ``z_k ~ q(z | x_S)`` and K = ``n_importance_samples``, in the units of
-        the data (standardization is accounted for).
+        the data (standardization is accounted for). Missing entries (NaN
+        inside a row) are left out: the density is that of the observed
+        entries.
 
         Parameters
         ----------
@@ -718,7 +753,7 @@ class BaseMultimodalVAE(
         -------
         log_likelihood : ndarray of shape (n_samples,)
         """
-        data, _ = self._views_data(X, "score_samples")
+        data, arrays = self._views_data(X, "score_samples")
         K = int(n_importance_samples)
         if K < 1:
             raise ValueError(f"n_importance_samples must be >= 1, got {K}.")
@@ -733,14 +768,22 @@ class BaseMultimodalVAE(
         ll = torch.cat(out).cpu().double().numpy()
         log_det = np.array([self.likelihoods_[n].log_det() for n in self.modalities_])
         obs = data.mask[:, : len(self.modalities_)].cpu().numpy()
-        return ll + obs @ log_det
+        # missing entries of observed views have no change of units
+        unseen = np.zeros(len(ll))
+        for m, name in enumerate(self.modalities_):
+            missing = np.isnan(arrays[m]) & obs[:, m : m + 1]
+            if missing.any():
+                unseen += missing @ self.likelihoods_[name].feature_log_det()
+        return ll + obs @ log_det - unseen
 
     def impute(self, X):
-        """Fill missing views by conditional generation; observed ones untouched.
+        """Fill missing views and entries by conditional generation.
 
-        Each missing view is the decoder mean at the posterior mean of the
-        row's observed views (probabilities for ``bernoulli``, values in the
-        user's units for ``gaussian``, most likely code for ``categorical``).
+        Each missing view, and each missing entry (NaN inside a partly
+        observed row), is the decoder mean at the posterior mean of the row's
+        observed data (probabilities for ``bernoulli``, values in the user's
+        units for ``gaussian``, most likely code for ``categorical``).
+        Observed entries are returned unchanged.
 
         Parameters
         ----------
@@ -749,17 +792,18 @@ class BaseMultimodalVAE(
         Returns
         -------
         X_imputed : ModalityDict
-            Every fitted modality, with no missing rows.
+            Every fitted modality, with no NaN left.
         """
         data, arrays = self._views_data(X, "impute")
         mu, _ = self._posterior(data)
-        observed = data.mask.cpu().numpy()
         out = {}
         for m, name in enumerate(self.modalities_):
             filled = arrays[m].copy()
-            miss = ~observed[:, m]
-            if miss.any():
-                filled[miss] = self._decode(m, mu[torch.from_numpy(miss).to(mu.device)])
+            missing = np.isnan(filled)
+            rows = missing.any(1)  # missing views and rows with missing entries
+            if rows.any():
+                decoded = self._decode(m, mu[torch.from_numpy(rows).to(mu.device)])
+                filled[rows] = np.where(missing[rows], decoded, filled[rows])
             out[name] = filled
         return ModalityDict(out)
 

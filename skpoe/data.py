@@ -3,7 +3,9 @@
 This module knows numpy and scikit-learn only. It turns what users pass
 (a dict of arrays, a :class:`ModalityDict`, or a 2-D array with column groups)
 into a validated ordered mapping of float arrays plus the observed-view mask,
-and encodes partial label vectors.
+and encodes partial label vectors. A whole row of NaN in a modality marks that
+view missing for that sample; NaN entries in a row that is only partly NaN
+are missing entries of an observed view (the arrays keep them as NaN).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ class ModalityDict(dict):
     """A dict of per-modality arrays that behaves like one sample-indexed array.
 
     Keys are modality names, values are 2-D arrays with one row per sample (a
-    row of NaN marks that view missing for that sample). Unlike a plain dict,
+    row of NaN marks that view missing for that sample, a NaN entry in an
+    otherwise observed row a missing entry). Unlike a plain dict,
     a ``ModalityDict`` has ``len(X) == n_samples`` and ``X.shape ==
     (n_samples,)`` and can be indexed by rows, so scikit-learn's
     cross-validation, ``train_test_split`` and ``GridSearchCV`` can split it.
@@ -153,7 +156,11 @@ class ModalityDict(dict):
 
 
 def _modality_values(name, value):
-    """Validate one modality's array: 2-D, numeric, finite except NaN rows."""
+    """Validate one modality's array: 2-D, numeric, finite or NaN.
+
+    Returns the float64 array (NaN entries kept) and the observed-view mask
+    (rows that are not entirely NaN).
+    """
     if sp.issparse(value):
         raise TypeError(
             f"Modality {name!r} is a sparse matrix; skpoe needs dense arrays "
@@ -194,16 +201,8 @@ def _modality_values(name, value):
         row = int(np.where(np.isinf(arr).any(axis=1))[0][0])
         raise ValueError(
             f"Modality {name!r} contains infinity (first at row {row}); "
-            "values must be finite (a whole row of NaN marks a missing view)."
-        )
-    partial = nan.any(axis=1) & ~nan.all(axis=1)
-    if partial.any():
-        rows = np.where(partial)[0]
-        shown = ", ".join(str(r) for r in rows[:5])
-        raise ValueError(
-            f"Modality {name!r} has rows that are partly NaN (rows {shown}"
-            f"{', ...' if rows.size > 5 else ''}). Input contains NaN inside a "
-            "view: a missing view must be a whole row of NaN."
+            "values must be finite (NaN marks a missing entry, a whole row of "
+            "NaN a missing view)."
         )
     return arr, ~nan.all(axis=1)
 

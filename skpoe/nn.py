@@ -8,7 +8,13 @@ Contract for user-supplied modules
     ``h``. skpoe adds the Gaussian heads on top. ``n_inputs`` is the number of
     features of the modality (for ``categorical`` views, the total number of
     categories, one-hot); images arrive flattened, so reshape inside the
-    module (e.g. ``x.view(-1, 1, 28, 28)``).
+    module (e.g. ``x.view(-1, 1, 28, 28)``). If the modality had missing
+    entries (NaN inside observed rows) at fit time, the input is wider:
+    the encoded values (missing entries set to 0) followed by one 0/1
+    observed indicator per feature, ``n_inputs = n_encoded + n_features``
+    (see ``likelihoods_[name].n_inputs``); slice ``x[:, :n_encoded]`` for the
+    values. A modality fitted on complete rows keeps its width; missing
+    entries in new data then arrive as 0.
 ``decoders={"name": module}``
     ``module`` maps latent codes of shape ``(batch, n_components)`` to the
     likelihood's parameters of shape ``(batch, n_outputs)``: logits for

@@ -5,10 +5,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skpoe import ESTIMATORS
 
 EXPECTED_FAILED_CHECKS = {
-    "check_estimators_pickle": (
-        "the check injects NaN at scattered positions; skpoe rejects a partly-NaN "
-        "row because a missing view must be a whole row of NaN"
-    ),
     "check_classifiers_classes": (
         "the check uses -1 as a class label; -1 marks unlabeled rows, as in "
         "sklearn.semi_supervised"
@@ -42,8 +38,8 @@ def _expected_failed_checks(estimator):
     ],
     expected_failed_checks=_expected_failed_checks,
     # not strict: the float32 differences come and go with the thread count,
-    # platform and estimator (seen both ways here); the other two failures are
-    # by design and their behaviour is tested in test_validation/test_data
+    # platform and estimator (seen both ways here); the other failure is by
+    # design and its behaviour is tested in test_validation/test_data
     xfail_strict=False,
 )
 def test_sklearn_estimator_checks(estimator, check):

@@ -60,18 +60,35 @@ def test_two_d_input_to_dict_fitted_model(tiny_supervised, small):
 # --------------------------------------------------------------------------
 # at fit time
 # --------------------------------------------------------------------------
-def test_partly_nan_row(small):
+def test_bad_values_named_beside_missing_entries(small):
+    """Missing entries (NaN inside a row) are allowed; other bad values in the
+    same view still raise errors naming the modality and row."""
     X = _copy(small.X)
-    X["bottom"][12, 3] = np.nan
-    with pytest.raises(ValueError, match=r"'bottom'.*partly NaN.*rows 12"):
-        tiny(max_iter=1).fit(X, small.y_part)
+    X["top"][[2, 9], [0, 3]] = np.nan
+    X["top"][9, 5] = np.inf
+    with pytest.raises(ValueError, match=r"'top' contains infinity.*row 9"):
+        tiny(max_iter=1).fit(X)
+    X["top"][9, 5] = 2.0
+    with pytest.raises(ValueError, match=r"'top'.*\[0, 1\].*max 2"):
+        tiny(max_iter=1, likelihoods="bernoulli").fit(X)
+    X["top"][9, 5] = 0.5
+    strings = X["top"].astype(str)
+    strings[4, 1] = "pixel"
+    with pytest.raises(ValueError, match=r"'top'.*non-numeric"):
+        tiny(max_iter=1).fit({"top": strings, "bottom": X["bottom"]})
 
 
-def test_partly_nan_row_at_predict(tiny_supervised, small):
+def test_warm_start_cannot_add_missing_entries(small):
+    model = tiny(max_iter=1, warm_start=True).fit(small.X)
     X = _copy(small.X)
-    X["top"][2, 0] = np.nan
-    with pytest.raises(ValueError, match=r"'top'.*rows 2"):
-        tiny_supervised.predict(X)
+    X["bottom"][5, 2] = np.nan
+    with pytest.raises(ValueError, match=r"warm_start.*'bottom'.*missing entries"):
+        model.fit(X)
+    # a modality fitted with missing entries takes new ones
+    X["top"][7, 1] = np.nan
+    model = tiny(max_iter=1, warm_start=True).fit(X)
+    model.fit(_copy(small.X)).fit(X)
+    assert model.n_iter_ == 3
 
 
 @pytest.mark.parametrize("value", [np.inf, -np.inf])

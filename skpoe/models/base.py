@@ -204,9 +204,21 @@ class MultimodalModule(nn.Module):
         return Experts(torch.stack(mus, 1), torch.stack(precs, 1), batch)
 
     def log_lik(self, m, z, target):
-        """log p(x_m | z) (unweighted), shape z.shape[:-1]."""
+        """log p(x_m | z) (unweighted), shape z.shape[:-1].
+
+        Missing entries of ``target`` (NaN, or code -1 for ``categorical``)
+        are left out of the sum. Training looks for them only in modalities
+        that had missing entries at fit time (no cost on complete data);
+        inference always does, since new data may have them.
+        """
         dec = self.decoders[m]
-        return self.likelihoods[m].log_prob(dec(z), dec.extra, target)
+        lik = self.likelihoods[m]
+        mask = None
+        if lik.missing_indicators_ or not self.training:
+            target, mask = lik.split_missing(target)
+            if not self.training and bool(mask.all()):
+                mask = None  # complete data: the plain sum
+        return lik.log_prob(dec(z), dec.extra, target, mask)
 
     def decode_mean(self, m, z):
         """Mean of p(x_m | z) in target space."""

@@ -1,0 +1,156 @@
+"""The likelihood base class and the numpy helpers that ignore missing entries."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["Likelihood"]
+
+_SCALE_FLOOR = 1e-3
+
+
+def _observed_values(X):
+    """The non-NaN entries of ``X`` (1-D)."""
+    return X[~np.isnan(X)]
+
+
+def _moments(X):
+    """Per-column mean and std over non-NaN entries (0 and 1 for empty columns)."""
+    if X.shape[0] == 0:
+        return np.zeros(X.shape[1]), np.ones(X.shape[1])
+    if not np.isnan(X).any():
+        return X.mean(axis=0), X.std(axis=0)
+    seen = (~np.isnan(X)).any(axis=0)
+    center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+    center[seen] = np.nanmean(X[:, seen], axis=0)
+    scale[seen] = np.nanstd(X[:, seen], axis=0)
+    return center, scale
+
+
+class Likelihood:
+    """Base class: preprocessing state plus decoder distribution.
+
+    Subclasses set ``name`` and implement :meth:`log_prob_terms` (one term
+    per feature, or per column for ``categorical``) and :meth:`mean`; they map
+    NaN-free values to the encoder input in :meth:`encode_values`.
+    """
+
+    name = "base"
+    n_extra_per_feature = 0
+    target_dtype = torch.float32
+    missing_indicators_ = False  # models fitted before missing entries existed
+
+    def fit(self, X, modality="X"):
+        """Learn preprocessing state from the observed rows ``X`` (numpy).
+
+        NaN entries are missing; if there are any, the encoder input gets one
+        observed-indicator column per feature (``missing_indicators_``).
+        """
+        self.modality = modality
+        self._check_values(X)
+        self.n_features_ = X.shape[1]
+        self.missing_indicators_ = bool(np.isnan(X).any())
+        return self
+
+    def _check_values(self, X):
+        return None
+
+    def check(self, X):
+        """Check observed rows of new data against this fitted likelihood."""
+        self._check_values(X)
+
+    # -- shapes ---------------------------------------------------------
+    @property
+    def n_encoded(self):
+        """Width of the encoded values (without missing-entry indicators)."""
+        return self.n_features_
+
+    @property
+    def n_inputs(self):
+        """Width of the encoder input (encoded values, then indicators if any)."""
+        return self.n_encoded + (self.n_features_ if self.missing_indicators_ else 0)
+
+    @property
+    def n_outputs(self):
+        """Width of the decoder output."""
+        return self.n_features_
+
+    @property
+    def n_extra(self):
+        """Number of free decoder parameters owned by this likelihood."""
+        return self.n_extra_per_feature * self.n_features_
+
+    def init_extra(self):
+        """Initial value of the free parameters (a float32 tensor)."""
+        return torch.zeros(self.n_extra)
+
+    # -- numpy transforms -----------------------------------------------
+    def encode_values(self, X):
+        """Map NaN-free observed rows to the encoded values (float32 numpy)."""
+        return X.astype(np.float32)
+
+    def _encoded_columns(self, missing):
+        """Expand a per-feature (n, n_features) mask to the encoded columns."""
+        return missing
+
+    def encoder_input(self, X):
+        """Map observed rows (NaN entries allowed) to the encoder's input.
+
+        Missing entries are 0 in encoded space (the mean for standardized
+        data); with ``missing_indicators_`` a 0/1 observed indicator per
+        feature is appended.
+        """
+        missing = np.isnan(X)
+        if not missing.any():
+            x = self.encode_values(X)
+        else:
+            x = self.encode_values(np.where(missing, 0.0, X))
+            x[self._encoded_columns(missing)] = 0.0
+        if self.missing_indicators_:
+            x = np.concatenate([x, (~missing).astype(np.float32)], axis=1)
+        return x
+
+    def target(self, X):
+        """Map observed rows to the values :meth:`log_prob` scores (NaN stays)."""
+        return X.astype(np.float32)
+
+    def split_missing(self, target):
+        """``(target with missing entries set to 0, observed-entry mask)`` (torch)."""
+        mask = ~torch.isnan(target)
+        return torch.where(mask, target, torch.zeros_like(target)), mask
+
+    def inverse(self, T):
+        """Map target-space values (numpy) back to the user's units."""
+        return T
+
+    def feature_log_det(self):
+        """log |d target / d x| of each feature (density change of units)."""
+        return np.zeros(self.n_features_)
+
+    def log_det(self):
+        """:meth:`feature_log_det` summed over features."""
+        return float(self.feature_log_det().sum())
+
+    # -- tensor functions ------------------------------------------------
+    def log_prob_terms(self, out, extra, target):
+        """Per-feature log-likelihood terms, shape ``(..., n_features)``."""
+        raise NotImplementedError
+
+    def log_prob(self, out, extra, target, mask=None):
+        """Log-likelihood of ``target`` given decoder output, summed over features.
+
+        ``mask`` (bool, broadcastable to the terms, ``(n, n_features)``) keeps
+        the observed entries only; ``None`` keeps all.
+        """
+        terms = self.log_prob_terms(out, extra, target)
+        if mask is not None:
+            terms = torch.where(mask, terms, torch.zeros_like(terms))
+        return terms.sum(-1)
+
+    def mean(self, out, extra):
+        """Mean of the decoder distribution in target space."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"

@@ -1,0 +1,172 @@
+"""Likelihoods of counts and of category codes."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .base import _SCALE_FLOOR, Likelihood, _moments, _observed_values
+
+__all__ = ["Poisson", "NegativeBinomial", "Categorical"]
+
+
+class _Counts(Likelihood):
+    """Count likelihoods: encoder sees standardized log1p counts."""
+
+    def _check_values(self, X):
+        v = _observed_values(X)
+        if v.size and (v.min() < 0 or not np.all(v == np.round(v))):
+            raise ValueError(
+                f"Modality {self.modality!r} must hold non-negative integer counts "
+                f"for the {self.name!r} likelihood."
+            )
+
+    def fit(self, X, modality="X"):
+        super().fit(X, modality)
+        self.center_, scale = _moments(np.log1p(X))
+        scale[scale < 1e-12] = 1.0
+        self.scale_ = scale
+        return self
+
+    def encode_values(self, X):
+        return ((np.log1p(X) - self.center_) / self.scale_).astype(np.float32)
+
+    def mean(self, out, extra):
+        return torch.exp(out.clamp(max=20.0))
+
+
+class Poisson(_Counts):
+    """Poisson likelihood for counts; the decoder outputs the log rate."""
+
+    name = "poisson"
+
+    def log_prob_terms(self, out, extra, target):
+        out = out.clamp(max=20.0)
+        return target * out - torch.exp(out) - torch.lgamma(target + 1)
+
+
+class NegativeBinomial(_Counts):
+    """Negative binomial for over-dispersed counts (log mean + inverse dispersion)."""
+
+    name = "negative_binomial"
+    n_extra_per_feature = 1
+
+    def log_prob_terms(self, out, extra, target):
+        log_mu = out.clamp(max=20.0)
+        r = F.softplus(extra) + _SCALE_FLOOR
+        log_r = torch.log(r)
+        log_r_mu = torch.logaddexp(log_r, log_mu)
+        return (
+            torch.lgamma(target + r)
+            - torch.lgamma(r)
+            - torch.lgamma(target + 1)
+            + r * (log_r - log_r_mu)
+            + target * (log_mu - log_r_mu)
+        )
+
+
+class Categorical(Likelihood):
+    """Independent categorical per column; values are integer codes 0..C-1.
+
+    Parameters
+    ----------
+    n_categories : int or list of int, default=None
+        Number of categories per column; learned from the data (max + 1)
+        when ``None``.
+    """
+
+    name = "categorical"
+    target_dtype = torch.int64
+
+    def __init__(self, n_categories=None):
+        self.n_categories = n_categories
+
+    def _check_values(self, X):
+        v = _observed_values(X)
+        if v.size and (v.min() < 0 or not np.all(v == np.round(v))):
+            raise ValueError(
+                f"Modality {self.modality!r} must hold non-negative integer "
+                "category codes for the 'categorical' likelihood."
+            )
+
+    def fit(self, X, modality="X"):
+        super().fit(X, modality)
+        if self.n_categories is None:
+            # per-column max over observed codes; -1 for a column with none
+            top = np.fmax.reduce(X, axis=0) if X.shape[0] else np.full(X.shape[1], -1.0)
+            learned = np.nan_to_num(top, nan=-1.0).astype(int) + 1
+            self.n_categories_ = [int(max(c, 1)) for c in learned]
+        elif np.ndim(self.n_categories) == 0:
+            self.n_categories_ = [int(self.n_categories)] * X.shape[1]
+        else:
+            self.n_categories_ = [int(c) for c in self.n_categories]
+        if X.shape[0] and np.any(X >= np.array(self.n_categories_)):
+            raise ValueError(
+                f"Modality {self.modality!r} has codes >= n_categories "
+                f"{self.n_categories_}."
+            )
+        self.offsets_ = np.concatenate([[0], np.cumsum(self.n_categories_)]).tolist()
+        return self
+
+    @property
+    def n_encoded(self):
+        return self.offsets_[-1]
+
+    @property
+    def n_outputs(self):
+        return self.offsets_[-1]
+
+    def check(self, X):
+        self._check_values(X)
+        if X.size:
+            too_big = X >= np.array(self.n_categories_)
+            if too_big.any():
+                row, col = (int(v[0]) for v in np.nonzero(too_big))
+                raise ValueError(
+                    f"Modality {self.modality!r} has category code {X[row, col]:g} "
+                    f"(observed row {row}, column {col}) not seen during fit; column "
+                    f"{col} has {self.n_categories_[col]} categories."
+                )
+
+    def encode_values(self, X):
+        out = np.zeros((X.shape[0], self.offsets_[-1]), dtype=np.float32)
+        codes = np.clip(X.astype(np.int64), 0, None)
+        rows = np.arange(X.shape[0])
+        for j in range(X.shape[1]):
+            c = np.minimum(codes[:, j], self.n_categories_[j] - 1)
+            out[rows, self.offsets_[j] + c] = 1.0
+        return out
+
+    def _encoded_columns(self, missing):
+        return np.repeat(missing, self.n_categories_, axis=1)
+
+    def target(self, X):
+        """Codes as int64; missing entries are -1."""
+        return np.where(np.isnan(X), -1, X).astype(np.int64)
+
+    def split_missing(self, target):
+        mask = target >= 0
+        return target.clamp(min=0), mask
+
+    def _logits(self, out):
+        o = self.offsets_
+        return [out[..., o[j] : o[j + 1]] for j in range(len(self.n_categories_))]
+
+    def log_prob_terms(self, out, extra, target):
+        terms = []
+        for j, logits in enumerate(self._logits(out)):
+            lp = torch.log_softmax(logits, dim=-1)
+            terms.append(lp.gather(-1, target[..., j : j + 1].expand(*lp.shape[:-1], 1)))
+        return torch.cat(terms, -1)
+
+    def probabilities(self, out):
+        """Softmax per column: list of tensors (..., C_j)."""
+        return [torch.softmax(l, dim=-1) for l in self._logits(out)]
+
+    def mean(self, out, extra):
+        """Most probable code per column (float, so it stacks with other views)."""
+        return torch.stack([l.argmax(-1) for l in self._logits(out)], dim=-1).float()
+
+    def __repr__(self):
+        return f"Categorical(n_categories={self.n_categories!r})"
