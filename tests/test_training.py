@@ -206,7 +206,7 @@ def test_hidden_layer_sizes_int_tuple_and_dict(small):
     assert _linear_widths(m.module_.encoders[2].net) == [(10, 6), (6, 2 * D * H)]
     # modalities left out of the dict get the default
     m = tiny(hidden_layer_sizes={"top": 8}, max_iter=1).fit(small.X)
-    assert _linear_widths(m.module_.encoders[1].net)[0] == (32, 128)
+    assert _linear_widths(m.module_.encoders[1].net)[0] == (32, 256)
 
 
 def test_custom_encoder_and_decoder_modules(small):
