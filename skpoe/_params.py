@@ -124,7 +124,7 @@ def with_model_options(**options):
     """Class decorator: add model-specific parameters to the shared ``__init__``.
 
     The generated ``__init__`` takes every parameter of
-    :class:`BaseMultimodalVAE` plus ``options`` (keyword-only, with these
+    :class:`~skpoe.base.BaseMultimodalVAE` plus ``options`` (keyword-only, with these
     defaults) and stores them unchanged, as scikit-learn requires; its
     signature is what ``get_params`` inspects. The options are passed on to
     the torch module.

@@ -1,8 +1,10 @@
 """Input checking and encoding shared by fitting and inference.
 
-Functions of arrays and parameters; :func:`check_X` alone takes the estimator,
-as :func:`sklearn.utils.validation.validate_data` does, to check new data
-against its fitted modalities and record ``n_features_in_``.
+Functions of arrays and parameters: checks of X and y, the labels as one more
+modality, per-modality parameters, the likelihoods fitted to the data, and
+the encoder inputs and targets they give. :func:`check_X` alone takes the
+estimator, as :func:`sklearn.utils.validation.validate_data` does, to check
+new data against its fitted modalities and record ``n_features_in_``.
 """
 
 from __future__ import annotations
