@@ -10,16 +10,18 @@ the host once per epoch.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 from .models.base import Batch
 
-__all__ = ["TensorData", "fit_module", "TrainingDiverged"]
+__all__ = ["TensorData", "fit_module", "TrainingDiverged", "fit_seed", "split_rows", "seeded_torch"]
 
 
 class TrainingDiverged(ValueError):
@@ -137,6 +139,50 @@ def validation_loss(module, data, groups, batch_size=4096):
 
 def _snapshot(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def fit_seed(random_state, n_iter=None):
+    """Seed of one fit (weights, minibatches and later inference draws).
+
+    Drawn from ``random_state`` (fresh entropy for ``None``). A warm start
+    passes the ``n_iter`` epochs already run, so it does not replay them.
+    """
+    if random_state is not None:
+        seed = check_random_state(random_state).randint(2**31 - 1)
+    else:
+        seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    if n_iter is not None:
+        seed = (seed + n_iter) % (2**31 - 1)
+    return seed
+
+
+def split_rows(n, rng, early_stopping, validation_fraction):
+    """Training and validation rows of ``n`` samples.
+
+    With ``early_stopping`` a random ``validation_fraction`` of the rows is
+    held out (both sets sorted); without it every row trains and the
+    validation set is empty. ``rng`` draws one permutation either way.
+    """
+    rows = rng.permutation(n)
+    if not early_stopping:
+        return np.arange(n), rows[:0]
+    n_val = int(math.ceil(validation_fraction * n))
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(
+            f"early_stopping with validation_fraction={validation_fraction} "
+            f"leaves no training or validation rows for {n} samples."
+        )
+    return np.sort(rows[n_val:]), np.sort(rows[:n_val])
+
+
+@contextlib.contextmanager
+def seeded_torch(seed, device):
+    """Seed torch's global generators (CPU and ``device``) inside the block,
+    and restore the caller's generator states after it."""
+    fork_devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices, device_type=device.type):
+        torch.manual_seed(seed)
+        yield
 
 
 def fit_module(

@@ -260,7 +260,7 @@ def test_impute_entries_are_decoder_means_at_posterior_mean(fitted_scattered, sc
     rows = np.flatnonzero(np.isnan(views["mean"]).any(1) & ~np.isnan(views["mean"]).all(1))[:5]
     part = {k: v[rows] for k, v in views.items()}
     Z = torch.as_tensor(model.transform(part), dtype=torch.float32)
-    decoded = model._decode(0, Z)
+    decoded = model._inference().decode(0, Z)
     filled = model.impute(part)["mean"]
     missing = np.isnan(part["mean"])
     np.testing.assert_allclose(filled[missing], decoded[missing], rtol=1e-6)
@@ -276,7 +276,7 @@ def test_score_samples_counts_observed_entries_only(fitted_scattered, scattered)
     part = {k: v[rows] for k, v in views.items()}
     got = model.score_samples(part, n_importance_samples=1)
     data, arrays = model._views_data(part, "score_samples")
-    eps = model._shared_noise(1, 2)
+    eps = model._inference().shared_noise(1, 2)
     module = model.module_
     with torch.no_grad():
         batch = data.batch(torch.arange(len(rows)))

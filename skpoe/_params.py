@@ -1,0 +1,162 @@
+"""The shared parameters' documentation, and model-specific parameters.
+
+:data:`COMMON_DOC` documents the parameters and attributes every estimator
+shares (:func:`document` builds a class docstring from it);
+:func:`with_model_options` adds an estimator's own parameters to the shared
+``__init__``.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+__all__ = ["COMMON_DOC", "document", "with_model_options"]
+
+COMMON_DOC = """
+    Parameters
+    ----------
+    n_components : int, default=32
+        Size of the latent space (the embedding returned by ``transform``).
+    hidden_layer_sizes : int, tuple of int, or dict, default=(256, 256)
+        Hidden layers of each encoder MLP (decoders mirror them). A dict maps
+        modality names to sizes; modalities left out use ``(256, 256)``. The
+        label modality's networks are linear by default (its decoder is a
+        softmax regression on the latent code, which generalises better from
+        few labels than an MLP); name ``"__label__"`` in the dict to give them
+        hidden layers.
+    likelihoods : str, Likelihood, or dict, default="auto"
+        Per-modality likelihood: ``"auto"`` (``"bernoulli"`` for data in
+        [0, 1], ``"gaussian"`` otherwise), ``"bernoulli"``, ``"gaussian"``,
+        ``"laplace"``, ``"poisson"``, ``"negative_binomial"``,
+        ``"categorical"`` or a :class:`skpoe.likelihoods.Likelihood`. Gaussian
+        and Laplace data are standardized internally; results come back in the
+        user's units. A dict maps modality names to one of these.
+    encoders, decoders : dict of str to torch.nn.Module, default=None
+        Custom networks for some modalities; see :mod:`skpoe.nn` for the
+        contract (encoders return features, skpoe adds the Gaussian heads;
+        decoders return the likelihood's parameters). An encoder of a
+        modality with missing entries at fit time receives the observed
+        indicators appended to its input.
+    modalities : dict of str to slice or list of int, default=None
+        Column groups when ``X`` is one 2-D array (``None``: one modality
+        ``"X"``). Ignored for dict input.
+    supervision_weight : float, default=50.0
+        Weight of the label likelihood terms (the paper's c_y), the strength of
+        supervision. Tune it with ``GridSearchCV``.
+    beta : float, default=1.0
+        Weight of the KL terms.
+{extra_params}    batch_size : int, default=64
+        Rows per minibatch of each batch group.
+    max_iter : int, default=50
+        Number of epochs (an epoch is ``ceil(n_samples / batch_size)`` steps).
+        With few labels, longer training slowly overfits the labeled rows
+        (digits halves, 10% labels: one-view accuracy 0.80 after 30 epochs,
+        0.79 after 50, 0.79 after 100; see
+        ``benchmarks/results/model_quality_ablation.md``); on other data,
+        ``early_stopping=True`` with a larger ``max_iter`` chooses for you.
+    learning_rate_init : float, default=1e-3
+        Adam learning rate.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, stop when the validation
+        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs and
+        restore the best weights.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+        With ``early_stopping``, epochs without improvement of the validation
+        loss before training stops. Without it, training runs ``max_iter``
+        epochs: a VAE's training loss often plateaus for tens of epochs
+        (posterior collapse) before it improves again.
+    tol : float, default=1e-4
+        Minimum decrease of the validation loss that counts as improvement.
+    warm_start : bool, default=False
+        Continue training the fitted networks on the next ``fit``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, minibatches and sampling. Results are
+        reproducible on CPU for a fixed seed; the global numpy and torch random
+        states are left untouched.
+    verbose : int, default=0
+        1 prints progress about ten times per fit, 2 every epoch.
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained networks.
+    modalities_ : list of str
+        Modality names in fitted order.
+    n_features_per_modality_ : dict of str to int
+    likelihoods_ : dict of str to Likelihood
+        Fitted likelihood per modality (``"__label__"`` for the labels).
+    classes_ : ndarray of shape (n_classes,)
+        Known classes (present when fitted with ``y``).
+    supervised_ : bool
+        Whether the model was fitted with labels.
+    loss_curve_ : list of float
+        Mean training loss per epoch.
+    validation_loss_curve_ : list of float
+        Validation loss per epoch (with ``early_stopping``).
+    best_loss_ / best_validation_loss_ : float
+        Best monitored loss.
+    n_iter_ : int
+        Epochs run.
+    n_features_in_ : int
+        Total number of features over modalities.
+    feature_names_in_ : ndarray of str
+        Column names, for a DataFrame passed on the 2-D route.
+    device_ : torch.device
+        Device holding the fitted networks.
+
+    Notes
+    -----
+    Missing data: a row of NaN in a modality marks that view missing for that
+    sample. NaN entries inside an otherwise observed row are missing entries:
+    they are left out of the likelihood and of the standardization, and a
+    modality that has any at fit time gets one observed-indicator input per
+    feature in its encoder. :meth:`impute` fills both kinds.
+
+"""
+
+
+def document(summary, extra_params=""):
+    """Class docstring: ``summary`` then the shared parameter and attribute docs."""
+    return summary.rstrip() + "\n\n" + COMMON_DOC.strip("\n").replace(
+        "{extra_params}", extra_params
+    ) + "\n"
+
+
+def with_model_options(**options):
+    """Class decorator: add model-specific parameters to the shared ``__init__``.
+
+    The generated ``__init__`` takes every parameter of
+    :class:`~skpoe.base.BaseMultimodalVAE` plus ``options`` (keyword-only, with these
+    defaults) and stores them unchanged, as scikit-learn requires; its
+    signature is what ``get_params`` inspects. The options are passed on to
+    the torch module.
+    """
+
+    def decorate(cls):
+        # imported here, not at the top: skpoe.base re-exports this decorator
+        from .base import BaseMultimodalVAE
+
+        base = inspect.signature(BaseMultimodalVAE.__init__)
+        extra = [
+            inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+            for k, v in options.items()
+        ]
+        sig = base.replace(parameters=[*base.parameters.values(), *extra])
+
+        def __init__(self, *args, **kwargs):
+            bound = sig.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            for name, value in list(bound.arguments.items())[1:]:
+                setattr(self, name, value)
+
+        __init__.__signature__ = sig
+        __init__.__doc__ = f"Set the parameters of {cls.__name__} (see the class docstring)."
+        __init__.__qualname__ = f"{cls.__name__}.__init__"
+        cls.__init__ = __init__
+        cls._module_options = tuple(options)
+        return cls
+
+    return decorate

@@ -1,0 +1,242 @@
+"""Input checking and encoding shared by fitting and inference.
+
+Functions of arrays and parameters: checks of X and y, the labels as one more
+modality, per-modality parameters, the likelihoods fitted to the data, and
+the encoder inputs and targets they give. :func:`check_X` alone takes the
+estimator, as :func:`sklearn.utils.validation.validate_data` does, to check
+new data against its fitted modalities and record ``n_features_in_``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils.validation import validate_data
+
+from .data import as_modality_dict, encode_labels
+from .likelihoods import Categorical, get_likelihood
+
+__all__ = [
+    "LABEL",
+    "resolve_device",
+    "check_X",
+    "append_labels",
+    "fit_likelihoods",
+    "per_modality",
+    "hidden_sizes",
+    "encode",
+    "require_observed",
+    "check_new_missing_entries",
+]
+
+LABEL = "__label__"  # internal name of the label modality
+
+
+def resolve_device(device):
+    """Turn ``"auto"``, a string or a ``torch.device`` into a ``torch.device``."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"The 'device' parameter must be 'auto', 'cpu', 'cuda', 'cuda:N' or a "
+            f"torch.device; got {device!r} ({exc})."
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this "
+            "machine; use device='auto' or 'cpu'."
+        )
+    return dev
+
+
+def check_X(estimator, X, reset):
+    """Validate X; returns (names, arrays, observed) in fitted order.
+
+    With ``reset`` (a fresh fit) ``n_features_in_`` (and, on the 2-D route,
+    ``feature_names_in_``) is set on ``estimator``; otherwise the modalities
+    are checked against its fitted ones, put in fitted order, and modalities
+    left out become missing views.
+    """
+    if sp.issparse(X):
+        raise TypeError(
+            "Sparse data was passed for X, but skpoe needs dense arrays; use "
+            "X.toarray(), or a dict of dense arrays."
+        )
+    if not isinstance(X, dict):
+        if X is None or isinstance(X, (str, bytes)):
+            raise ValueError(
+                f"X must be a dict of 2-D arrays or a 2-D array, got {X!r}."
+            )
+        X = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            ensure_all_finite="allow-nan",
+            dtype="numeric",
+            ensure_min_features=1,
+        )
+    names, arrays, observed = as_modality_dict(X, estimator.modalities)
+    if reset:
+        if isinstance(X, dict):
+            estimator.n_features_in_ = int(sum(a.shape[1] for a in arrays))
+            if hasattr(estimator, "feature_names_in_"):
+                del estimator.feature_names_in_
+        return names, arrays, observed
+    known = estimator.modalities_
+    n_features = estimator.n_features_per_modality_
+    unknown = [n for n in names if n not in n_features]
+    if unknown:
+        raise ValueError(
+            f"X has modalities {unknown} that were not seen during fit; the "
+            f"fitted modalities are {known}."
+        )
+    for name, arr in zip(names, arrays):
+        expected = n_features[name]
+        if arr.shape[1] != expected:
+            raise ValueError(
+                f"Modality {name!r} has {arr.shape[1]} features, but "
+                f"{type(estimator).__name__} was fitted with {expected} features "
+                "for it."
+            )
+    # reorder to the fitted order; modalities left out are missing views
+    n = arrays[0].shape[0]
+    by_name = dict(zip(names, zip(arrays, observed.T)))
+    out_arrays, out_obs = [], []
+    for name in known:
+        if name in by_name:
+            a, o = by_name[name]
+        else:
+            a = np.full((n, n_features[name]), np.nan)
+            o = np.zeros(n, bool)
+        out_arrays.append(a)
+        out_obs.append(o)
+    return list(known), out_arrays, np.stack(out_obs, 1)
+
+
+def append_labels(arrays, observed, y, classes=None):
+    """Partial labels ``y`` as one more modality, observed where labeled.
+
+    Returns ``arrays`` and ``observed`` extended by the label codes, and
+    ``(codes, labeled, classes)``; ``classes`` fixes the known classes (warm
+    starts).
+    """
+    codes, labeled, classes = encode_labels(y, observed.shape[0], classes)
+    if not labeled.any():
+        raise ValueError(
+            "y has no labeled rows (every label is -1 or NaN); pass y=None "
+            "to fit without labels."
+        )
+    arrays = arrays + [codes[:, None].astype(np.float64)]
+    observed = np.concatenate([observed, labeled[:, None]], 1)
+    return arrays, observed, (codes, labeled, classes)
+
+
+def fit_likelihoods(specs, names, arrays, observed, labels=None):
+    """Likelihood per modality (a dict) fitted to its observed rows.
+
+    ``specs`` holds each view's ``likelihoods`` entry; with ``labels`` (from
+    :func:`append_labels`) a categorical likelihood of the codes comes last,
+    under :data:`LABEL`.
+    """
+    fitted = [
+        get_likelihood(spec, a[o], name)
+        for spec, a, o, name in zip(specs, arrays, observed.T, names)
+    ]
+    all_names = list(names)
+    if labels is not None:
+        codes, labeled, classes = labels
+        fitted.append(Categorical(len(classes)).fit(codes[labeled][:, None], LABEL))
+        all_names.append(LABEL)
+    return dict(zip(all_names, fitted))
+
+
+def per_modality(param, names, kind, default):
+    """Expand a parameter given for all modalities or as a dict per name."""
+    if isinstance(param, dict):
+        unknown = [k for k in param if k not in names]
+        if unknown:
+            raise ValueError(
+                f"{kind} names modalities {unknown} that are not in X "
+                f"(modalities: {list(names)})."
+            )
+        return [param.get(n, default) for n in names]
+    return [param if param is not None else default] * len(names)
+
+
+def hidden_sizes(param, names, default, label_default):
+    """Hidden layer sizes per modality from ``hidden_layer_sizes``.
+
+    Modalities a dict leaves out get ``default``; the label gets
+    ``label_default`` unless the dict names :data:`LABEL`.
+    """
+
+    def norm(h, name):
+        if isinstance(h, numbers.Integral):
+            h = (h,)
+        try:
+            h = tuple(int(v) for v in h)
+        except TypeError:
+            raise ValueError(
+                f"hidden_layer_sizes for {name!r} must be an int or a sequence "
+                f"of ints, got {h!r}."
+            ) from None
+        if any(v < 1 for v in h):
+            raise ValueError(
+                f"hidden_layer_sizes for {name!r} must be positive, got {h}."
+            )
+        return h
+
+    sizes = per_modality(param, names, "hidden_layer_sizes", default)
+    named = isinstance(param, dict) and LABEL in param
+    if LABEL in names and not named:
+        sizes[names.index(LABEL)] = label_default
+    return [norm(h, n) for h, n in zip(sizes, names)]
+
+
+def encode(arrays, observed, liks):
+    """Encoder inputs and targets per modality (zeros where unobserved).
+
+    NaN entries of observed rows are missing entries: the likelihood
+    zeroes them in the encoder input and marks them in the target.
+    """
+    inputs, targets = [], []
+    for arr, obs, lik in zip(arrays, observed.T, liks):
+        x = np.zeros((arr.shape[0], lik.n_inputs), np.float32)
+        t_obs = lik.target(arr[obs])
+        t = np.zeros((arr.shape[0],) + t_obs.shape[1:], t_obs.dtype)
+        if obs.any():
+            x[obs] = lik.encoder_input(arr[obs])
+            t[obs] = t_obs
+        inputs.append(x)
+        targets.append(t)
+    return inputs, targets
+
+
+def require_observed(observed, what):
+    """Raise unless every row has at least one observed view."""
+    empty = ~observed.any(1)
+    if empty.any():
+        rows = np.where(empty)[0]
+        shown = ", ".join(str(r) for r in rows[:5])
+        raise ValueError(
+            f"Rows {shown}{', ...' if rows.size > 5 else ''} have no observed "
+            f"view (every modality is NaN or absent); {what} needs at least "
+            "one observed view per row."
+        )
+
+
+def check_new_missing_entries(arrays, observed, liks):
+    """warm_start: a modality first fitted on complete data stays complete."""
+    for arr, obs, lik in zip(arrays, observed.T, liks):
+        if not lik.missing_indicators_ and np.isnan(arr[obs]).any():
+            raise ValueError(
+                f"warm_start=True: modality {lik.modality!r} has missing entries "
+                "(NaN inside observed rows) but was first fitted on complete "
+                "rows, so its encoder has no missing-entry indicators; fit "
+                "from scratch (warm_start=False)."
+            )
