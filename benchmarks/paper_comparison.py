@@ -56,7 +56,11 @@ def load_dataset(name, quick):
 
 
 def estimators(args):
-    params = dict(n_components=args.n_components, max_iter=args.epochs, batch_size=args.batch_size)
+    params = dict(max_iter=args.epochs)
+    if args.n_components is not None:
+        params["n_components"] = args.n_components
+    if args.batch_size is not None:
+        params["batch_size"] = args.batch_size
     if args.early_stopping:
         params.update(early_stopping=True, n_iter_no_change=args.patience)
     return {name: getattr(skpoe, name)(**params) for name in args.models}
@@ -96,8 +100,8 @@ def header(args, total):
         "",
         f"Command: `python benchmarks/paper_comparison.py {' '.join(sys.argv[1:])}`  ",
         f"skpoe {skpoe.__version__}, torch {torch.__version__}, {args.jobs} jobs, "
-        f"{platform.processor() or platform.machine()}; {stop}, batch {args.batch_size}, "
-        f"latent {args.n_components}, seeds {args.seeds}, K={args.importance}, "
+        f"{platform.processor() or platform.machine()}; {stop}, batch {args.batch_size or 'default'}, "
+        f"latent {args.n_components or 'default'}, seeds {args.seeds}, K={args.importance}, "
         f"missing views {args.missing_views:g}; total {total / 60:.1f} min.",
         "",
         "Columns (see `skpoe.model_selection.compare_estimators`): `acc_<view>` / `acc_all` "
@@ -126,8 +130,10 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+",
                         default=[E.__name__ for E in skpoe.ESTIMATORS])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    parser.add_argument("--n-components", type=int, default=16)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--n-components", type=int, default=None,
+                        help="latent size (default: the estimators' default)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="batch size (default: the estimators' default)")
     parser.add_argument("--importance", type=int, default=1000, help="K for test LL")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads with --jobs 1 (parallel workers use 1)")
