@@ -65,7 +65,7 @@ def load(name):
 def predict_at_mean(est, X):
     """Labels decoded at the posterior mean of the given views."""
     data, _ = est._views_data(X, "predict")
-    mu, _ = est._posterior(data)
+    mu, _ = est._inference().posterior(data)
     dec = est.module_.decoders[len(est.modalities_)]
     with torch.no_grad():
         p = est.likelihoods_[LABEL].probabilities(dec(mu))[0]
