@@ -36,7 +36,12 @@ from sklearn.model_selection import train_test_split
 
 import skpoe
 from skpoe.base import LABEL
-from skpoe.datasets import hide_views_and_labels, load_digits_views, load_mnist_views
+from skpoe.datasets import (
+    hide_views_and_labels,
+    load_breast_cancer_views,
+    load_digits_views,
+    load_mnist_views,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,12 +55,7 @@ def load(name):
     elif name == "mnist2":
         (X, y), test = load_mnist_views(2), 1000
     elif name == "cancer":
-        from sklearn.datasets import load_breast_cancer
-
-        data = load_breast_cancer()
-        A = data.data
-        X = skpoe.ModalityDict({"mean": A[:, :10], "error": A[:, 10:20], "worst": A[:, 20:]})
-        y, test = data.target, 0.3
+        (X, y), test = load_breast_cancer_views(), 0.3
     else:
         raise ValueError(f"unknown data set {name!r}")
     tr, te = train_test_split(np.arange(len(y)), test_size=test, stratify=y, random_state=0)

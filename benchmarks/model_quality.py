@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 import skpoe
-from skpoe.datasets import load_digits_views, load_mnist_views
+from skpoe.datasets import load_breast_cancer_views, load_digits_views, load_mnist_views
 from skpoe.model_selection import compare_estimators, summarize, to_markdown
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,12 +49,7 @@ def load(name):
     if name == "mnist-halves":
         return load_mnist_views(2)
     if name == "breast-cancer-3views":
-        from sklearn.datasets import load_breast_cancer
-
-        data = load_breast_cancer()
-        A = data.data
-        views = {"mean": A[:, :10], "error": A[:, 10:20], "worst": A[:, 20:]}
-        return skpoe.ModalityDict(views), data.target
+        return load_breast_cancer_views()
     raise ValueError(f"unknown data set {name!r}")
 
 

@@ -8,7 +8,12 @@ from sklearn.utils import check_random_state
 
 from .data import ModalityDict
 
-__all__ = ["load_digits_views", "load_mnist_views", "hide_views_and_labels"]
+__all__ = [
+    "load_digits_views",
+    "load_mnist_views",
+    "load_breast_cancer_views",
+    "hide_views_and_labels",
+]
 
 def _split_rows(images, side, n_views):
     """Split (n, side*side) images into horizontal strips of rows."""
@@ -73,6 +78,25 @@ def load_mnist_views(n_views=2):
         ) from exc
     images, y = mnist_data()
     return _split_rows(images.astype(np.float64) / 255.0, 28, n_views), np.asarray(y)
+
+
+def load_breast_cancer_views():
+    """scikit-learn's breast cancer table as three raw-scale views.
+
+    The 30 features are the mean, the standard error and the worst value of
+    ten cell-nucleus measurements; each group is one view.
+
+    Returns
+    -------
+    X : ModalityDict
+        ``mean``, ``error`` and ``worst``, each of shape (569, 10), raw units.
+    y : ndarray of shape (569,)
+        0 = malignant, 1 = benign.
+    """
+    from sklearn.datasets import load_breast_cancer
+
+    A, y = load_breast_cancer(return_X_y=True)
+    return ModalityDict({"mean": A[:, :10], "error": A[:, 10:20], "worst": A[:, 20:]}), y
 
 
 def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=None):

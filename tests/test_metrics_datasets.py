@@ -7,7 +7,12 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from skpoe import MMVAE, MultimodalPoEVAE
-from skpoe.datasets import hide_views_and_labels, load_digits_views, load_mnist_views
+from skpoe.datasets import (
+    hide_views_and_labels,
+    load_breast_cancer_views,
+    load_digits_views,
+    load_mnist_views,
+)
 from skpoe.metrics import cross_coherence, joint_coherence, latent_accuracy, test_log_likelihood
 
 from conftest import TINY
@@ -78,6 +83,16 @@ def test_metrics_work_with_a_mixture_model(setup):
     model = MMVAE(**{**TINY, "max_iter": 3}).fit(X_tr, y_tr)
     assert 0 <= cross_coherence(model, X[test], y[test], oracle, "bottom", ["top", "bottom"]) <= 1
     assert np.isfinite(test_log_likelihood(model, X[test], 20))
+
+
+def test_load_breast_cancer_views_are_the_raw_columns():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer_views()
+    A, target = load_breast_cancer(return_X_y=True)
+    assert list(X) == ["mean", "error", "worst"]
+    np.testing.assert_array_equal(np.hstack([X[v] for v in X]), A)
+    np.testing.assert_array_equal(y, target)
 
 
 def test_load_digits_views_strips():
