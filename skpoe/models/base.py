@@ -308,10 +308,10 @@ class MultimodalModule(nn.Module):
             return 0.0
         s = batch.mask
         labeled = s[:, L]
+        n_views = s.sum(1) - 1  # on labeled rows: the observed views besides the label
         picks = [1 + present.index(L)]  # q(z | V): the leave-the-label-out posterior
-        use = [labeled & (s.sum(1) >= 2)]
+        use = [labeled & (n_views >= 1)]
         if singles:
-            n_views = s.sum(1) - 1
             for i, m in enumerate(present):
                 if m != L:
                     picks.append(1 + len(present) + i)  # q(z | x_m)
