@@ -7,7 +7,7 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 
 from .data import ModalityDict
 from .estimators import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
-from . import metrics, model_selection
+from . import metrics, model_selection, semi_supervised
 
 __version__ = "0.1.0"
 
@@ -21,5 +21,6 @@ __all__ = [
     "VAEVAE",
     "metrics",
     "model_selection",
+    "semi_supervised",
     "__version__",
 ]

@@ -8,6 +8,7 @@ shares (:func:`document` builds a class docstring from it);
 
 from __future__ import annotations
 
+import difflib
 import inspect
 
 __all__ = ["COMMON_DOC", "document", "with_model_options"]
@@ -26,7 +27,8 @@ COMMON_DOC = """
         hidden layers.
     likelihoods : str, Likelihood, or dict, default="auto"
         Per-modality likelihood: ``"auto"`` (``"bernoulli"`` for data in
-        [0, 1], ``"gaussian"`` otherwise), ``"bernoulli"``, ``"gaussian"``,
+        [0, 1], ``"gaussian"`` otherwise; the choice and its reason are
+        stored in ``likelihood_reasons_`` and printed at ``verbose >= 1``), ``"bernoulli"``, ``"gaussian"``,
         ``"laplace"``, ``"poisson"``, ``"negative_binomial"``,
         ``"categorical"`` or a :class:`skpoe.likelihoods.Likelihood`. Gaussian
         and Laplace data are standardized internally; results come back in the
@@ -88,6 +90,10 @@ COMMON_DOC = """
     n_features_per_modality_ : dict of str to int
     likelihoods_ : dict of str to Likelihood
         Fitted likelihood per modality (``"__label__"`` for the labels).
+    likelihood_reasons_ : dict of str to str
+        Per modality, how its likelihood was chosen: for ``"auto"`` the
+        range of the data that decided it, else the value given. Printed at
+        ``verbose >= 1``.
     classes_ : ndarray of shape (n_classes,)
         Known classes (present when fitted with ``y``).
     supervised_ : bool
@@ -125,6 +131,47 @@ def document(summary, extra_params=""):
     ) + "\n"
 
 
+#: Names other libraries use for skpoe's parameters, for error messages.
+_ALIASES = {
+    "epochs": "max_iter", "n_epochs": "max_iter", "num_epochs": "max_iter",
+    "lr": "learning_rate_init", "learning_rate": "learning_rate_init",
+    "latent_dim": "n_components", "n_latent": "n_components", "latent_size": "n_components",
+    "z_dim": "n_components", "seed": "random_state", "patience": "n_iter_no_change",
+    "hidden_dims": "hidden_layer_sizes", "hidden_sizes": "hidden_layer_sizes",
+    "likelihood": "likelihoods",
+}
+
+
+def _closest(name, names):
+    """The valid parameter a mistyped or foreign ``name`` most likely means."""
+    if _ALIASES.get(name) in names:
+        return _ALIASES[name]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _bind(class_name, sig, self, args, kwargs):
+    """``sig.bind`` with errors that name the class and the closest parameter."""
+    names = [p for p in sig.parameters if p != "self"]
+    unknown = [k for k in kwargs if k not in sig.parameters or k == "self"]
+    if unknown:
+        hints = []
+        for k in unknown:
+            close = _closest(k, names)
+            hints.append(f"{k!r}" + (f" (did you mean {close!r}?)" if close else ""))
+        raise TypeError(
+            f"{class_name}() got unknown parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(hints)}. Valid parameters: {', '.join(names)}."
+        )
+    try:
+        return sig.bind(self, *args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(
+            f"{class_name}(): {exc}; only n_components may be passed by position, "
+            "the other parameters by name."
+        ) from None
+
+
 def with_model_options(**options):
     """Class decorator: add model-specific parameters to the shared ``__init__``.
 
@@ -147,7 +194,7 @@ def with_model_options(**options):
         sig = base.replace(parameters=[*base.parameters.values(), *extra])
 
         def __init__(self, *args, **kwargs):
-            bound = sig.bind(self, *args, **kwargs)
+            bound = _bind(type(self).__name__, sig, self, args, kwargs)
             bound.apply_defaults()
             for name, value in list(bound.arguments.items())[1:]:
                 setattr(self, name, value)

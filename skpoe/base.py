@@ -24,6 +24,7 @@ from ._validation import (
     LABEL, append_labels, check_new_missing_entries, check_X, encode, fit_likelihoods,
     hidden_sizes, per_modality, require_observed, resolve_device,
 )
+from ._output import as_frames, with_index
 from .data import ModalityDict
 from .inference import Inference
 from .likelihoods import Likelihood
@@ -212,6 +213,12 @@ class BaseMultimodalVAE(
         self.n_features_per_modality_ = {n_: a.shape[1] for n_, a in zip(names, arrays)}
         specs = per_modality(self.likelihoods, names, "likelihoods", "auto")
         self.likelihoods_ = fit_likelihoods(specs, names, arrays, observed, labels)
+        self.likelihood_reasons_ = {n_: self.likelihoods_[n_].choice_reason_ for n_ in names}
+        if self.verbose:
+            for n_ in names:
+                print(f"{type(self).__name__}: modality {n_!r} uses the "
+                      f"{self.likelihoods_[n_].name} likelihood ({self.likelihood_reasons_[n_]})",
+                      flush=True)
         if labels is not None:
             self.classes_ = labels[2]
         self.supervised_ = labels is not None
@@ -279,9 +286,11 @@ class BaseMultimodalVAE(
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
+            A DataFrame with the input's row index after
+            ``set_output(transform="pandas")``.
         """
         data, _ = self._views_data(X, "transform")
-        return self._inference().transform(data)
+        return with_index(self, self._inference().transform(data), X)
 
     def fit_transform(self, X, y=None):
         """Fit, then return :meth:`transform` of ``X``.
@@ -294,7 +303,17 @@ class BaseMultimodalVAE(
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
+
+        Warns
+        -----
+        PartialLabelsWarning
+            When a :class:`~sklearn.pipeline.Pipeline` calls it with unlabeled
+            rows in ``y`` and the pipeline's final classifier would learn
+            ``-1`` as a class (see :mod:`skpoe.semi_supervised`).
         """
+        from .semi_supervised import warn_if_labels_leak
+
+        warn_if_labels_leak(self, y)
         return self.fit(X, y).transform(X)
 
     @property
@@ -402,11 +421,16 @@ class BaseMultimodalVAE(
 
         Returns
         -------
-        X_imputed : ModalityDict
-            Every fitted modality, with no NaN left.
+        X_imputed : ModalityDict, or dict of str to DataFrame
+            Every fitted modality, with no NaN left. When ``X`` has DataFrame
+            views (or is a DataFrame), a dict of DataFrames with the input's
+            row index; views given as DataFrames keep their columns, the
+            others are named ``"<view>0"``, ``"<view>1"``, ...
         """
         data, arrays = self._views_data(X, "impute")
-        return ModalityDict(zip(self.modalities_, self._inference().impute(data, arrays)))
+        filled = self._inference().impute(data, arrays)
+        frames = as_frames(self.modalities_, filled, X, self.modalities)
+        return ModalityDict(zip(self.modalities_, filled)) if frames is None else frames
 
     def sample(self, n_samples=1, random_state=None):
         """Generate all views jointly from the prior.
