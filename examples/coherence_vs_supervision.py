@@ -1,5 +1,7 @@
 """Cross-modal coherence of every skpoe model against the supervision level.
 
+Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
+
 The 8x8 digits are split into a top and a bottom half. At a supervision
 level ``s`` a share ``s`` of the training rows keeps both halves and its
 label; every other row keeps one half only and no label
@@ -45,6 +47,9 @@ ORACLES = ("whole digit", "generated half only")
 
 
 def main(quick=False, out_dir="."):
+    if quick:
+        print("smoke run: tiny data and fits to check that the example works; "
+              "the numbers mean nothing")
     X, y = load_digits_views()
     if quick:
         X, y = X[:500], y[:500]

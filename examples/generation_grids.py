@@ -1,5 +1,7 @@
 """Cross-modal generation with every multimodal VAE in skpoe.
 
+Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
+
 Each estimator of ``skpoe.ESTIMATORS`` is fitted on the 8x8 scikit-learn
 digits split into a top and a bottom half, with 10% of the training labels
 kept. For one test digit of each class the figure shows, per model:
@@ -47,6 +49,9 @@ def strip(images):
 
 
 def main(quick=False, out_dir="."):
+    if quick:
+        print("smoke run: tiny data and fits to check that the example works; "
+              "the numbers mean nothing")
     X, y = load_digits_views()
     if quick:
         X, y = X[:500], y[:500]

@@ -1,14 +1,16 @@
 """Tune a MultimodalPoEVAE inside a scikit-learn Pipeline with GridSearchCV.
 
+Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
+
 The pipeline embeds two views of a digit (top and bottom halves of the 8x8
 digits) with ``MultimodalPoEVAE`` and classifies the embedding with a
 logistic regression. Only 10% of the training rows are labeled (``-1``
 elsewhere) and a fifth of the unlabeled rows miss one half, so:
 
-* the logistic regression is wrapped in scikit-learn's
-  ``SelfTrainingClassifier``, which reads ``-1`` as "unlabeled" (with
-  ``max_iter=0`` it is a logistic regression fitted on the labeled rows
-  only; a plain ``LogisticRegression`` would learn ``-1`` as a class);
+* the logistic regression is wrapped in ``skpoe.semi_supervised.LabeledOnly``,
+  which fits it on the labeled rows only (a plain ``LogisticRegression``
+  would learn ``-1`` as a class, and skpoe warns with a
+  ``PartialLabelsWarning``);
 * the VAE still sees every row, labeled or not, and ``supervision_weight``
   sets how strongly the labels shape its latent space;
 * scoring uses ``skpoe.metrics.labeled_scorer()``: accuracy over the labeled
@@ -43,14 +45,17 @@ import pandas as pd  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.semi_supervised import SelfTrainingClassifier  # noqa: E402
 
 from skpoe import MultimodalPoEVAE  # noqa: E402
 from skpoe.datasets import hide_views_and_labels, load_digits_views  # noqa: E402
 from skpoe.metrics import labeled_scorer  # noqa: E402
+from skpoe.semi_supervised import LabeledOnly  # noqa: E402
 
 
 def main(quick=False, out_dir="."):
+    if quick:
+        print("smoke run: tiny data and fits to check that the example works; "
+              "the numbers mean nothing")
     X, y = load_digits_views()
     if quick:
         X, y = X[:400], y[:400]
@@ -65,7 +70,7 @@ def main(quick=False, out_dir="."):
 
     pipe = make_pipeline(
         MultimodalPoEVAE(max_iter=2 if quick else 25, batch_size=128, random_state=0),
-        SelfTrainingClassifier(LogisticRegression(max_iter=2000), max_iter=0),
+        LabeledOnly(LogisticRegression(max_iter=2000)),
     )
     grid = {
         "multimodalpoevae__n_components": [4, 16],

@@ -1,5 +1,7 @@
 """One latent space for every subset of views.
 
+Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
+
 A MultimodalPoEVAE is fitted on the 8x8 digits split into a top and a bottom
 half, with 10% of the training labels and a fifth of the unlabeled rows
 showing one half only. ``model.transform`` then embeds each test digit three
@@ -35,6 +37,9 @@ from skpoe.datasets import hide_views_and_labels, load_digits_views  # noqa: E40
 
 
 def main(quick=False, out_dir="."):
+    if quick:
+        print("smoke run: tiny data and fits to check that the example works; "
+              "the numbers mean nothing")
     X, y = load_digits_views()
     if quick:
         X, y = X[:500], y[:500]

@@ -1,5 +1,7 @@
 """Your own table: semi-supervised classification with a missing view.
 
+Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
+
 Starts from a plain table, as a user would have it (here scikit-learn's
 breast cancer data, 569 tumours x 30 measurements, written to and read back
 from CSV text), and shows every step to a fitted skpoe model:
@@ -57,6 +59,9 @@ def load_table():
 
 
 def main(quick=False, out_dir="."):
+    if quick:
+        print("smoke run: tiny data and fits to check that the example works; "
+              "the numbers mean nothing")
     rng = np.random.RandomState(0)
     df = load_table()
 
@@ -115,9 +120,9 @@ def main(quick=False, out_dir="."):
               f"({acc['n_labeled']} rows) |")
 
     # 4. impute the hidden 'worst' views (observed values are left untouched)
-    filled = model.impute(X_train)["worst"]
+    filled = model.impute(X_train)["worst"]  # a DataFrame: train's index, the 'worst' columns
     truth = train[views["worst"]].to_numpy()[hidden]
-    imputed = filled[hidden]
+    imputed = filled.to_numpy()[hidden]
     r2_skpoe = float(r2_score(truth, imputed))  # mean R^2 over the 10 columns
     # baseline: a linear regression from the other two views, on the complete rows
     other = np.hstack([X_train[n].to_numpy() for n in ("mean", "error")])

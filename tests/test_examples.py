@@ -1,5 +1,6 @@
-"""Smoke tests of the example scripts in examples/: each runs with quick=True,
-writes its PNG and returns finite numbers in range."""
+"""Smoke tests of the example scripts in examples/: each states its extra at
+the top, runs with quick=True saying it is a smoke run, writes its PNG and
+returns finite numbers in range."""
 
 from __future__ import annotations
 
@@ -9,10 +10,17 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("matplotlib")
-pytest.importorskip("pandas")
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ALL_EXAMPLES = sorted(p.stem for p in EXAMPLES.glob("*.py"))
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_example_states_its_extra_and_smoke_run(name):
+    # no import: this check runs without matplotlib and pandas too
+    source = (EXAMPLES / f"{name}.py").read_text()
+    docstring = source.split('"""')[1]
+    assert 'pip install -e ".[examples]"' in "\n".join(docstring.splitlines()[:4])
+    assert 'print("smoke run' in source and "--quick" in source
 
 
 def load_example(name):
@@ -24,8 +32,11 @@ def load_example(name):
     return module
 
 
-def run(name, tmp_path):
+def run(name, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("pandas")
     result = load_example(name).main(quick=True, out_dir=str(tmp_path))
+    assert capsys.readouterr().out.startswith("smoke run")
     png = Path(result["png"])
     assert png.parent == tmp_path
     assert png.is_file() and png.stat().st_size > 1000
@@ -52,10 +63,10 @@ def assert_rates(values):
         assert math.isfinite(v) and 0.0 <= v <= 1.0, v
 
 
-def test_generation_grids(tmp_path):
+def test_generation_grids(tmp_path, capsys):
     import skpoe
 
-    result = run("generation_grids", tmp_path)
+    result = run("generation_grids", tmp_path, capsys)
     assert set(result["coherence"]) == {e.__name__ for e in skpoe.ESTIMATORS}
     assert_rates([result["oracle_accuracy"]])
     for r in result["coherence"].values():
@@ -63,8 +74,8 @@ def test_generation_grids(tmp_path):
         assert math.isfinite(r["fit_seconds"]) and r["fit_seconds"] >= 0
 
 
-def test_latent_space(tmp_path):
-    result = run("latent_space", tmp_path)
+def test_latent_space(tmp_path, capsys):
+    result = run("latent_space", tmp_path, capsys)
     assert set(result["accuracy"]) == {"top only", "bottom only", "top + bottom"}
     for r in result["accuracy"].values():
         assert_rates([r["probe_accuracy"], r["predict_accuracy"]])
@@ -73,10 +84,10 @@ def test_latent_space(tmp_path):
         assert math.isfinite(d) and d >= 0
 
 
-def test_coherence_vs_supervision(tmp_path):
+def test_coherence_vs_supervision(tmp_path, capsys):
     import skpoe
 
-    result = run("coherence_vs_supervision", tmp_path)
+    result = run("coherence_vs_supervision", tmp_path, capsys)
     assert set(result["coherence"]) == {e.__name__ for e in skpoe.ESTIMATORS}
     n_levels = len(result["levels"])
     for per_model in result["coherence"].values():
@@ -87,8 +98,8 @@ def test_coherence_vs_supervision(tmp_path):
     assert_rates([result["oracle_accuracy"]])
 
 
-def test_grid_search(tmp_path):
-    result = run("grid_search", tmp_path)
+def test_grid_search(tmp_path, capsys):
+    result = run("grid_search", tmp_path, capsys)
     assert_rates(result["mean_test_scores"])
     assert_rates([result["best_cv_accuracy"], result["test_accuracy_pipeline"],
                   result["test_accuracy_vae"]])
@@ -97,8 +108,8 @@ def test_grid_search(tmp_path):
     }
 
 
-def test_own_data(tmp_path):
-    result = run("own_data", tmp_path)
+def test_own_data(tmp_path, capsys):
+    result = run("own_data", tmp_path, capsys)
     assert set(result["accuracy"]) == {"mean", "error", "worst", "all three"}
     for acc in result["accuracy"].values():
         assert_rates([acc["skpoe"], acc["logistic_regression"]])
@@ -107,6 +118,6 @@ def test_own_data(tmp_path):
         assert math.isfinite(r2) and r2 <= 1.0
 
 
-def test_custom_networks(tmp_path):
-    result = run("custom_networks", tmp_path)
+def test_custom_networks(tmp_path, capsys):
+    result = run("custom_networks", tmp_path, capsys)
     assert_rates([result["accuracy_from_top"], result["accuracy_from_bottom"]])
