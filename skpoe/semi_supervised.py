@@ -29,10 +29,11 @@ import sys
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_method_params, check_is_fitted
+from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
 from .data import ModalityDict
 from .metrics import labeled_mask
@@ -49,10 +50,25 @@ class PartialLabelsWarning(UserWarning):
     """
 
 
+def _is_views(X):
+    """A dict of views (scipy's dok sparse matrices are dicts too)."""
+    return isinstance(X, dict) and not sp.issparse(X)
+
+
+def _n_rows(X):
+    if _is_views(X):
+        return ModalityDict(X).n_samples
+    return _num_samples(X)
+
+
 def _rows(X, rows):
-    """Rows of X: a dict of views, a DataFrame or an array."""
-    if isinstance(X, dict):
+    """Rows of X: a dict of views, a DataFrame, a sparse matrix or an array-like."""
+    if _is_views(X):
         return ModalityDict(X)[rows]
+    if sp.issparse(X):
+        X = X.tocsr()  # not every sparse format can be indexed by rows
+    elif not (hasattr(X, "iloc") or hasattr(X, "shape")):
+        X = np.asarray(X)
     return _safe_indexing(X, rows)
 
 
@@ -142,10 +158,15 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         """
         if y is None:
             raise ValueError(
-                f"{type(self).__name__} needs y (partial labels, -1 / NaN / None = "
-                "unlabeled); got y=None."
+                f"{type(self).__name__} requires y to be passed, but the target y is None "
+                "(give partial labels: -1 / NaN / None = unlabeled)."
             )
         mask = labeled_mask(y)
+        if mask.size != _n_rows(X):
+            raise ValueError(
+                f"{type(self).__name__}: X has {_n_rows(X)} rows but y has {mask.size} "
+                "labels; they must match (use -1 for unlabeled rows)."
+            )
         if not mask.any():
             raise ValueError(
                 f"{type(self).__name__}: y has no labeled rows (all {mask.size} are "

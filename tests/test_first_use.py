@@ -14,6 +14,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.semi_supervised import SelfTrainingClassifier
 from sklearn.utils import get_tags
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skpoe
 from skpoe import MultimodalPoEVAE
@@ -137,7 +138,7 @@ def test_labeled_only_string_labels_with_none():
 def test_labeled_only_errors(small):
     with pytest.raises(ValueError, match="no labeled rows"):
         LabeledOnly(LogisticRegression()).fit(small.X2d, np.full(small.n, -1))
-    with pytest.raises(ValueError, match="needs y"):
+    with pytest.raises(ValueError, match="requires y to be passed"):
         LabeledOnly(LogisticRegression()).fit(small.X2d, None)
 
 
@@ -223,3 +224,16 @@ def test_unknown_parameter_every_estimator_and_positional():
         MultimodalPoEVAE(4, (16,))
     with pytest.raises(TypeError, match="'foo'\\. Valid parameters"):
         MultimodalPoEVAE(foo=1)
+
+
+@parametrize_with_checks(
+    [LabeledOnly(LogisticRegression())],
+    expected_failed_checks=lambda est: {
+        "check_classifiers_classes": (
+            "the check uses -1 as a class label; -1 marks unlabeled rows, as in "
+            "sklearn.semi_supervised"
+        )
+    },
+)
+def test_labeled_only_sklearn_checks(estimator, check):
+    check(estimator)
