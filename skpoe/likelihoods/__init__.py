@@ -41,6 +41,7 @@ __all__ = [
     "get_likelihood",
     "auto_likelihood",
     "LIKELIHOODS",
+    "likelihood_from_state",
 ]
 
 
@@ -79,3 +80,18 @@ def get_likelihood(spec, X_observed, modality):
             f"Likelihood, got {type(spec).__name__}."
         )
     return lik.fit(X_observed, modality)
+
+
+def likelihood_from_state(state):
+    """Rebuild a likelihood from :meth:`Likelihood.get_state` output.
+
+    Only skpoe's own likelihoods (:data:`LIKELIHOODS`) are resolved; any other
+    name raises ``ValueError``.
+    """
+    name = state.get("name") if isinstance(state, dict) else None
+    if name not in LIKELIHOODS or not isinstance(state.get("attributes"), dict):
+        raise ValueError(
+            f"{name!r} is not a skpoe likelihood; known: {sorted(LIKELIHOODS)}."
+        )
+    cls = LIKELIHOODS[name]
+    return cls.__new__(cls).set_state(state["attributes"])
