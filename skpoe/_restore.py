@@ -45,55 +45,68 @@ def _decoded(node, tensors, arrays, name, where):
         raise ModelFileError(name, "corrupt", f"the saved state does not decode: {exc}.") from None
 
 
-def _networks(kind, node, given, name):
-    """The custom networks of parameter ``kind``, taken from the caller."""
-    needed = {}
-    if isinstance(node, dict) and TAG not in node:
-        for m, placeholder in node.items():
-            if not (isinstance(placeholder, dict) and placeholder.get(TAG) == "network"):
-                raise ModelFileError(name, "corrupt", f"parameter {kind}[{m!r}] is not a network.")
-            needed[m] = str(placeholder.get("class"))
-    elif node is not None:
+def _placeholders(kind, node, name):
+    """``{modality: class name}`` of the custom networks saved in parameter ``kind``."""
+    if node is None:
+        return {}
+    if not isinstance(node, dict) or TAG in node:
         raise ModelFileError(name, "corrupt", f"parameter {kind} is neither None nor a dict.")
-    given = {} if given is None else given
-    if not isinstance(given, dict):
-        raise TypeError(f"{kind} must be a dict of modality name to torch.nn.Module, "
-                        f"got {type(given).__name__}.")
-    missing = [m for m in needed if m not in given]
-    if missing:
-        m = missing[0]
-        raise ValueError(
-            f"{name} was fitted with a custom {kind[:-1]} for modality {m!r} (class "
-            f"{needed[m]}); the file holds its weights but not its code. Pass a fresh "
-            f"instance of the same network: skpoe.load(path, {kind}={{{m!r}: ...}})"
-            + (f", for modalities {missing}." if len(missing) > 1 else ".")
+    needed = {}
+    for m, placeholder in node.items():
+        if not (isinstance(placeholder, dict) and placeholder.get(TAG) == "network"):
+            raise ModelFileError(name, "corrupt", f"parameter {kind}[{m!r}] is not a network.")
+        needed[m] = str(placeholder.get("class"))
+    return needed
+
+
+def _networks(header, given, name):
+    """The ``encoders`` and ``decoders`` parameters, taken from the caller."""
+    needed = {kind: _placeholders(kind, header["params"].get(kind), name) for kind in _NETWORKS}
+    given = {kind: {} if given[kind] is None else given[kind] for kind in _NETWORKS}
+    for kind in _NETWORKS:
+        if not isinstance(given[kind], dict):
+            raise TypeError(f"{kind} must be a dict of modality name to torch.nn.Module, "
+                            f"got {type(given[kind]).__name__}.")
+    missing = {k: [m for m in needed[k] if m not in given[k]] for k in _NETWORKS}
+    if any(missing.values()):
+        what = "; ".join(
+            f"a custom {k[:-1]} for modality {m!r} (class {needed[k][m]})"
+            for k in _NETWORKS for m in missing[k]
         )
-    extra = [m for m in given if m not in needed]
-    if extra:
-        raise ValueError(
-            f"{kind} were passed for modalities {extra}, but the model in {name} has no "
-            f"custom {kind[:-1]} for them (custom {kind}: {sorted(needed) or 'none'})."
+        call = ", ".join(
+            f"{k}={{{', '.join(f'{m!r}: ...' for m in needed[k])}}}" for k in _NETWORKS if needed[k]
         )
-    for m, net in given.items():
-        if not isinstance(net, nn.Module):
-            raise TypeError(f"{kind}[{m!r}] must be a torch.nn.Module, got {type(net).__name__}.")
-        got = f"{type(net).__module__}.{type(net).__qualname__}"
-        if got != needed[m]:
-            warnings.warn(
-                f"{kind}[{m!r}] is a {got}, but the model was saved with a {needed[m]}; "
-                "loading its weights into it anyway.",
-                UserWarning,
-                stacklevel=4,
+        raise ValueError(
+            f"{name} was fitted with {what}; the file holds their weights but not their "
+            f"code. Pass fresh instances of the same networks: skpoe.load(path, {call})."
+        )
+    for kind in _NETWORKS:
+        extra = [m for m in given[kind] if m not in needed[kind]]
+        if extra:
+            raise ValueError(
+                f"{kind} were passed for modalities {extra}, but the model in {name} has no "
+                f"custom {kind[:-1]} for them (custom {kind}: {sorted(needed[kind]) or 'none'})."
             )
-    return dict(given) if needed else None
+        for m, net in given[kind].items():
+            if not isinstance(net, nn.Module):
+                raise TypeError(
+                    f"{kind}[{m!r}] must be a torch.nn.Module, got {type(net).__name__}."
+                )
+            got = f"{type(net).__module__}.{type(net).__qualname__}"
+            if got != needed[kind][m]:
+                warnings.warn(
+                    f"{kind}[{m!r}] is a {got}, but the model was saved with a "
+                    f"{needed[kind][m]}; loading its weights into it anyway.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+    return {kind: dict(given[kind]) if needed[kind] else None for kind in _NETWORKS}
 
 
 def _params(cls, header, tensors, arrays, name, networks):
-    params = {}
+    params = _networks(header, networks, name)
     for key, node in header["params"].items():
-        if key in _NETWORKS:
-            params[key] = _networks(key, node, networks[key], name)
-        else:
+        if key not in _NETWORKS:
             params[key] = _decoded(node, tensors, arrays, name, f"parameter {key!r}")
     try:
         return cls(**params)
