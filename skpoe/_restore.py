@@ -210,7 +210,7 @@ def restore(header, tensors, arrays, name, encoders=None, decoders=None, device=
     module_node = attributes.pop("module_", None)
     for key, node in attributes.items():
         if not (key.isidentifier() and (key.startswith("_") or key.endswith("_"))) \
-                or key.startswith("__") or key in params:
+                or key.startswith("__") or key in params or hasattr(cls, key):
             raise ModelFileError(name, "corrupt", f"{key!r} is not a fitted attribute name.")
         setattr(est, key, _decoded(node, tensors, arrays, name, f"attribute {key}"))
     if module_node is not None:

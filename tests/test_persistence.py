@@ -160,6 +160,13 @@ def test_unsupported_attribute_is_named_at_save(fitted_poe, tmp_path):
     with pytest.raises(TypeError, match=r"history_\['callback'\] is a builtins.function"):
         est.save(tmp_path / "x.skpoe")
     assert not (tmp_path / "x.skpoe").exists()
+    class MyGaussian(Gaussian):
+        pass
+
+    est = copy.deepcopy(fitted_poe)
+    est.likelihoods_["top"] = MyGaussian()
+    with pytest.raises(TypeError, match=r"likelihoods_\['top'\] is a MyGaussian.*not one of skpoe"):
+        est.save(tmp_path / "x.skpoe")
     with pytest.raises(TypeError, match="skpoe's own estimators"):
         skpoe.persistence.save(object(), tmp_path / "x.skpoe")
 
@@ -335,17 +342,20 @@ def test_unknown_estimator_is_not_imported(saved_bytes):
     assert "'os.system'" in _load_error(_rewrite(saved_bytes, other), "unknown_estimator")
 
 
-@pytest.mark.parametrize("edit, match", [
-    (lambda h: h["params"].update(n_components=5), r"weight .* has shape"),
-    (lambda h: h["params"].update(hidden_layer_sizes=[8, 8]), "do not fit the networks"),
-    (lambda h: h["attributes"]["n_features_per_modality_"].update(top=31), "inconsistent"),
-    (lambda h: h["attributes"]["module_"].update({"class": "MVAEModule"}), "module_"),
-    (lambda h: h["params"].update(n_components_=1), "do not fit MultimodalPoEVAE"),
+@pytest.mark.parametrize("edit, kind, match", [
+    (lambda h: h["params"].update(n_components=5), "mismatch", r"weight .* has shape"),
+    (lambda h: h["params"].update(hidden_layer_sizes=[8, 8]), "mismatch", "do not fit the networks"),
+    (lambda h: h["attributes"]["n_features_per_modality_"].update(top=31), "mismatch",
+     "inconsistent"),
+    (lambda h: h["attributes"]["module_"].update({"class": "MVAEModule"}), "mismatch", "module_"),
+    (lambda h: h["params"].update(n_components_=1), "mismatch", "do not fit MultimodalPoEVAE"),
+    (lambda h: h["attributes"].update(_n_features_out=1), "corrupt", "not a fitted attribute"),
+    (lambda h: h["attributes"].update(n_iter_={"__skpoe__": "pickle"}), "corrupt", "does not decode"),
 ])
-def test_shapes_not_matching_the_parameters(saved_bytes, edit, match):
+def test_metadata_not_matching_the_weights(saved_bytes, edit, kind, match):
     with pytest.raises(ModelFileError, match=match) as info:
         skpoe.load(io.BytesIO(_rewrite(saved_bytes, edit)))
-    assert info.value.kind == "mismatch"
+    assert info.value.kind == kind
 
 
 def test_single_byte_corruptions_never_change_predictions(views):
