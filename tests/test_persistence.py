@@ -368,6 +368,7 @@ def test_single_byte_corruptions_never_change_predictions(views):
     est.save(buf)
     data = buf.getvalue()
     expected = est.predict_proba(X, n_samples=2)
+    weights = est.module_.state_dict()
     rng = np.random.RandomState(0)
     positions = np.sort(rng.choice(len(data), size=256, replace=False))
     outcomes = {"error": 0, "same": 0}
@@ -380,8 +381,9 @@ def test_single_byte_corruptions_never_change_predictions(views):
             outcomes["error"] += 1
             continue
         assert np.array_equal(loaded.predict_proba(X, n_samples=2), expected), pos
+        assert all(torch.equal(loaded_w, weights[k])
+                   for k, loaded_w in loaded.module_.state_dict().items()), pos
         outcomes["same"] += 1
-    print(outcomes)
     assert outcomes["error"] > outcomes["same"]
 
 
@@ -418,3 +420,25 @@ def test_custom_networks_are_passed_at_load(views, tmp_path):
     wrong = {"top": nn.Sequential(nn.Linear(32, 9), nn.ReLU())}
     with pytest.raises(ModelFileError, match="networks the model was saved with"):
         skpoe.load(path, encoders=wrong, decoders=dec2)
+
+
+# -- likelihood state -----------------------------------------------------
+@pytest.mark.parametrize("name", sorted(skpoe.likelihoods.LIKELIHOODS))
+def test_likelihood_state_is_json_and_round_trips(name):
+    rng = np.random.RandomState(0)
+    X = rng.poisson(3.0, size=(40, 3)).astype(float)
+    if name == "bernoulli":
+        X = X / X.max()
+    X[0, 1] = np.nan
+    lik = skpoe.likelihoods.get_likelihood(name, X, "view")
+    state = json.loads(json.dumps(lik.get_state(), allow_nan=False))
+    back = skpoe.likelihoods.likelihood_from_state(state)
+    assert type(back) is type(lik) and repr(back) == repr(lik)
+    assert np.array_equal(back.encoder_input(X), lik.encoder_input(X))
+    assert np.array_equal(back.target(X), lik.target(X), equal_nan=True)
+    assert back.n_inputs == lik.n_inputs and back.n_outputs == lik.n_outputs
+
+
+def test_likelihood_state_with_an_unknown_name_is_refused():
+    with pytest.raises(ValueError, match="'pickle' is not a skpoe likelihood"):
+        skpoe.likelihoods.likelihood_from_state({"name": "pickle", "attributes": {}})
