@@ -16,7 +16,7 @@ import io
 import json
 import os
 import pickle
-import tempfile
+import uuid
 import zipfile
 
 import numpy as np
@@ -84,13 +84,14 @@ def _zip(members):
 
 
 def _write(path, data):
+    """Write ``data`` to a file object, or atomically to a path (temporary file, rename)."""
     if hasattr(path, "write"):
         path.write(data)
         return
     path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".skpoe-", dir=os.path.dirname(os.path.abspath(path)))
+    tmp = f"{path}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:  # created with the usual permissions
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -103,6 +104,7 @@ def _write(path, data):
 
 # -- reading the container ------------------------------------------------
 def read_bytes(path):
+    """``(name for messages, content)`` of a path or a binary file object."""
     if hasattr(path, "read"):
         return getattr(path, "name", None) or repr(path), path.read()
     name = repr(os.fspath(path))

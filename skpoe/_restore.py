@@ -14,12 +14,11 @@ import warnings
 import torch
 from torch import nn
 
-from ._state import TAG, ModelFileError, StateDecodeError, decode
+from ._state import NETWORKS, TAG, ModelFileError, StateDecodeError, decode
 from ._validation import LABEL, hidden_sizes, resolve_device
 
 __all__ = ["restore"]
 
-_NETWORKS = ("encoders", "decoders")
 _MODULE_PREFIX = "module_/"
 
 
@@ -61,26 +60,26 @@ def _placeholders(kind, node, name):
 
 def _networks(header, given, name):
     """The ``encoders`` and ``decoders`` parameters, taken from the caller."""
-    needed = {kind: _placeholders(kind, header["params"].get(kind), name) for kind in _NETWORKS}
-    given = {kind: {} if given[kind] is None else given[kind] for kind in _NETWORKS}
-    for kind in _NETWORKS:
+    needed = {kind: _placeholders(kind, header["params"].get(kind), name) for kind in NETWORKS}
+    given = {kind: {} if given[kind] is None else given[kind] for kind in NETWORKS}
+    for kind in NETWORKS:
         if not isinstance(given[kind], dict):
             raise TypeError(f"{kind} must be a dict of modality name to torch.nn.Module, "
                             f"got {type(given[kind]).__name__}.")
-    missing = {k: [m for m in needed[k] if m not in given[k]] for k in _NETWORKS}
+    missing = {k: [m for m in needed[k] if m not in given[k]] for k in NETWORKS}
     if any(missing.values()):
         what = "; ".join(
             f"a custom {k[:-1]} for modality {m!r} (class {needed[k][m]})"
-            for k in _NETWORKS for m in missing[k]
+            for k in NETWORKS for m in missing[k]
         )
         call = ", ".join(
-            f"{k}={{{', '.join(f'{m!r}: ...' for m in needed[k])}}}" for k in _NETWORKS if needed[k]
+            f"{k}={{{', '.join(f'{m!r}: ...' for m in needed[k])}}}" for k in NETWORKS if needed[k]
         )
         raise ValueError(
             f"{name} was fitted with {what}; the file holds their weights but not their "
             f"code. Pass fresh instances of the same networks: skpoe.load(path, {call})."
         )
-    for kind in _NETWORKS:
+    for kind in NETWORKS:
         extra = [m for m in given[kind] if m not in needed[kind]]
         if extra:
             raise ValueError(
@@ -100,13 +99,13 @@ def _networks(header, given, name):
                     UserWarning,
                     stacklevel=4,
                 )
-    return {kind: dict(given[kind]) if needed[kind] else None for kind in _NETWORKS}
+    return {kind: dict(given[kind]) if needed[kind] else None for kind in NETWORKS}
 
 
 def _params(cls, header, tensors, arrays, name, networks):
     params = _networks(header, networks, name)
     for key, node in header["params"].items():
-        if key not in _NETWORKS:
+        if key not in NETWORKS:
             params[key] = _decoded(node, tensors, arrays, name, f"parameter {key!r}")
     try:
         return cls(**params)

@@ -20,10 +20,13 @@ import torch
 from .likelihoods import LIKELIHOODS, Likelihood, likelihood_from_state
 
 __all__ = [
-    "StateEncoder", "UnsupportedStateError", "StateDecodeError", "ModelFileError", "decode", "TAG"
+    "StateEncoder", "UnsupportedStateError", "StateDecodeError", "ModelFileError", "decode", "TAG",
+    "NETWORKS",
 ]
 
 TAG = "__skpoe__"
+NETWORKS = ("encoders", "decoders")
+"""Parameters holding user networks: saved as weights only, passed again at load."""
 
 
 class UnsupportedStateError(TypeError):

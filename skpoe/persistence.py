@@ -39,12 +39,9 @@ from torch import nn
 
 from ._container import FORMAT_VERSION, open_members, open_model, read_bytes, write_model
 from ._restore import restore
-from ._state import TAG, ModelFileError, StateEncoder, UnsupportedStateError
+from ._state import NETWORKS, TAG, ModelFileError, StateEncoder, UnsupportedStateError
 
 __all__ = ["save", "load", "read_header", "ModelFileError", "FORMAT_VERSION"]
-
-_NETWORKS = ("encoders", "decoders")
-
 
 # -- saving -------------------------------------------------------------
 def _versions():
@@ -66,11 +63,12 @@ def _network_placeholder(net, where):
 
 
 def _encode_params(estimator, encoder):
-    """Parameters as JSON; the names of those stored differently (with a warning)."""
+    """``(params, their JSON form)``; custom networks become placeholders naming
+    their class, a RandomState becomes ``None`` (with a warning)."""
     params = estimator.get_params(deep=False)
     out = {}
     for key, value in params.items():
-        if key in _NETWORKS and isinstance(value, dict):
+        if key in NETWORKS and isinstance(value, dict):
             out[key] = {
                 m: _network_placeholder(net, f"parameter {key}[{m!r}]") for m, net in value.items()
             }

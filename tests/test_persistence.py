@@ -442,3 +442,14 @@ def test_likelihood_state_is_json_and_round_trips(name):
 def test_likelihood_state_with_an_unknown_name_is_refused():
     with pytest.raises(ValueError, match="'pickle' is not a skpoe likelihood"):
         skpoe.likelihoods.likelihood_from_state({"name": "pickle", "attributes": {}})
+
+
+def test_save_replaces_the_file_atomically(fitted_poe, tmp_path):
+    path = tmp_path / "model.skpoe"
+    path.write_bytes(b"old")
+    reference = tmp_path / "plain"
+    reference.write_bytes(b"")
+    fitted_poe.save(str(path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skpoe", "plain"]
+    assert path.stat().st_mode == reference.stat().st_mode
+    assert isinstance(skpoe.load(str(path)), MultimodalPoEVAE)
