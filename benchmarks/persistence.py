@@ -188,9 +188,11 @@ def main(argv=None):
         row(None, data, load, np.arange(len(data)), X_eval, ref,
             label=f"est.save, tiny model (hidden (4,), 2 latents), every byte of {len(data):,} B")
     emit()
-    emit("\"same outputs\" are bytes the zip format does not check (timestamps, version fields "
-         "of the zip headers) for the skpoe format, and bytes that do not change the weights "
-         "for pickles. A pickle with a flipped byte can also run other code than intended; "
+    emit("\"same outputs\": for the skpoe format, bytes the zip format does not check "
+         "(timestamps, version fields of the zip headers; the tests check that the weights "
+         "are then unchanged too); for pickles, bytes these outputs do not depend on (other "
+         "attributes, weights these two methods do not use), so the model may still have "
+         "changed. A pickle with a flipped byte can also run other code than intended; "
          "`skpoe.load` never unpickles anything but tensors.")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(lines) + "\n")

@@ -351,6 +351,8 @@ def test_unknown_estimator_is_not_imported(saved_bytes):
     (lambda h: h["params"].update(n_components_=1), "mismatch", "do not fit MultimodalPoEVAE"),
     (lambda h: h["attributes"].update(_n_features_out=1), "corrupt", "not a fitted attribute"),
     (lambda h: h["attributes"].update(n_iter_={"__skpoe__": "pickle"}), "corrupt", "does not decode"),
+    (lambda h: h["attributes"]["likelihoods_"]["top"]["state"]["attributes"].update(mean=0),
+     "corrupt", "not a data attribute"),
 ])
 def test_metadata_not_matching_the_weights(saved_bytes, edit, kind, match):
     with pytest.raises(ModelFileError, match=match) as info:
@@ -439,9 +441,11 @@ def test_likelihood_state_is_json_and_round_trips(name):
     assert back.n_inputs == lik.n_inputs and back.n_outputs == lik.n_outputs
 
 
-def test_likelihood_state_with_an_unknown_name_is_refused():
+def test_likelihood_state_with_an_unknown_name_or_a_method_is_refused():
     with pytest.raises(ValueError, match="'pickle' is not a skpoe likelihood"):
         skpoe.likelihoods.likelihood_from_state({"name": "pickle", "attributes": {}})
+    with pytest.raises(ValueError, match="'mean' is not a data attribute of Gaussian"):
+        skpoe.likelihoods.likelihood_from_state({"name": "gaussian", "attributes": {"mean": 1}})
 
 
 def test_save_replaces_the_file_atomically(fitted_poe, tmp_path):

@@ -175,6 +175,9 @@ class Likelihood:
     def set_state(self, attributes):
         """Restore the ``"attributes"`` of :meth:`get_state`; returns ``self``."""
         for key, value in attributes.items():
+            member = getattr(type(self), key, None)
+            if callable(member) or isinstance(member, property):
+                raise ValueError(f"{key!r} is not a data attribute of {type(self).__name__}.")
             if isinstance(value, dict) and "ndarray" in value:
                 data = np.asarray(value["data"], dtype=np.dtype(value["ndarray"]))
                 value = data.reshape(value["shape"])
