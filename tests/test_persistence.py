@@ -457,3 +457,49 @@ def test_save_replaces_the_file_atomically(fitted_poe, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skpoe", "plain"]
     assert path.stat().st_mode == reference.stat().st_mode
     assert isinstance(skpoe.load(str(path)), MultimodalPoEVAE)
+
+
+# -- the state codec ------------------------------------------------------
+def _same(a, b):
+    """Equal values of the same types, all the way down (NaN equal to NaN)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(
+            a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, torch.Tensor):
+        return a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy(), equal_nan=True)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (float, np.floating)) and np.isnan(a):
+        return np.isnan(b)
+    return a == b
+
+
+def test_state_codec_round_trips_nested_values():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    hnp = pytest.importorskip("hypothesis.extra.numpy")
+    from skpoe._state import StateEncoder, decode
+
+    arrays = hnp.arrays(
+        st.sampled_from([np.float32, np.float64, np.int64, np.uint8, np.bool_, "<U3"]),
+        hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
+    )
+    leaves = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
+              | arrays | st.builds(torch.tensor, st.lists(st.floats(width=32), max_size=3))
+              | st.builds(np.float32, st.floats(width=32)) | st.builds(np.int16, st.integers(-9, 9)))
+    values = st.recursive(leaves, lambda inner: (
+        st.lists(inner, max_size=3) | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3)), max_leaves=12)
+
+    @hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
+    @hypothesis.given(values)
+    def check(value):
+        encoder = StateEncoder()
+        node = json.loads(json.dumps(encoder(value, "value"), allow_nan=False))
+        assert _same(decode(node, encoder.tensors, encoder.arrays), value)
+
+    check()
