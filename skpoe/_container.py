@@ -106,7 +106,13 @@ def _write(path, data):
 def read_bytes(path):
     """``(name for messages, content)`` of a path or a binary file object."""
     if hasattr(path, "read"):
-        return getattr(path, "name", None) or repr(path), path.read()
+        data = path.read()
+        if not isinstance(data, bytes):
+            raise TypeError(
+                f"skpoe.load needs a path or a file opened in binary mode ('rb'); "
+                f"{path!r} returned {type(data).__name__}."
+            )
+        return getattr(path, "name", None) or repr(path), data
     name = repr(os.fspath(path))
     with open(path, "rb") as f:
         return name, f.read()

@@ -146,7 +146,7 @@ def save(estimator, path):
 
 
 def read_header(path):
-    """The header of a skpoe model file, after checking the whole file.
+    """The header of a skpoe model file, after checking the archive and its checksums.
 
     Parameters
     ----------

@@ -268,6 +268,8 @@ def test_not_a_skpoe_file(fitted_poe, tmp_path):
     assert "without skpoe.json" in _load_error(torch_file, "not_skpoe")
     other = _rewrite(_zip_of({"skpoe.json": b'{"format": "other"}'}), fix_sha=False)
     _load_error(other, "not_skpoe")
+    with open(path, encoding="latin-1") as text, pytest.raises(TypeError, match="binary mode"):
+        skpoe.load(text)
 
 
 def _zip_of(content):
