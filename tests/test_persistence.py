@@ -68,6 +68,24 @@ def _same_params(a, b):
         assert type(pa[key]) is type(pb[key]) and repr(pa[key]) == repr(pb[key]), key
 
 
+def _same(a, b):
+    """Equal values of the same types, all the way down (NaN equal to NaN)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(
+            a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, torch.Tensor):
+        return a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy(), equal_nan=True)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (float, np.floating)) and np.isnan(a):
+        return np.isnan(b)
+    return a == b
+
+
 # -- round trips ----------------------------------------------------------
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 def test_round_trip_every_estimator(cls, views, tmp_path):
@@ -143,7 +161,13 @@ def test_generic_fitted_attributes_round_trip(fitted_poe, views, tmp_path):
     est._optimizer_state = {"state": {0: {"step": torch.tensor(3.0), "m": torch.ones(2, 2)}},
                             "groups": [{"betas": (0.9, 0.999), "lr": np.float32(1e-3)}]}
     est.mask_ = np.array([[True, False]])
+    adam = torch.optim.Adam(est.module_.parameters(), lr=1e-3)
+    for p in est.module_.parameters():
+        p.grad = torch.ones_like(p)
+    adam.step()
+    est._resume_ = {"optimizer": adam.state_dict(), "torch_rng": torch.get_rng_state()}
     loaded = skpoe.load(_saved(est, tmp_path))
+    assert _same(loaded._resume_, est._resume_)
     assert loaded.history_["loss"][0] == 1.5 and np.isnan(loaded.history_["loss"][1])
     assert loaded.history_["loss"][2] == np.inf and loaded.history_["epochs"] == (1, 2)
     state = loaded._optimizer_state["state"][0]
@@ -462,24 +486,6 @@ def test_save_replaces_the_file_atomically(fitted_poe, tmp_path):
 
 
 # -- the state codec ------------------------------------------------------
-def _same(a, b):
-    """Equal values of the same types, all the way down (NaN equal to NaN)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, np.ndarray):
-        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(
-            a, b, equal_nan=a.dtype.kind in "fc")
-    if isinstance(a, torch.Tensor):
-        return a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy(), equal_nan=True)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (float, np.floating)) and np.isnan(a):
-        return np.isnan(b)
-    return a == b
-
-
 def test_state_codec_round_trips_nested_values():
     hypothesis = pytest.importorskip("hypothesis")
     st = hypothesis.strategies
