@@ -212,7 +212,7 @@ def _read_member(name, zf, member):
 def _parse_header(name, raw):
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ModelFileError(name, "corrupt", f"{HEADER} is not valid JSON ({exc}).") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(

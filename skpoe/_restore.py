@@ -42,6 +42,8 @@ def _decoded(node, tensors, arrays, name, where):
         return decode(node, tensors, arrays, where)
     except StateDecodeError as exc:
         raise ModelFileError(name, "corrupt", f"the saved state does not decode: {exc}.") from None
+    except RecursionError:
+        raise ModelFileError(name, "corrupt", f"{where} is nested too deeply to decode.") from None
 
 
 def _placeholders(kind, node, name):

@@ -351,6 +351,20 @@ def test_tampered_pickle_payload_does_not_run(saved_bytes, tmp_path):
         assert not marker.exists()  # ... but not when loaded by skpoe
 
 
+def test_deeply_nested_header_is_corrupt(saved_bytes):
+    with zipfile.ZipFile(io.BytesIO(saved_bytes)) as zf:
+        content = {name: zf.read(name) for name in zf.namelist()}
+    deep = b"[" * 100_000 + b"]" * 100_000  # beyond what the JSON parser nests
+    bad = _zip_of({**content, "skpoe.json": deep})
+    assert "not valid JSON" in _load_error(bad, "corrupt")
+    # parses on Python 3.11, but is deeper than decoding recurses (other Pythons
+    # may stop in the parser instead)
+    deep = b"[" * 900 + b"]" * 900
+    header = content["skpoe.json"].replace(b'"n_iter_": ', b'"n_iter_": ' + deep + b', "x_": ', 1)
+    message = _load_error(_zip_of({**content, "skpoe.json": header}), "corrupt")
+    assert "nested too deeply" in message or "not valid JSON" in message
+
+
 def test_newer_format_is_refused(saved_bytes):
     def newer(header):
         header["format_version"] = FORMAT_VERSION + 1
