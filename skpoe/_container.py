@@ -178,6 +178,13 @@ def open_members(name, data):
         )
     if len(set(names)) != len(names):
         raise ModelFileError(name, "corrupt", "the archive lists a member twice (tampered with).")
+    for info in zf.infolist():  # no member can expand beyond the file's own size
+        if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+            raise ModelFileError(
+                name, "corrupt",
+                f"member {info.filename} is compressed, but skpoe stores every member "
+                "uncompressed (damaged or tampered with).",
+            )
     header = _parse_header(name, _read_member(name, zf, HEADER))
     listed = header["members"]
     if set(names) != {HEADER, *listed}:

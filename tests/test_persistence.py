@@ -319,6 +319,12 @@ def test_checksum_mismatch_is_corrupt(saved_bytes):
     assert "SHA-256" in _load_error(bad, "corrupt")
     extra = _rewrite(saved_bytes, members={"extra.bin": b"x"})
     assert "extra.bin" in _load_error(extra, "corrupt")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(saved_bytes)) as src, \
+            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for member in src.namelist():
+            dst.writestr(member, src.read(member))
+    assert "skpoe.json is compressed" in _load_error(buf.getvalue(), "corrupt")
 
 
 class _Payload:
