@@ -8,17 +8,20 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 from .data import ModalityDict
 from .estimators import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
 from . import metrics, model_selection, semi_supervised
+from .persistence import ModelFileError, load
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ESTIMATORS",
+    "ModelFileError",
     "MMVAE",
     "MVAE",
     "ModalityDict",
     "MoPoEVAE",
     "MultimodalPoEVAE",
     "VAEVAE",
+    "load",
     "metrics",
     "model_selection",
     "semi_supervised",

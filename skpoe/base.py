@@ -453,6 +453,26 @@ class BaseMultimodalVAE(
         y = None if codes is None else self.classes_[codes]
         return ModalityDict(zip(self.modalities_, views)), y
 
+    # -- saving: delegated to skpoe.persistence -------------------------------
+    def save(self, path):
+        """Save the estimator to a file that :func:`skpoe.load` reads back safely.
+
+        Weights are stored as tensors and everything else as JSON, with the
+        skpoe, torch and format versions; loading never runs code from the
+        file, so this is the way to share a model. Pickle and joblib files
+        run code when loaded: use them only for files you trust. Custom
+        ``encoders``/``decoders`` networks are saved as weights only; pass
+        fresh instances to :func:`skpoe.load`. See :mod:`skpoe.persistence`.
+
+        Parameters
+        ----------
+        path : str, os.PathLike or binary file object
+            Where to write (``.skpoe`` is the customary suffix).
+        """
+        from .persistence import save
+
+        save(self, path)
+
     # -- pickling: always store on CPU, load onto the fitted device if present
     def __getstate__(self):
         state = super().__getstate__()

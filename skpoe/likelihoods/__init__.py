@@ -44,6 +44,7 @@ __all__ = [
     "auto_likelihood",
     "choose_likelihood",
     "LIKELIHOODS",
+    "likelihood_from_state",
 ]
 
 
@@ -127,3 +128,18 @@ def get_likelihood(spec, X_observed, modality):
     lik = lik.fit(X_observed, modality)
     lik.choice_reason_ = reason
     return lik
+
+
+def likelihood_from_state(state):
+    """Rebuild a likelihood from :meth:`Likelihood.get_state` output.
+
+    Only skpoe's own likelihoods (:data:`LIKELIHOODS`) are resolved; any other
+    name raises ``ValueError``.
+    """
+    name = state.get("name") if isinstance(state, dict) else None
+    if name not in LIKELIHOODS or not isinstance(state.get("attributes"), dict):
+        raise ValueError(
+            f"{name!r} is not a skpoe likelihood; known: {sorted(LIKELIHOODS)}."
+        )
+    cls = LIKELIHOODS[name]
+    return cls.__new__(cls).set_state(state["attributes"])

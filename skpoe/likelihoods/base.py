@@ -152,5 +152,37 @@ class Likelihood:
         """Mean of the decoder distribution in target space."""
         raise NotImplementedError
 
+    # -- saving -----------------------------------------------------------
+    def get_state(self):
+        """Parameters and fitted state as JSON-able data (see :meth:`set_state`).
+
+        Returns
+        -------
+        state : dict
+            ``{"name": ..., "attributes": {...}}``; numpy arrays become
+            ``{"ndarray": dtype, "shape": [...], "data": [...]}``.
+        """
+        attributes = {}
+        for key, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                value = {"ndarray": value.dtype.str, "shape": list(value.shape),
+                         "data": value.ravel().tolist()}
+            elif isinstance(value, np.generic):
+                value = value.item()
+            attributes[key] = value
+        return {"name": self.name, "attributes": attributes}
+
+    def set_state(self, attributes):
+        """Restore the ``"attributes"`` of :meth:`get_state`; returns ``self``."""
+        for key, value in attributes.items():
+            member = getattr(type(self), key, None)
+            if callable(member) or isinstance(member, property):
+                raise ValueError(f"{key!r} is not a data attribute of {type(self).__name__}.")
+            if isinstance(value, dict) and "ndarray" in value:
+                data = np.asarray(value["data"], dtype=np.dtype(value["ndarray"]))
+                value = data.reshape(value["shape"])
+            setattr(self, key, value)
+        return self
+
     def __repr__(self):
         return f"{type(self).__name__}()"
