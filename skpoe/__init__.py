@@ -7,17 +7,21 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 
 from .data import ModalityDict
 from .estimators import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
+from .exceptions import CheckpointError, FitInterruptedWarning, TrainingDiverged
 from . import metrics, model_selection
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
     "ESTIMATORS",
+    "FitInterruptedWarning",
     "MMVAE",
     "MVAE",
     "ModalityDict",
     "MoPoEVAE",
     "MultimodalPoEVAE",
+    "TrainingDiverged",
     "VAEVAE",
     "metrics",
     "model_selection",
