@@ -179,6 +179,9 @@ def monitor_terms(module, data, rows, names, label=None, prefix="", batch_size=4
     decoded right. Keys carry ``prefix``; rows without a view are skipped.
     """
     module.eval()
+    # networks in eval mode, likelihood terms as in training: the data are
+    # the fit's own, so only modalities fitted with missing entries have any
+    module.training = True
     n_views = len(names)
     sums = np.zeros(n_views + 3)  # views, kl, label, correct
     counts = np.zeros(n_views + 3)
