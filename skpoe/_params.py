@@ -101,10 +101,10 @@ COMMON_DOC = """
     n_threads : int, default=None
         Torch intra-op threads during ``fit`` and inference; the caller's
         ``torch.get_num_threads()`` is restored afterwards. ``None`` uses one
-        thread for models of fewer than 2 million parameters on the CPU
-        (several times faster on a busy machine, as fast on an idle one; see
-        ``benchmarks/results/threads.md``) and leaves the setting alone
-        otherwise.
+        thread for models of fewer than 10 million parameters on the CPU
+        (on a shared 2-core machine fits ran 9-14 times faster than with two
+        threads; see ``benchmarks/results/threads.md``) and leaves the
+        setting alone otherwise.
 
     Attributes
     ----------

@@ -136,6 +136,7 @@ class Trainer:
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
         self.max_grad_norm = max_grad_norm
+        self.learning_rate = learning_rate
         self.split_on = split_on
         self.view_names = list(view_names)
         self.progress = progress
@@ -165,6 +166,8 @@ class Trainer:
         self.history = {k: list(v) for k, v in history.items()}
         if resume is not None:
             self.optimizer.load_state_dict(resume["optimizer"])
+            for group in self.optimizer.param_groups:  # the parameter may have changed
+                group["lr"] = self.learning_rate
             set_numpy_rng_state(self.rng, resume["numpy_rng"])
             self.torch_state = resume["torch_rng"]
 

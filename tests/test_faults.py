@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+import skpoe._fit
 import skpoe.training
 from skpoe import CheckpointError, FitInterruptedWarning, TrainingDiverged
 from skpoe.models.base import LossRecord
@@ -262,6 +263,14 @@ def test_warm_start_resumes_exactly(small, early_stopping):
     assert model.history_ == full.history_
 
 
+def test_warm_start_uses_the_new_learning_rate(small):
+    model = tiny(max_iter=1, warm_start=True).fit(small.X)
+    model.set_params(learning_rate_init=0.5, max_iter=1)
+    trainer = skpoe._fit.prepare_fit(model, small.X, None, True)[1]
+    assert [g["lr"] for g in trainer.optimizer.param_groups] == [0.5]
+    assert len(trainer.optimizer.state) > 0  # Adam's moments were kept
+
+
 # -- checkpoints -------------------------------------------------------------------
 def test_checkpoint_of_interrupted_fit_resumes_exactly(small, at_step, tmp_path):
     path = tmp_path / "fit.ckpt"
@@ -334,7 +343,8 @@ _KILL_CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from sklearn.datasets import load_digits
-    import skpoe.training
+    import skpoe._fit
+import skpoe.training
     from skpoe import MultimodalPoEVAE
     X, y = load_digits(return_X_y=True)
     X = {"top": X[:300, :32] / 16, "bottom": X[:300, 32:] / 16}
