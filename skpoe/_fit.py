@@ -69,7 +69,7 @@ def prepare_fit(est, X, y, warm):
     )
     with seeded_torch(seed, device):
         if not warm:
-            new.module_ = new._build_module(liks)
+            new.module_ = new._new_module(liks)
         new.module_.to(device)
         torch_state = torch_rng_state(device)
     new.device_ = device

@@ -134,10 +134,13 @@ class BaseMultimodalVAE(
         return tags
 
     # -- fit ----------------------------------------------------------------
-    def _build_module(self, liks):
+    def _new_module(self, liks):
         """A new torch module for the fitted likelihoods ``liks`` (labels last)."""
         names = list(self.likelihoods_)
         hidden = hidden_sizes(self.hidden_layer_sizes, names, _DEFAULT_HIDDEN, _LABEL_HIDDEN)
+        return self._build_module(liks, names, hidden)
+
+    def _build_module(self, liks, names, hidden):
         enc = per_modality(self.encoders, self.modalities_, "encoders", None)
         dec = per_modality(self.decoders, self.modalities_, "decoders", None)
         extra = len(liks) - len(enc)

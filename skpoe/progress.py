@@ -123,8 +123,8 @@ class Progress:
         if not self.verbose:
             return
         if self.bar is not None:
+            self.bar.set_postfix_str(format_terms(record), refresh=False)
             self.bar.update(done - self.bar.n)
-            self.bar.set_postfix_str(format_terms(record), refresh=True)
             return
         if done % self.every and not last:
             return
