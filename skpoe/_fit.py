@@ -179,8 +179,8 @@ def report_fit_end(est, trainer):
         warnings.warn(
             f"{name}: max_iter={est.max_iter} epochs ended while the {which} was still "
             f"falling ({100 * drop:.1f}% over the last epochs, see skpoe.progress."
-            "still_falling). Consider a larger max_iter, or early_stopping=True to let "
-            "the validation loss decide.",
+            "still_falling). Consider early_stopping=True with a larger max_iter, to let "
+            "the validation loss decide when to stop.",
             ConvergenceWarning,
             stacklevel=4,
         )
