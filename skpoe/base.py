@@ -217,7 +217,8 @@ class BaseMultimodalVAE(
         random stream are kept with the fitted model, so ``fit`` with
         ``max_iter=5`` twice equals one ``fit`` with ``max_iter=10`` (on the
         same data; the early-stopping patience restarts with each fit). With
-        ``checkpoint_path`` see :doc:`/training` (``docs/training.md``).
+        ``checkpoint_path`` a fit killed midway resumes where its last
+        checkpoint left off (see ``docs/training.md``).
         """
         warm = self.warm_start and hasattr(self, "module_")
         new, trainer = prepare_fit(self, X, y, warm)

@@ -343,8 +343,7 @@ _KILL_CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from sklearn.datasets import load_digits
-    import skpoe._fit
-import skpoe.training
+    import skpoe.training
     from skpoe import MultimodalPoEVAE
     X, y = load_digits(return_X_y=True)
     X = {"top": X[:300, :32] / 16, "bottom": X[:300, 32:] / 16}
