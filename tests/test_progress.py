@@ -202,6 +202,24 @@ def test_threads_set_during_fit_and_inference_then_restored(small, monkeypatch):
         torch.set_num_threads(caller)
 
 
+def test_default_n_threads_fits_small_models_on_one_thread(small, monkeypatch):
+    seen = []
+    original = skpoe.training._step_loss
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skpoe.training, "_step_loss", spy)
+    caller = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        tiny(max_iter=1).fit(small.X)
+        assert seen and set(seen) == {1} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(caller)
+
+
 def test_concurrent_predictions_restore_thread_count(tiny_supervised, small):
     caller = torch.get_num_threads()
     expected = tiny_supervised.predict(small.X)
