@@ -7,19 +7,23 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 
 from .data import ModalityDict
 from .estimators import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
+from .exceptions import CheckpointError, FitInterruptedWarning, TrainingDiverged
 from . import metrics, model_selection, semi_supervised
 from .persistence import ModelFileError, load
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
     "ESTIMATORS",
+    "FitInterruptedWarning",
     "ModelFileError",
     "MMVAE",
     "MVAE",
     "ModalityDict",
     "MoPoEVAE",
     "MultimodalPoEVAE",
+    "TrainingDiverged",
     "VAEVAE",
     "load",
     "metrics",

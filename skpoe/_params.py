@@ -71,15 +71,42 @@ COMMON_DOC = """
     tol : float, default=1e-4
         Minimum decrease of the validation loss that counts as improvement.
     warm_start : bool, default=False
-        Continue training the fitted networks on the next ``fit``.
+        Continue training the fitted networks on the next ``fit`` for
+        ``max_iter`` more epochs. The optimizer state and the minibatch
+        random stream are kept with the fitted model, so two warm fits of 5
+        epochs equal one fit of 10 on the same data.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, minibatches and sampling. Results are
         reproducible on CPU for a fixed seed; the global numpy and torch random
         states are left untouched.
     verbose : int, default=0
-        1 prints progress about ten times per fit, 2 every epoch.
+        0 shows nothing. 1 shows progress: a tqdm bar in a terminal or a
+        notebook when tqdm is installed (``pip install "skpoe[progress]"``),
+        otherwise a line about ten times per fit. 2 prints a line every epoch.
+        Lines read ``epoch 40/100``, the loss and its terms (see
+        ``history_``), and the elapsed and remaining time.
     device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU.
+    max_grad_norm : float, default=None
+        Clip the total norm of the gradients to this value before each
+        update (``None``: no clipping).
+    checkpoint_path : str or path-like, default=None
+        File that holds the full training state (weights, optimizer, random
+        generators, epoch, history), rewritten atomically every
+        ``checkpoint_every`` epochs. If it exists when ``fit`` starts, the fit
+        resumes from it (a file of other data or parameters is refused with
+        :class:`~skpoe.exceptions.CheckpointError`). A fit that ends normally
+        removes it; an interrupted or diverged fit keeps it. Read without
+        executing code (``torch.load(weights_only=True)``).
+    checkpoint_every : int, default=1
+        Epochs between checkpoints.
+    n_threads : int, default=None
+        Torch intra-op threads during ``fit`` and inference; the caller's
+        ``torch.get_num_threads()`` is restored afterwards. ``None`` uses one
+        thread for models of fewer than 10 million parameters on the CPU
+        (on a shared 2-core machine fits ran 9-14 times faster than with two
+        threads; see ``benchmarks/results/threads.md``) and leaves the
+        setting alone otherwise.
 
     Attributes
     ----------
@@ -100,6 +127,16 @@ COMMON_DOC = """
         Whether the model was fitted with labels.
     loss_curve_ : list of float
         Mean training loss per epoch.
+    history_ : dict of str to list of float
+        Per-epoch values, one list entry per epoch: ``loss`` (the training
+        objective, as ``loss_curve_``), then terms evaluated after each
+        epoch on up to 1,000 training rows encoded from their views alone
+        (the posterior ``transform`` and ``predict`` use), decoded at the
+        posterior mean: ``rec[<view>]`` (-log p(x_view | z) per row
+        observing the view), ``kl`` (KL of the posterior to the prior),
+        and with labels ``label`` (cross-entropy of the label) and
+        ``accuracy`` (on labeled rows). With ``early_stopping``, ``val_loss``
+        and the same terms on the held-out rows as ``val_<term>``.
     validation_loss_curve_ : list of float
         Validation loss per epoch (with ``early_stopping``).
     best_loss_ / best_validation_loss_ : float

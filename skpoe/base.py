@@ -9,6 +9,7 @@ A public estimator is a few lines naming its torch module and its defaults.
 from __future__ import annotations
 
 import copy
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,16 +20,18 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._fit import prepare_fit, report_fit_end, store_training
 from ._params import COMMON_DOC, document, with_model_options  # noqa: F401  (re-exported)
+from ._threads import default_threads, limit_threads
 from ._validation import (
-    LABEL, append_labels, check_new_missing_entries, check_X, encode, fit_likelihoods,
-    hidden_sizes, per_modality, require_observed, resolve_device,
+    LABEL, check_X, fit_likelihoods, hidden_sizes, per_modality, require_observed,
+    resolve_device,
 )
 from ._output import as_frames, with_index
 from .data import ModalityDict
+from .exceptions import TrainingDiverged
 from .inference import Inference
 from .likelihoods import Likelihood
-from .training import TensorData, fit_module, fit_seed, seeded_torch, split_rows
 
 __all__ = ["BaseMultimodalVAE", "resolve_device", "with_model_options", "document"]
 
@@ -67,6 +70,10 @@ class BaseMultimodalVAE(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str, torch.device],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "checkpoint_path": [str, os.PathLike, None],
+        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -91,6 +98,10 @@ class BaseMultimodalVAE(
         random_state=None,
         verbose=0,
         device="auto",
+        max_grad_norm=None,
+        checkpoint_path=None,
+        checkpoint_every=1,
+        n_threads=None,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -111,6 +122,10 @@ class BaseMultimodalVAE(
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.max_grad_norm = max_grad_norm
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+        self.n_threads = n_threads
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -120,6 +135,12 @@ class BaseMultimodalVAE(
         return tags
 
     # -- fit ----------------------------------------------------------------
+    def _new_module(self, liks):
+        """A new torch module for the fitted likelihoods ``liks`` (labels last)."""
+        names = list(self.likelihoods_)
+        hidden = hidden_sizes(self.hidden_layer_sizes, names, _DEFAULT_HIDDEN, _LABEL_HIDDEN)
+        return self._build_module(liks, names, hidden)
+
     def _build_module(self, liks, names, hidden):
         enc = per_modality(self.encoders, self.modalities_, "encoders", None)
         dec = per_modality(self.decoders, self.modalities_, "decoders", None)
@@ -167,45 +188,58 @@ class BaseMultimodalVAE(
         -------
         self : object
             The fitted estimator.
+
+        Raises
+        ------
+        TrainingDiverged
+            The loss became NaN or infinite (the message names the epoch).
+
+        Notes
+        -----
+        A fit changes the estimator only once it has a trained model to
+        store. All input is validated and the networks are built first; a fit
+        that fails there, or fails during training with any other error,
+        leaves the estimator exactly as it was. When the loss diverges, a
+        refit of a fitted estimator restores the previous model; a fresh fit
+        keeps the weights of its last finished epoch, or stays unfitted when
+        the first epoch diverged; a ``warm_start`` continuation keeps its last
+        finished epoch (it extends the previous model).
+
+        Ctrl-C (``KeyboardInterrupt``) after at least one finished epoch ends
+        the fit with the weights of the last finished epoch (with
+        ``early_stopping``, of the best validation epoch): the estimator is
+        fitted, ``n_iter_`` counts the epochs that ran, a
+        :class:`~skpoe.exceptions.FitInterruptedWarning` is given and ``self``
+        returned; ``warm_start=True`` continues from there. An interrupt
+        before the first epoch finishes leaves the estimator as it was and
+        propagates.
+
+        A warm start continues exactly: the optimizer state and the minibatch
+        random stream are kept with the fitted model, so ``fit`` with
+        ``max_iter=5`` twice equals one ``fit`` with ``max_iter=10`` (on the
+        same data; the early-stopping patience restarts with each fit). With
+        ``checkpoint_path`` a fit killed midway resumes where its last
+        checkpoint left off (see ``docs/training.md``).
         """
         warm = self.warm_start and hasattr(self, "module_")
-        if not warm:
-            self._reset_fitted()
-        names, arrays, observed = check_X(self, X, reset=not warm)
-        if warm and (y is not None) != self.supervised_:
-            raise ValueError(
-                "warm_start=True: y must be given if and only if it was given to "
-                "the first fit."
-            )
-        labels = None
-        if y is not None:
-            classes = self.classes_ if warm else None
-            arrays, observed, labels = append_labels(arrays, observed, y, classes)
-        require_observed(observed, "fit")
-        device = resolve_device(self.device)
-        seed = fit_seed(self.random_state, self.n_iter_ if warm else None)
-        rng = np.random.RandomState(seed)
-        if not warm:
-            self._fit_likelihoods(names, arrays, observed, labels)
-        liks = list(self.likelihoods_.values())
-        if warm:
-            check_new_missing_entries(arrays, observed, liks)
-        inputs, targets = encode(arrays, observed, liks)
-        train_rows, val_rows = split_rows(
-            observed.shape[0], rng, self.early_stopping, self.validation_fraction
-        )
-        with seeded_torch(seed, device):
-            if not warm:
-                all_names = list(self.likelihoods_)
-                hidden = hidden_sizes(
-                    self.hidden_layer_sizes, all_names, _DEFAULT_HIDDEN, _LABEL_HIDDEN
-                )
-                self.module_ = self._build_module(liks, all_names, hidden)
-            self.module_.to(device)
-            self.device_ = device
-            data = TensorData(inputs, targets, observed, device)
-            self._train(data, train_rows, val_rows, rng, seed, warm)
+        new, trainer = prepare_fit(self, X, y, warm)
+        with limit_threads(default_threads(self.n_threads, new.module_, new.device_)):
+            try:
+                trainer.run()
+            except TrainingDiverged:
+                fresh = not hasattr(self, "module_")
+                if warm or (fresh and trainer.epoch > 0):
+                    self._commit(new, trainer)
+                raise
+        self._commit(new, trainer)
+        report_fit_end(self, trainer)
         return self
+
+    def _commit(self, new, trainer):
+        """Make the staged estimator ``new`` this one, with its training results."""
+        store_training(new, trainer)
+        vars(self).clear()
+        vars(self).update(vars(new))
 
     def _fit_likelihoods(self, names, arrays, observed, labels):
         """Set the fitted modalities, their likelihoods and the classes."""
@@ -223,34 +257,9 @@ class BaseMultimodalVAE(
             self.classes_ = labels[2]
         self.supervised_ = labels is not None
 
-    def _train(self, data, train_rows, val_rows, rng, seed, warm):
-        """Train ``module_`` on ``data``, then store the loss history."""
-        history = {
-            "loss": list(self.loss_curve_) if warm else [],
-            "val_loss": list(getattr(self, "validation_loss_curve_", [])) if warm else [],
-        }
-        try:
-            fit_module(
-                self.module_, data, train_rows, val_rows,
-                max_iter=self.max_iter, batch_size=self.batch_size,
-                learning_rate=self.learning_rate_init, rng=rng, tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change, early_stopping=self.early_stopping,
-                verbose=self.verbose, history=history,
-                epoch_offset=self.n_iter_ if warm else 0,
-                split_on=len(self.modalities_) if self.supervised_ else None,
-            )
-        finally:
-            # also on divergence: the model keeps its last good epoch
-            self.module_.eval()
-            self._inference_seed = seed
-            self.loss_curve_ = history["loss"]
-            self.n_iter_ = history.get("n_iter", len(history["loss"]))
-            if self.early_stopping:
-                self.validation_loss_curve_ = history["val_loss"]
-        if self.early_stopping:
-            self.best_validation_loss_ = history["best_loss"]
-        else:
-            self.best_loss_ = history["best_loss"]
+    def _threads(self):
+        """The thread limit of inference with the fitted model."""
+        return limit_threads(default_threads(self.n_threads, self.module_, self.device_))
 
     # -- inference: delegated to skpoe.inference -----------------------------
     def _inference(self):
@@ -290,7 +299,9 @@ class BaseMultimodalVAE(
             ``set_output(transform="pandas")``.
         """
         data, _ = self._views_data(X, "transform")
-        return with_index(self, self._inference().transform(data), X)
+        with self._threads():
+            Z = self._inference().transform(data)
+        return with_index(self, Z, X)
 
     def fit_transform(self, X, y=None):
         """Fit, then return :meth:`transform` of ``X``.
@@ -346,7 +357,8 @@ class BaseMultimodalVAE(
         """
         self._check_supervised("predict_proba")
         data, _ = self._views_data(X, "predict_proba")
-        return self._inference().predict_proba(data, n_samples)
+        with self._threads():
+            return self._inference().predict_proba(data, n_samples)
 
     def predict(self, X):
         """Most probable class from whatever views each row has.
@@ -404,7 +416,8 @@ class BaseMultimodalVAE(
         log_likelihood : ndarray of shape (n_samples,)
         """
         data, arrays = self._views_data(X, "score_samples")
-        return self._inference().score_samples(data, arrays, n_importance_samples)
+        with self._threads():
+            return self._inference().score_samples(data, arrays, n_importance_samples)
 
     def impute(self, X):
         """Fill missing views and entries by conditional generation.
@@ -428,7 +441,8 @@ class BaseMultimodalVAE(
             others are named ``"<view>0"``, ``"<view>1"``, ...
         """
         data, arrays = self._views_data(X, "impute")
-        filled = self._inference().impute(data, arrays)
+        with self._threads():
+            filled = self._inference().impute(data, arrays)
         frames = as_frames(self.modalities_, filled, X, self.modalities)
         return ModalityDict(zip(self.modalities_, filled)) if frames is None else frames
 
@@ -449,7 +463,8 @@ class BaseMultimodalVAE(
             Most probable class of each draw (``None`` without labels).
         """
         check_is_fitted(self, "module_")
-        views, codes = self._inference().sample(n_samples, random_state)
+        with self._threads():
+            views, codes = self._inference().sample(n_samples, random_state)
         y = None if codes is None else self.classes_[codes]
         return ModalityDict(zip(self.modalities_, views)), y
 

@@ -16,7 +16,7 @@ import torch
 from sklearn.utils import check_random_state
 
 from ._validation import encode
-from .training import TensorData
+from .batches import TensorData
 
 __all__ = ["Inference", "CHUNK"]
 

@@ -1,151 +1,43 @@
-"""One training loop for every model.
+"""One training loop for every model, and the faults it survives.
 
-Data lives on the device as whole tensors; each step indexes them with
-precomputed minibatch indices (no per-sample Dataset, no collate). A step sums
-the loss of one minibatch of samples with two or more observed modalities
-(cycled, so scarce paired data is revisited often) and one minibatch per
-modality drawn from all samples observing it. Losses are synchronised with
-the host once per epoch.
+:class:`Trainer` runs the epochs of a fit: the minibatch indices of an epoch
+(:meth:`Trainer.epoch_batches`), a step's loss, gradients and update
+(:meth:`Trainer.step`, with :meth:`Trainer.reduce_gradients` as the place
+where data-parallel training averages gradients), early stopping with best
+weights, the per-epoch history, progress, checkpoints, divergence and
+Ctrl-C. After every finished epoch it keeps a snapshot of the whole training
+state (weights, optimizer, random generators, counters); a fault restores one
+of these snapshots, so the model is never left with the weights of half an
+epoch. Losses are synchronised with the host once per epoch.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import sys
-import time
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from .models.base import Batch
+from .batches import (  # noqa: F401  (re-exported; the loop looks these up here)
+    BatchGroups, TensorData, monitor_rows, monitor_terms, split_rows, validation_loss,
+)
+from .batches import step_loss as _step_loss
+from .checkpoint import numpy_rng_state, save_checkpoint, set_numpy_rng_state
+from .exceptions import TrainingDiverged
 
-__all__ = ["TensorData", "fit_module", "TrainingDiverged", "fit_seed", "split_rows", "seeded_torch"]
-
-
-class TrainingDiverged(ValueError):
-    """The loss became NaN or infinite; the model keeps its last good weights."""
-
-
-class TensorData:
-    """Per-modality encoder inputs, targets and the observed mask, on a device."""
-
-    def __init__(self, inputs, targets, mask, device):
-        self.inputs = [torch.as_tensor(x).to(device) for x in inputs]
-        self.targets = [torch.as_tensor(t).to(device) for t in targets]
-        self.mask = torch.as_tensor(mask).to(device)
-        self.device = device
-
-    @property
-    def n(self):
-        return self.mask.shape[0]
-
-    def batch(self, idx, present=None, max_observed=None):
-        """Rows ``idx`` (a LongTensor on the device) as a :class:`Batch`."""
-        return Batch(
-            [x[idx] for x in self.inputs],
-            [t[idx] for t in self.targets],
-            self.mask[idx],
-            present,
-            max_observed,
-        )
-
-    def chunks(self, size):
-        """Consecutive row batches of at most ``size`` rows."""
-        for start in range(0, self.n, size):
-            idx = torch.arange(start, min(start + size, self.n), device=self.device)
-            yield idx, self.batch(idx)
-
-
-def _cycled(rows, n_steps, size, rng):
-    """(n_steps, size) indices walking through shuffled copies of ``rows``."""
-    need = n_steps * size
-    reps = math.ceil(need / len(rows))
-    order = np.concatenate([rng.permutation(rows) for _ in range(reps)])
-    return order[:need].reshape(n_steps, size)
-
-
-class _Groups:
-    """Row sets of the batch groups.
-
-    Rows with two or more observed modalities form the paired group. When a
-    ``split_on`` modality is given (the labels), the paired group is split in
-    two, rows observing it and rows not observing it, each with its own
-    cycled minibatch: at low supervision the few labeled rows are then
-    revisited every step instead of making up a small share of one batch.
-    Every modality also has a group of all rows observing it.
-    """
-
-    def __init__(self, mask_np, rows, split_on=None):
-        sub = mask_np[rows]
-        paired = sub.sum(1) >= 2
-        if split_on is None:
-            parts = [paired]
-        else:
-            parts = [paired & sub[:, split_on], paired & ~sub[:, split_on]]
-        self.paired_groups = [rows[p] for p in parts if p.any()]
-        # what each paired group's rows observe, known here on the host
-        self.paired_info = [
-            (tuple(np.flatnonzero(sub[p].any(0)).tolist()), int(sub[p].sum(1).max()))
-            for p in parts
-            if p.any()
-        ]
-        self.per_modality = [rows[sub[:, m]] for m in range(mask_np.shape[1])]
-
-    def epoch(self, n_rows, batch_size, rng, device):
-        n_steps = max(1, math.ceil(n_rows / batch_size))
-        paired = []
-        for r in self.paired_groups:
-            b = min(batch_size, len(r))
-            paired.append(torch.from_numpy(_cycled(r, n_steps, b, rng)).to(device))
-        singles = []
-        for m, r in enumerate(self.per_modality):
-            if len(r):
-                b = min(batch_size, len(r))
-                singles.append((m, torch.from_numpy(_cycled(r, n_steps, b, rng)).to(device)))
-        return n_steps, paired, singles
-
-
-def _step_loss(module, data, groups, paired_idx, singles_idx, sample=True):
-    paired = [data.batch(idx, *info) for idx, info in zip(paired_idx, groups.paired_info)]
-    singles = [(m, data.inputs[m][idx], data.targets[m][idx]) for m, idx in singles_idx]
-    return module.loss(paired, singles, sample)
-
-
-@torch.no_grad()
-def validation_loss(module, data, groups, batch_size=4096):
-    """Objective on held-out rows with z at the posterior mean (deterministic)."""
-    module.eval()
-    total = 0.0
-    for rows, info in zip(groups.paired_groups, groups.paired_info):
-        idx = torch.from_numpy(rows).to(data.device)
-        parts = [
-            module.paired_loss(data.batch(i, *info), sample=False).sum()
-            for i in torch.split(idx, batch_size)
-        ]
-        total += float(sum(parts)) / len(rows)
-    for m, r in enumerate(groups.per_modality):
-        if len(r):
-            idx = torch.from_numpy(r).to(data.device)
-            parts = [
-                module.single_loss(m, data.inputs[m][i], data.targets[m][i], False) * len(i)
-                for i in torch.split(idx, batch_size)
-            ]
-            total += float(sum(parts)) / len(r)
-    module.train()
-    return total
-
-
-def _snapshot(module):
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+__all__ = [
+    "Trainer", "TensorData", "TrainingDiverged", "fit_seed", "split_rows", "seeded_torch",
+    "torch_rng_state",
+]
 
 
 def fit_seed(random_state, n_iter=None):
     """Seed of one fit (weights, minibatches and later inference draws).
 
-    Drawn from ``random_state`` (fresh entropy for ``None``). A warm start
-    passes the ``n_iter`` epochs already run, so it does not replay them.
+    Drawn from ``random_state`` (fresh entropy for ``None``). ``n_iter``
+    offsets it, for a warm start of a model that kept no training state.
     """
     if random_state is not None:
         seed = check_random_state(random_state).randint(2**31 - 1)
@@ -156,136 +48,339 @@ def fit_seed(random_state, n_iter=None):
     return seed
 
 
-def split_rows(n, rng, early_stopping, validation_fraction):
-    """Training and validation rows of ``n`` samples.
-
-    With ``early_stopping`` a random ``validation_fraction`` of the rows is
-    held out (both sets sorted); without it every row trains and the
-    validation set is empty. ``rng`` draws one permutation either way.
-    """
-    rows = rng.permutation(n)
-    if not early_stopping:
-        return np.arange(n), rows[:0]
-    n_val = int(math.ceil(validation_fraction * n))
-    if n_val < 1 or n - n_val < 1:
-        raise ValueError(
-            f"early_stopping with validation_fraction={validation_fraction} "
-            f"leaves no training or validation rows for {n} samples."
-        )
-    return np.sort(rows[n_val:]), np.sort(rows[:n_val])
-
-
 @contextlib.contextmanager
-def seeded_torch(seed, device):
+def seeded_torch(seed, device, state=None):
     """Seed torch's global generators (CPU and ``device``) inside the block,
-    and restore the caller's generator states after it."""
+    or set them to ``state`` (from :func:`torch_rng_state`), and restore the
+    caller's generator states after it."""
     fork_devices = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices, device_type=device.type):
         torch.manual_seed(seed)
+        if state is not None:
+            torch.set_rng_state(state["cpu"])
+            if device.type == "cuda" and state.get("cuda") is not None:
+                torch.cuda.set_rng_state(state["cuda"], device)
         yield
 
 
-def fit_module(
-    module,
-    data,
-    train_rows,
-    val_rows,
-    *,
-    max_iter,
-    batch_size,
-    learning_rate,
-    rng,
-    tol,
-    n_iter_no_change,
-    early_stopping,
-    verbose=0,
-    history=None,
-    epoch_offset=0,
-    split_on=None,
-):
-    """Train ``module`` in place; returns the history dict.
+def torch_rng_state(device):
+    """The global torch generator states (CPU, and CUDA for a CUDA device)."""
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
 
-    ``split_on`` names the modality (the labels) whose rows get their own
-    paired minibatch (see :class:`_Groups`). The history holds ``loss`` and ``val_loss`` lists (extended if a history
-    is passed, for warm starts), ``best_loss``, ``n_iter`` and ``stopped``.
-    On a NaN or infinite loss the module is restored to the weights of the
-    last finished epoch and :class:`TrainingDiverged` is raised.
+
+def _clone(obj):
+    """Deep copy of a (nested) state dict: tensors cloned, containers copied."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _clone(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_clone(v) for v in obj)
+    return obj
+
+
+def _to_cpu(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().clone()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
+class Trainer:
+    """Train ``module`` on ``data`` in place.
+
+    Parameters
+    ----------
+    module : MultimodalModule
+    data : TensorData
+    train_rows, val_rows : ndarray of int
+        Rows to train on and rows held out for early stopping.
+    rng : numpy.random.RandomState
+        Draws the minibatches.
+    torch_state : dict
+        Torch generator states to train with (:func:`torch_rng_state`).
+    seed : int
+        The fit's seed (stored in checkpoints).
+    max_iter, batch_size, learning_rate, tol, n_iter_no_change, early_stopping
+        As the estimator's parameters.
+    max_grad_norm : float or None
+        Clip the gradients' total norm to this value before each update.
+    split_on : int or None
+        The label modality, whose rows get their own paired minibatch.
+    view_names : list of str
+        Names of the views, for the per-term history.
+    progress : skpoe.progress.Progress or None
+    checkpoint : dict or None
+        ``path``, ``every`` and ``fingerprint`` of the checkpoint file.
     """
-    if history is None:
-        history = {"loss": [], "val_loss": []}
-    mask_np = data.mask.cpu().numpy()
-    groups = _Groups(mask_np, train_rows, split_on)
-    val_groups = _Groups(mask_np, val_rows, split_on) if early_stopping else None
-    optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate)
-    module.train()
-    best = math.inf
-    best_state = None
-    no_improve = 0
-    last_good = _snapshot(module)
-    every = 1 if verbose > 1 else max(1, max_iter // 10)
-    start = time.perf_counter()
-    n_iter = 0
-    for epoch in range(max_iter):
-        n_steps, paired, singles = groups.epoch(len(train_rows), batch_size, rng, data.device)
-        running = torch.zeros((), device=data.device)
-        for step in range(n_steps):
-            rec = _step_loss(
-                module,
-                data,
-                groups,
-                [idx[step] for idx in paired],
-                [(m, idx[step]) for m, idx in singles],
-            )
-            optimizer.zero_grad(set_to_none=True)
-            rec.total.backward()
-            optimizer.step()
+
+    def __init__(
+        self, module, data, train_rows, val_rows, *, rng, torch_state, seed, max_iter,
+        batch_size, learning_rate, tol, n_iter_no_change, early_stopping, max_grad_norm=None,
+        split_on=None, view_names=(), progress=None, checkpoint=None,
+    ):
+        self.module = module
+        self.data = data
+        self.rng = rng
+        self.torch_state = torch_state
+        self.seed = seed
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.max_grad_norm = max_grad_norm
+        self.learning_rate = learning_rate
+        self.split_on = split_on
+        self.view_names = list(view_names)
+        self.progress = progress
+        self.checkpoint = checkpoint
+        self.n_train = len(train_rows)
+        mask_np = data.mask.cpu().numpy()
+        self.groups = BatchGroups(mask_np, train_rows, split_on)
+        self.val_groups = BatchGroups(mask_np, val_rows, split_on) if early_stopping else None
+        self.val_rows = val_rows
+        self.monitor = monitor_rows(train_rows)
+        self.optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate)
+        self.epoch = 0  # epochs run, earlier fits included
+        self.start_epoch = 0  # epochs run before this fit
+        self.history = {"loss": []}
+        self.best = math.inf
+        self.no_improve = 0
+        self.best_state = None
+        self.stopped = False
+        self.interrupted = False
+        self.last_good = None
+
+    # -- state --------------------------------------------------------------
+    def continue_from(self, epoch, history, resume=None):
+        """Continue a fitted model: ``epoch`` epochs run, their ``history``,
+        and its kept optimizer and generator states (``resume``), if any."""
+        self.epoch = self.start_epoch = int(epoch)
+        self.history = {k: list(v) for k, v in history.items()}
+        if resume is not None:
+            self.optimizer.load_state_dict(resume["optimizer"])
+            for group in self.optimizer.param_groups:  # the parameter may have changed
+                group["lr"] = self.learning_rate
+            set_numpy_rng_state(self.rng, resume["numpy_rng"])
+            self.torch_state = resume["torch_rng"]
+
+    def load(self, state):
+        """Resume from a checkpoint's full training state."""
+        self.module.load_state_dict(state["module"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        set_numpy_rng_state(self.rng, state["numpy_rng"])
+        self.torch_state = state["torch_rng"]
+        self.epoch = int(state["epoch"])
+        self.start_epoch = int(state["start_epoch"])
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.best = float(state["best"])
+        self.no_improve = int(state["no_improve"])
+        if state.get("best_module") is not None:
+            self.best_state = {
+                "module": state["best_module"], "optimizer": state["best_optimizer"]
+            }
+
+    def _snapshot(self, torch_state=None):
+        return {
+            "module": _clone(self.module.state_dict()),
+            "optimizer": _clone(self.optimizer.state_dict()),
+            "numpy_rng": self.rng.get_state(),
+            "torch_rng": torch_state or torch_rng_state(self.data.device),
+            "epoch": self.epoch,
+            "lengths": {k: len(v) for k, v in self.history.items()},
+            "best": self.best,
+            "no_improve": self.no_improve,
+        }
+
+    def _restore(self, snap, weights_only=False):
+        self.module.load_state_dict(snap["module"])
+        self.optimizer.load_state_dict(_clone(snap["optimizer"]))
+        if weights_only:
+            return
+        self.rng.set_state(snap["numpy_rng"])
+        self.torch_state = snap["torch_rng"]
+        self.epoch = snap["epoch"]
+        for k in list(self.history):
+            n = snap["lengths"].get(k, 0)
+            if n:
+                del self.history[k][n:]
+            else:
+                del self.history[k]
+        self.best, self.no_improve = snap["best"], snap["no_improve"]
+
+    def resume_state(self):
+        """What a warm start needs to continue exactly (on the CPU)."""
+        snap = self.last_good
+        optimizer = snap["optimizer"]
+        if self.early_stopping and self.best_state is not None:
+            optimizer = self.best_state["optimizer"]
+        return _to_cpu(
+            {"optimizer": optimizer, "numpy_rng": numpy_rng_state(self.rng),
+             "torch_rng": snap["torch_rng"]}
+        )
+
+    def checkpoint_state(self):
+        """The full training state after the last finished epoch."""
+        snap = self.last_good
+        rng = np.random.RandomState()
+        rng.set_state(snap["numpy_rng"])
+        best = self.best_state
+        state = {
+            "fingerprint": self.checkpoint["fingerprint"],
+            "seed": int(self.seed),
+            "module": snap["module"],
+            "optimizer": snap["optimizer"],
+            "numpy_rng": numpy_rng_state(rng),
+            "torch_rng": snap["torch_rng"],
+            "epoch": snap["epoch"],
+            "start_epoch": self.start_epoch,
+            "history": {k: v[: snap["lengths"].get(k, 0)] for k, v in self.history.items()},
+            "best": snap["best"],
+            "no_improve": snap["no_improve"],
+            "best_module": None if best is None or best is snap else best["module"],
+            "best_optimizer": None if best is None or best is snap else best["optimizer"],
+        }
+        if best is snap:
+            state["best_module"], state["best_optimizer"] = snap["module"], snap["optimizer"]
+        return _to_cpu(state)
+
+    def _write_checkpoint(self):
+        if self.checkpoint is not None and self.last_good["epoch"] > self.start_epoch:
+            save_checkpoint(self.checkpoint["path"], self.checkpoint_state())
+
+    # -- the loop -------------------------------------------------------------
+    def epoch_batches(self):
+        """Minibatch indices of the next epoch: ``(n_steps, paired, singles)``."""
+        return self.groups.epoch(self.n_train, self.batch_size, self.rng, self.data.device)
+
+    def reduce_gradients(self):
+        """Combine gradients across processes before the update (one process: nothing)."""
+
+    def step(self, paired_idx, singles_idx):
+        """One optimiser step on a step's minibatches; returns its LossRecord."""
+        rec = _step_loss(self.module, self.data, self.groups, paired_idx, singles_idx)
+        self.optimizer.zero_grad(set_to_none=True)
+        rec.total.backward()
+        self.reduce_gradients()
+        if self.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.max_grad_norm)
+        self.optimizer.step()
+        return rec
+
+    def run_epoch(self):
+        """Train one epoch; returns its history record (raises on divergence)."""
+        self.module.train()
+        n_steps, paired, singles = self.epoch_batches()
+        running = torch.zeros((), device=self.data.device)
+        for s in range(n_steps):
+            rec = self.step([idx[s] for idx in paired], [(m, idx[s]) for m, idx in singles])
             running += rec.total.detach()
-        epoch_loss = float(running) / n_steps
-        if not math.isfinite(epoch_loss):
-            module.load_state_dict(last_good)
-            history["n_iter"] = epoch_offset + n_iter
-            history["best_loss"] = best
+        loss = float(running) / n_steps
+        if not math.isfinite(loss):
             raise TrainingDiverged(
-                f"The training loss became {epoch_loss} at epoch "
-                f"{epoch_offset + epoch + 1}; training stopped and the model keeps "
-                "the weights of the last finished epoch. Try a smaller "
-                "learning_rate_init, or check the scale of your data and the "
-                "likelihood chosen for each modality."
+                f"The training loss became {loss} at epoch {self.epoch + 1}; training "
+                "stopped. Try a smaller learning_rate_init or max_grad_norm, or check "
+                "the scale of your data and the likelihood chosen for each modality."
             )
-        last_good = _snapshot(module)
-        n_iter = epoch + 1
-        history["loss"].append(epoch_loss)
-        monitored = epoch_loss
-        if early_stopping:
-            monitored = validation_loss(module, data, val_groups)
-            history["val_loss"].append(monitored)
+        record = {"loss": loss}
+        record.update(self._terms(self.monitor, ""))
+        if self.early_stopping:
+            record["val_loss"] = validation_loss(self.module, self.data, self.val_groups)
+            record.update(self._terms(self.val_rows, "val_"))
+        self.module.train()
+        return record
+
+    def _terms(self, rows, prefix):
+        return monitor_terms(
+            self.module, self.data, rows, self.view_names, self.split_on, prefix
+        )
+
+    def _record(self, record):
+        """Append an epoch's record to the history (NaN where a term is missing)."""
+        for key in record:
+            if key not in self.history:
+                self.history[key] = [math.nan] * self.epoch
+        self.epoch += 1
+        for key, values in self.history.items():
+            values.append(record.get(key, math.nan))
+
+    def _after_epoch(self, record):
+        monitored = record["val_loss"] if self.early_stopping else record["loss"]
         # as in scikit-learn's MLP: tol only drives the patience counter, the
         # best epoch (whose weights early stopping restores) is the true minimum
-        no_improve = no_improve + 1 if monitored > best - tol else 0
-        if monitored < best:
-            best = monitored
-            if early_stopping:
-                best_state = last_good
+        self.no_improve = self.no_improve + 1 if monitored > self.best - self.tol else 0
+        improved = monitored < self.best
+        if improved:
+            self.best = monitored
+        self._record(record)
+        snap = self._snapshot()
+        self.last_good = snap
+        if improved and self.early_stopping:
+            self.best_state = snap
         # only a validation loss stops training: a training loss often sits on
         # a plateau (posterior collapse) for tens of epochs before it improves
-        stop = early_stopping and no_improve >= n_iter_no_change
-        if verbose and (n_iter % every == 0 or n_iter == max_iter or stop):
-            msg = f"epoch {epoch_offset + n_iter:4d}  loss {epoch_loss:11.4f}"
-            if early_stopping:
-                msg += f"  val {monitored:11.4f}"
-            msg += f"  {time.perf_counter() - start:7.1f}s"
-            print(msg, file=sys.stdout, flush=True)
-        if stop:
-            if verbose:
-                print(
-                    f"validation loss did not improve more than tol={tol} for "
-                    f"{n_iter_no_change} consecutive epochs; stopping.",
-                    flush=True,
+        self.stopped = self.early_stopping and self.no_improve >= self.n_iter_no_change
+        end = self.epoch >= self.start_epoch + self.max_iter
+        if self.progress is not None:
+            self.progress.update(self.epoch - self.start_epoch, record, end or self.stopped)
+        every = self.checkpoint["every"] if self.checkpoint else 0
+        if every and (self.epoch - self.start_epoch) % every == 0 and not end and not self.stopped:
+            self._write_checkpoint()
+
+    @property
+    def epochs_this_fit(self):
+        return self.epoch - self.start_epoch
+
+    def run(self):
+        """Train until ``max_iter`` epochs of this fit ran or early stopping stops.
+
+        On a NaN or infinite loss the last finished epoch is restored and
+        :class:`TrainingDiverged` raised. On ``KeyboardInterrupt`` the best
+        state so far is restored and ``interrupted`` set; when no epoch
+        finished, the starting state is restored and the interrupt re-raised.
+        Any other error restores the starting state and propagates.
+        """
+        self.last_good = initial = self._snapshot(self.torch_state)
+        ran_before = self.epoch
+        try:
+            with seeded_torch(self.seed, self.data.device, self.torch_state):
+                while self.epoch < self.start_epoch + self.max_iter and not self.stopped:
+                    self._after_epoch(self.run_epoch())
+        except TrainingDiverged:
+            self._restore(self.last_good)
+            raise
+        except KeyboardInterrupt:
+            if self.epoch == ran_before or self.last_good["epoch"] == ran_before:
+                self._restore(initial)
+                raise
+            self._restore(self.last_good)
+            self.interrupted = True
+            if self.progress is not None:
+                self.progress.message(
+                    f"Interrupted during epoch {self.epoch + 1}; keeping the "
+                    + ("best epoch's" if self.early_stopping else f"epoch {self.epoch}")
+                    + " weights."
                 )
-            break
-    if early_stopping and best_state is not None:
-        module.load_state_dict(best_state)
-    history["best_loss"] = best
-    history["n_iter"] = epoch_offset + n_iter
-    module.eval()
-    return history
+            self._write_checkpoint()
+        except BaseException:
+            self._restore(initial)
+            raise
+        finally:
+            if self.progress is not None:
+                self.progress.close()
+        if self.stopped and self.progress is not None:
+            self.progress.message(
+                f"Validation loss did not improve more than tol={self.tol} for "
+                f"{self.n_iter_no_change} consecutive epochs; stopping."
+            )
+        if self.early_stopping and self.best_state is not None:
+            self._restore(self.best_state, weights_only=True)
+        self.module.eval()
+        return self

@@ -171,7 +171,7 @@ def test_likelihood_reasons_stored_and_printed(small, capsys):
 def test_pandas_index_kept_and_impute_returns_frames(small):
     pd = pytest.importorskip("pandas")
     index = pd.Index([f"s{i}" for i in range(small.n)], name="sample")
-    X = {k: pd.DataFrame(v, index=index, columns=[f"{k}_{j}" for j in range(v.shape[1])])
+    X = {k: pd.DataFrame(v.copy(), index=index, columns=[f"{k}_{j}" for j in range(v.shape[1])])
          for k, v in small.X.items()}
     X["bottom"].iloc[::3] = np.nan
     model = tiny(max_iter=1).set_output(transform="pandas")
@@ -196,7 +196,7 @@ def test_pandas_index_kept_and_impute_returns_frames(small):
 
 def test_pandas_2d_route_impute_splits_columns(small):
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame(small.X2d, columns=[f"px{j}" for j in range(64)],
+    df = pd.DataFrame(small.X2d.copy(), columns=[f"px{j}" for j in range(64)],
                       index=np.arange(small.n) + 1000)
     df.iloc[::5, 40:] = np.nan
     model = tiny(max_iter=1, modalities={"top": slice(0, 32), "bottom": slice(32, 64)})

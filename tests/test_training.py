@@ -6,6 +6,7 @@ import random
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 from torch import nn
 
 import skpoe.training
@@ -147,7 +148,7 @@ def test_verbose_prints_progress(small, capsys):
     epochs = [l for l in lines if l.lstrip().startswith("epoch")]
     assert len(epochs) >= 1
     assert all("loss" in l for l in epochs)
-    assert epochs[-1].split()[1] == "4"  # the last epoch is reported
+    assert epochs[-1].split()[1] == "4/4"  # the last epoch is reported
     tiny(max_iter=4, verbose=0).fit(small.X, small.y_part)
     assert capsys.readouterr().out == ""
 
@@ -244,17 +245,18 @@ def test_custom_modules_naming_unknown_modality(small):
         tiny(encoders={"zzz": nn.Linear(32, 5)}, max_iter=1).fit(small.X)
 
 
-def test_nan_loss_raises_and_model_stays_usable(small):
+def test_nan_loss_in_first_epoch_leaves_fresh_estimator_unfitted(small):
     model = tiny(learning_rate_init=1e12, max_iter=3)
-    with pytest.raises(ValueError, match="epoch"):
+    with pytest.raises(ValueError, match="epoch 1"):
         model.fit(small.X, small.y_part)
-    assert all(torch.isfinite(p).all() for p in model.module_.parameters())
-    Z = model.transform(small.X)
-    assert Z.shape == (small.n, 4) and np.all(np.isfinite(Z))
-    assert len(model.loss_curve_) == model.n_iter_
+    # no random weights that look fitted
+    assert not hasattr(model, "module_") and not hasattr(model, "n_iter_")
+    with pytest.raises(NotFittedError):
+        model.transform(small.X)
     # a later fit with a sane learning rate works
     model.set_params(learning_rate_init=1e-3).fit(small.X, small.y_part)
     assert model.n_iter_ == 3
+    assert np.all(np.isfinite(model.transform(small.X)))
 
 
 def test_divergence_keeps_last_finished_epoch(small, monkeypatch):

@@ -1,0 +1,74 @@
+"""Figures of a fitted estimator (needs matplotlib: ``pip install "skpoe[plot]"``)."""
+
+from __future__ import annotations
+
+__all__ = ["plot_history"]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError(
+            "skpoe.plotting needs matplotlib; install it with "
+            'pip install "skpoe[plot]" (or pip install matplotlib).'
+        ) from None
+    return plt
+
+
+def plot_history(estimator, ax=None, terms=False):
+    """Plot the training history of a fitted estimator.
+
+    Draws the training loss per epoch and, with early stopping, the
+    validation loss; the labeled accuracy (training rows, and held-out rows
+    with early stopping) goes on a second axis on the right when the model
+    was fitted with labels.
+
+    Parameters
+    ----------
+    estimator : fitted skpoe estimator
+        Anything with a ``history_`` dict (or a ``loss_curve_`` list).
+    ax : matplotlib Axes, default=None
+        Where to draw (a new figure when ``None``).
+    terms : bool, default=False
+        Plot the per-term losses (each view's reconstruction, KL, label)
+        instead of the total loss.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    history = getattr(estimator, "history_", None)
+    if history is None:
+        curve = getattr(estimator, "loss_curve_", None)
+        if curve is None:
+            raise ValueError(
+                f"{type(estimator).__name__} is not fitted: it has no history_ to plot; "
+                "call fit first."
+            )
+        history = {"loss": curve}
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    epochs = range(1, len(history["loss"]) + 1)
+    if terms:
+        keys = [k for k in history if k.startswith("rec[") or k in ("kl", "label")]
+    else:
+        keys = [k for k in ("loss", "val_loss") if k in history]
+    for key in keys:
+        ax.plot(epochs, history[key], label=key)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss per row" if terms else "loss")
+    handles, labels = ax.get_legend_handles_labels()
+    acc = [k for k in ("accuracy", "val_accuracy") if k in history]
+    if acc:
+        right = ax.twinx()
+        for key in acc:
+            right.plot(epochs, history[key], linestyle="--", label=key)
+        right.set_ylabel("labeled accuracy")
+        right.set_ylim(0, 1)
+        h2, l2 = right.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    ax.legend(handles, labels, loc="best", fontsize="small")
+    ax.set_title(f"{type(estimator).__name__}: {len(history['loss'])} epochs")
+    return ax

@@ -1,0 +1,169 @@
+"""What a fit shows while it runs, and what it concludes at the end.
+
+:class:`Progress` draws a tqdm bar when tqdm is installed (``pip install
+"skpoe[progress]"``) and the output is a terminal or a notebook, and plain
+lines otherwise; :func:`still_falling` is the criterion of the
+``ConvergenceWarning`` given when ``max_iter`` ends while the loss still
+falls.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+__all__ = ["Progress", "format_terms", "still_falling", "tqdm_available"]
+
+#: Relative fall of the loss between two windows of epochs that counts as
+#: "still falling" (see :func:`still_falling`).
+FALLING = 0.005
+
+
+def _clock(seconds):
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _number(v):
+    if abs(v) >= 1000 or v == int(v) and abs(v) >= 100:
+        return f"{v:.1f}"
+    return f"{v:.4g}" if abs(v) < 1 else f"{v:.2f}"
+
+
+def format_terms(record):
+    """``loss 123.45  rec[top] 60.12 ...``: one epoch's values, in history order.
+
+    Of the validation rows' values only ``val_loss`` and ``val_accuracy``
+    are shown.
+    """
+    parts = []
+    for key, value in record.items():
+        if key.startswith("val_") and key not in ("val_loss", "val_accuracy"):
+            continue  # the validation rows' terms stay in history_ only
+        if key == "accuracy" or key == "val_accuracy":
+            parts.append(f"{key.replace('accuracy', 'acc')} {value:.3f}")
+        else:
+            parts.append(f"{key} {_number(value)}")
+    return "  ".join(parts)
+
+
+def tqdm_available(stream):
+    """Whether a tqdm bar suits ``stream``: tqdm is installed and the output
+    is a terminal or a Jupyter kernel (a log file gets plain lines)."""
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    if "ipykernel" in sys.modules:
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class Progress:
+    """Progress of one fit: an epoch counter, elapsed and remaining time, terms.
+
+    Parameters
+    ----------
+    verbose : int
+        0 shows nothing; 1 a tqdm bar (or, without tqdm or a terminal, about
+        ten lines per fit); 2 and more a line per epoch.
+    max_iter : int
+        Epochs this fit runs at most.
+    done : int, default=0
+        Epochs of this fit already run (a resumed fit).
+    offset : int, default=0
+        Epochs of earlier fits (a warm start), added to the shown epoch.
+    name : str, default="fit"
+    stream : file, default=None
+        Where lines go (``sys.stdout`` when ``None``).
+    bar : bool or None, default=None
+        Force the tqdm bar on or off (``None``: :func:`tqdm_available`).
+    """
+
+    def __init__(self, verbose, max_iter, done=0, offset=0, name="fit", stream=None, bar=None):
+        self.verbose = int(verbose)
+        self.max_iter = max_iter
+        self.done0 = done
+        self.offset = offset
+        self.stream = stream if stream is not None else sys.stdout
+        self.every = 1 if self.verbose > 1 else max(1, max_iter // 10)
+        self.start = time.perf_counter()
+        self.bar = None
+        if bar is None:
+            bar = self.verbose == 1 and tqdm_available(sys.stderr)
+        if self.verbose and bar:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=max_iter, initial=done, desc=name, unit="epoch", dynamic_ncols=True,
+                leave=True,
+            )
+
+    def message(self, text):
+        """A line of its own (kept above the bar)."""
+        if not self.verbose:
+            return
+        if self.bar is not None:
+            self.bar.write(text)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def timing(self, done):
+        """Elapsed and estimated remaining seconds after ``done`` epochs of this fit."""
+        elapsed = time.perf_counter() - self.start
+        ran = done - self.done0
+        left = elapsed / ran * (self.max_iter - done) if ran > 0 else math.nan
+        return elapsed, left
+
+    def update(self, done, record, last=False):
+        """Report epoch ``done`` (of this fit) with its history ``record``."""
+        if not self.verbose:
+            return
+        if self.bar is not None:
+            self.bar.set_postfix_str(format_terms(record), refresh=False)
+            self.bar.update(done - self.bar.n)
+            return
+        if done % self.every and not last:
+            return
+        elapsed, left = self.timing(done)
+        width = len(str(self.offset + self.max_iter))
+        line = (
+            f"epoch {self.offset + done:>{width}}/{self.offset + self.max_iter}  "
+            f"{format_terms(record)}  [{_clock(elapsed)} elapsed"
+        )
+        line += "]" if last or math.isnan(left) else f", {_clock(left)} left]"
+        print(line, file=self.stream, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def still_falling(curve, rel=FALLING):
+    """Whether a loss curve was still falling at its end.
+
+    The mean of the last ``w`` epochs is compared with the mean of the ``w``
+    epochs before them, ``w = max(2, len(curve) // 10)``: the curve is
+    still falling when it dropped by more than ``rel`` (0.5%) of the
+    earlier mean. Averaging over windows keeps minibatch noise from deciding.
+    Curves shorter than ``2 w`` epochs (4) are not judged.
+
+    Returns
+    -------
+    drop : float or None
+        The relative drop when the curve is still falling, else ``None``.
+    """
+    w = max(2, len(curve) // 10)
+    if len(curve) < 2 * w:
+        return None
+    recent = sum(curve[-w:]) / w
+    before = sum(curve[-2 * w : -w]) / w
+    scale = abs(before)
+    if not (math.isfinite(recent) and math.isfinite(before)) or scale == 0:
+        return None
+    drop = (before - recent) / scale
+    return drop if drop > rel else None
