@@ -21,14 +21,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._params import COMMON_DOC, document, with_model_options  # noqa: F401  (re-exported)
 from ._validation import (
-    LABEL, append_labels, check_new_missing_entries, check_X, encode, fit_likelihoods,
+    LABEL, append_labels, check_new_missing_entries, check_X, fit_likelihoods,
     hidden_sizes, per_modality, require_observed, resolve_device,
 )
 from ._output import as_frames, with_index
 from .data import ModalityDict
 from .inference import Inference
 from .likelihoods import Likelihood
-from .training import TensorData, fit_module, fit_seed, seeded_torch, split_rows
+from .lazy import make_data
+from .training import fit_module, fit_seed, seeded_torch, split_rows
 
 __all__ = ["BaseMultimodalVAE", "resolve_device", "with_model_options", "document"]
 
@@ -190,7 +191,6 @@ class BaseMultimodalVAE(
         liks = list(self.likelihoods_.values())
         if warm:
             check_new_missing_entries(arrays, observed, liks)
-        inputs, targets = encode(arrays, observed, liks)
         train_rows, val_rows = split_rows(
             observed.shape[0], rng, self.early_stopping, self.validation_fraction
         )
@@ -203,7 +203,7 @@ class BaseMultimodalVAE(
                 self.module_ = self._build_module(liks, all_names, hidden)
             self.module_.to(device)
             self.device_ = device
-            data = TensorData(inputs, targets, observed, device)
+            data = make_data(arrays, observed, liks, device)
             self._train(data, train_rows, val_rows, rng, seed, warm)
         return self
 
@@ -265,7 +265,8 @@ class BaseMultimodalVAE(
         )
 
     def _views_data(self, X, what):
-        """Validated views of X as TensorData (label slot unobserved), and the arrays."""
+        """Validated views of X as data encoded per chunk (label slot
+        unobserved), and the views."""
         check_is_fitted(self, "module_")
         _, arrays, observed = check_X(self, X, reset=False)
         require_observed(observed, what)
@@ -328,7 +329,7 @@ class BaseMultimodalVAE(
                 "without y; fit(X, y) with partial labels (-1 = unlabeled)."
             )
 
-    def predict_proba(self, X, n_samples=32):
+    def predict_proba(self, X, n_samples=32, random_state=None):
         """Class probabilities from whatever views each row has.
 
         The categorical label decoder is averaged over ``n_samples`` draws of
@@ -339,6 +340,9 @@ class BaseMultimodalVAE(
         X : dict of array-like, ModalityDict, or array-like
         n_samples : int, default=32
             Posterior samples to average.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the posterior draws (``None``: the fitted model's own
+            seed, so repeated calls give the same result).
 
         Returns
         -------
@@ -346,7 +350,7 @@ class BaseMultimodalVAE(
         """
         self._check_supervised("predict_proba")
         data, _ = self._views_data(X, "predict_proba")
-        return self._inference().predict_proba(data, n_samples)
+        return self._inference().predict_proba(data, n_samples, random_state)
 
     def predict(self, X):
         """Most probable class from whatever views each row has.
@@ -385,7 +389,7 @@ class BaseMultimodalVAE(
 
         return masked_accuracy(self, X, y, sample_weight)
 
-    def score_samples(self, X, n_importance_samples=100):
+    def score_samples(self, X, n_importance_samples=100, random_state=None):
         """Importance-weighted log-likelihood of each row's observed views.
 
         ``log p(x_S) ~= log (1/K) sum_k p(x_S, z_k) / q(z_k | x_S)`` with
@@ -398,13 +402,16 @@ class BaseMultimodalVAE(
         ----------
         X : dict of array-like, ModalityDict, or array-like
         n_importance_samples : int, default=100
+        random_state : int, RandomState instance or None, default=None
+            Seed of the importance samples (``None``: the fitted model's own
+            seed, so repeated calls give the same result).
 
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,)
         """
-        data, arrays = self._views_data(X, "score_samples")
-        return self._inference().score_samples(data, arrays, n_importance_samples)
+        data, _ = self._views_data(X, "score_samples")
+        return self._inference().score_samples(data, n_importance_samples, random_state)
 
     def impute(self, X):
         """Fill missing views and entries by conditional generation.
@@ -422,13 +429,15 @@ class BaseMultimodalVAE(
         Returns
         -------
         X_imputed : ModalityDict, or dict of str to DataFrame
-            Every fitted modality, with no NaN left. When ``X`` has DataFrame
-            views (or is a DataFrame), a dict of DataFrames with the input's
-            row index; views given as DataFrames keep their columns, the
-            others are named ``"<view>0"``, ``"<view>1"``, ...
+            Every fitted modality, with no NaN left (dense arrays, also for
+            sparse or on-disk views: impute row slices of large data). When
+            ``X`` has DataFrame views (or is a DataFrame), a dict of
+            DataFrames with the input's row index; views given as DataFrames
+            keep their columns, the others are named ``"<view>0"``,
+            ``"<view>1"``, ...
         """
-        data, arrays = self._views_data(X, "impute")
-        filled = self._inference().impute(data, arrays)
+        data, _ = self._views_data(X, "impute")
+        filled = self._inference().impute(data)
         frames = as_frames(self.modalities_, filled, X, self.modalities)
         return ModalityDict(zip(self.modalities_, filled)) if frames is None else frames
 
