@@ -31,7 +31,7 @@ def _resolve_auto(src):
         and np.isnan(st.non_integer).all()
         and np.nanmax(st.witness()[1]) > 1
     )
-    return "negative_binomial" if src.sparse and counts else "auto"
+    return "negative_binomial" if src.sparse_like and counts else "auto"
 
 
 def fit_view_likelihood(spec, arr, obs, name):

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 __all__ = [
     "ViewSource",
+    "RowMap",
     "is_lazy",
     "as_source",
     "scan_view",
@@ -38,14 +39,61 @@ def _is_memmap(value):
 
 
 def _is_chunked_store(value):
-    """h5py datasets and zarr arrays, recognised without importing them."""
+    """h5py datasets, zarr arrays and AnnData's backed sparse datasets,
+    recognised without importing them."""
     module = type(value).__module__ or ""
-    return (module.startswith("h5py") or module.startswith("zarr")) and hasattr(value, "shape")
+    return module.startswith(("h5py", "zarr", "anndata")) and hasattr(value, "shape")
+
+
+def _sparse_on_disk(value):
+    return (type(value).__module__ or "").startswith("anndata") and hasattr(value, "format")
 
 
 def is_lazy(value):
-    """True for views kept where they are: sparse, memmap, h5py or zarr."""
-    return sp.issparse(value) or _is_memmap(value) or _is_chunked_store(value)
+    """True for views kept where they are: sparse, memmap, h5py, zarr, RowMap."""
+    return (
+        sp.issparse(value)
+        or _is_memmap(value)
+        or _is_chunked_store(value)
+        or isinstance(value, RowMap)
+    )
+
+
+class RowMap:
+    """Rows of another array in a new order; index -1 gives a row of NaN.
+
+    Puts a modality that covers some samples only (an AnnData of a MuData)
+    in the samples' order without reading it: rows are read when asked for.
+
+    Parameters
+    ----------
+    value : ndarray, sparse matrix or on-disk array
+    index : ndarray of int of shape (n_samples,)
+        Row of ``value`` for each sample, -1 where the sample has none.
+    """
+
+    def __init__(self, value, index):
+        self.value = value
+        self.index = np.asarray(index, dtype=np.int64)
+        self.shape = (self.index.shape[0], int(value.shape[1]))
+        self.ndim = 2
+        self.dtype = np.dtype(np.float64)
+        self.is_sparse = sp.issparse(value) or _sparse_on_disk(value)
+
+    def __getitem__(self, rows):
+        idx = self.index[rows]
+        out = np.full((idx.shape[0], self.shape[1]), np.nan)
+        present = idx >= 0
+        if present.any():
+            block = read_rows(self.value, idx[present])
+            out[present] = block.toarray() if sp.issparse(block) else block
+        return out
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __repr__(self):
+        return f"RowMap({type(self.value).__name__}, shape={self.shape})"
 
 
 def read_rows(value, rows):
@@ -57,7 +105,8 @@ def read_rows(value, rows):
     if sp.issparse(value):
         return value.tocsr()[rows] if not sp.isspmatrix_csr(value) else value[rows]
     if isinstance(rows, slice):
-        return np.asarray(value[rows])
+        block = value[rows]
+        return block if sp.issparse(block) else np.asarray(block)
     rows = np.asarray(rows)
     if rows.dtype == bool:
         rows = np.flatnonzero(rows)
@@ -65,7 +114,10 @@ def read_rows(value, rows):
         return np.empty((0,) + tuple(value.shape[1:]), dtype=value.dtype)
     order = np.argsort(rows, kind="stable")
     uniq, inverse = np.unique(rows[order], return_inverse=True)
-    block = np.asarray(value[uniq.tolist()] if _is_chunked_store(value) else value[uniq])
+    block = value[uniq.tolist()] if _is_chunked_store(value) else value[uniq]
+    if sp.issparse(block):  # AnnData's backed sparse matrices
+        return sp.csr_matrix(block)[inverse[np.argsort(order)]]
+    block = np.asarray(block)
     out = np.empty((rows.size,) + block.shape[1:], block.dtype)
     out[order] = block[inverse]
     return out
@@ -87,9 +139,13 @@ class ViewSource:
         self.kind = (
             "sparse" if sp.issparse(value)
             else "memmap" if _is_memmap(value)
-            else "store" if _is_chunked_store(value)
+            else "store" if _is_chunked_store(value) or isinstance(value, RowMap)
             else "dense"
         )
+        # sparse rows have no NaN row: every row is observed unless masked
+        self.sparse = self.kind == "sparse" or _sparse_on_disk(value)
+        # the usual form of count data (likelihoods="auto" looks for counts)
+        self.sparse_like = self.sparse or getattr(value, "is_sparse", False)
         if self.kind == "sparse" and not sp.isspmatrix_csr(value) and value.format != "csr":
             value = value.tocsr()  # row blocks of CSC would read every column
         self.value = value
@@ -103,10 +159,6 @@ class ViewSource:
     def n(self):
         return self.shape[0]
 
-    @property
-    def sparse(self):
-        return self.kind == "sparse"
-
     def block_rows(self):
         """Rows per block so one dense block holds about BLOCK_ELEMENTS values."""
         return max(1, BLOCK_ELEMENTS // max(1, self.shape[1]))
@@ -117,7 +169,7 @@ class ViewSource:
             block = self._pread(rows)
         elif self.kind in ("sparse", "store", "memmap"):
             block = read_rows(self.value, rows)
-            if self.kind == "sparse":
+            if sp.issparse(block):
                 block = block.toarray()
         else:
             block = self.value[rows]
