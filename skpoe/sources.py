@@ -163,8 +163,9 @@ class ViewSource:
         """Rows per block so one dense block holds about BLOCK_ELEMENTS values."""
         return max(1, BLOCK_ELEMENTS // max(1, self.shape[1]))
 
-    def read(self, rows):
-        """Rows (a slice or int array; any order) as a dense float64 array."""
+    def read(self, rows, native=False):
+        """Rows (a slice or int array; any order) as a dense float64 array
+        (with ``native``, floats keep their own precision)."""
         if self.kind == "memmap" and self.value.flags.c_contiguous:
             block = self._pread(rows)
         elif self.kind in ("sparse", "store", "memmap"):
@@ -173,14 +174,17 @@ class ViewSource:
                 block = block.toarray()
         else:
             block = self.value[rows]
-        return np.asarray(block, dtype=np.float64)
+        block = np.asarray(block)
+        if native and block.dtype.kind == "f":
+            return block
+        return block.astype(np.float64, copy=False)
 
-    def blocks(self, size=None):
+    def blocks(self, size=None, native=False):
         """``(start, stop, block)`` over consecutive row blocks."""
         size = size or self.block_rows()
         for start in range(0, self.n, size):
             stop = min(start + size, self.n)
-            yield start, stop, self.read(slice(start, stop))
+            yield start, stop, self.read(slice(start, stop), native)
 
     # -- memmap: read through the file, so pages are not mapped into RSS --
     def _pread(self, rows):
@@ -246,39 +250,54 @@ class ViewStats:
         self.any_missing = False
 
     @staticmethod
-    def _merge(count, mean, m2, x):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            c = (~np.isnan(x)).sum(0).astype(float)
-            s = np.nansum(x, 0)
-            bm = np.where(c > 0, s / np.maximum(c, 1), 0.0)
-            bm2 = np.nansum((x - bm) ** 2, 0)
+    def _merge(count, mean, m2, x, nan):
+        """Chan's merge of running (count, mean, m2) with the block ``x``."""
+        if nan is None:
+            c = np.full(x.shape[1], float(x.shape[0]))
+            bm = x.mean(0, dtype=np.float64)
+            d = x - bm.astype(x.dtype)
+        else:
+            c = (~nan).sum(0).astype(float)
+            total = np.where(nan, 0, x).sum(0, dtype=np.float64)
+            bm = np.where(c > 0, total / np.maximum(c, 1), 0.0)
+            d = np.where(nan, 0, x - bm.astype(x.dtype))
+        np.multiply(d, d, out=d)
+        bm2 = d.sum(0, dtype=np.float64)
         tot = count + c
         delta = bm - mean
         frac = np.where(tot > 0, c / np.maximum(tot, 1), 0.0)
-        new_mean = mean + delta * frac
-        new_m2 = m2 + bm2 + delta**2 * count * frac
-        return tot, new_mean, new_m2
+        return tot, mean + delta * frac, m2 + bm2 + delta**2 * count * frac
 
-    def update(self, x):
-        """Add the observed rows ``x`` (float64, NaN = missing entry)."""
+    def update(self, x, nan=None):
+        """Add the observed rows ``x`` (floats, NaN = missing entry); ``nan``
+        is ``np.isnan(x)`` if known, ``False`` if ``x`` has no NaN."""
         if x.shape[0] == 0:
             return
         self.n_rows += x.shape[0]
-        nan = np.isnan(x)
-        self.any_missing = self.any_missing or bool(nan.any())
-        count = self.count
-        self.count, self.mean, self.m2 = self._merge(count, self.mean, self.m2, x)
-        self.min = np.fmin(self.min, np.nanmin(np.where(nan, np.inf, x), 0))
-        self.max = np.fmax(self.max, np.nanmax(np.where(nan, -np.inf, x), 0))
-        frac = np.where(nan, 0.0, x - np.round(np.where(nan, 0.0, x))) != 0
-        cols = frac.any(0) & np.isnan(self.non_integer)
-        if cols.any():
-            first = frac[:, cols].argmax(0)
-            self.non_integer[cols] = x[first, np.flatnonzero(cols)]
-        if np.all(np.isnan(x) | (x >= 0)):
-            _, self.log_mean, self.log_m2 = self._merge(count, self.log_mean, self.log_m2, np.log1p(x))
+        nan = np.isnan(x) if nan is None else nan
+        if nan is not False and nan.any():
+            self.any_missing = True
+            lo, hi = np.where(nan, np.inf, x).min(0), np.where(nan, -np.inf, x).max(0)
         else:
-            self.log_mean[:] = np.nan
+            nan = None
+            lo, hi = x.min(0), x.max(0)
+        count = self.count
+        self.count, self.mean, self.m2 = self._merge(count, self.mean, self.m2, x, nan)
+        self.min, self.max = np.fmin(self.min, lo), np.fmax(self.max, hi)
+        todo = np.isnan(self.non_integer)
+        if todo.any():  # a non-integer value per column, until each has one
+            part = x[:, todo]
+            frac = (part != np.round(part)) & ~np.isnan(part)
+            found = frac.any(0)
+            if found.any():
+                cols = np.flatnonzero(todo)[found]
+                self.non_integer[cols] = part[frac[:, found].argmax(0), np.flatnonzero(found)]
+        if np.isfinite(self.log_mean).all() and (np.nan_to_num(lo, posinf=0.0) >= 0).all():
+            _, self.log_mean, self.log_m2 = self._merge(
+                count, self.log_mean, self.log_m2, np.log1p(x), nan
+            )
+        else:
+            self.log_mean[:] = np.nan  # not counts: no log moments
 
     def moments(self, log=False):
         """Per-column mean and population std (0 and 1 for empty columns)."""
@@ -300,12 +319,17 @@ class ViewStats:
 
 
 def _check_block(name, block, start):
+    """The block's NaN mask (``False`` if it has none); raises on infinity."""
+    finite = np.isfinite(block)
+    if finite.all():
+        return False
     if np.isinf(block).any():
         row = start + int(np.flatnonzero(np.isinf(block).any(1))[0])
         raise ValueError(
             f"Modality {name!r} contains infinity (first at row {row}); values "
             "must be finite (NaN marks a missing entry)."
         )
+    return ~finite
 
 
 def scan_view(name, value, mask=None):
@@ -346,12 +370,18 @@ def scan_view(name, value, mask=None):
             )
     observed = np.zeros(src.n, bool)
     stats = ViewStats(src.shape[1])
-    for start, stop, block in src.blocks():
-        _check_block(name, block, start)
-        obs = np.ones(stop - start, bool) if src.sparse else ~np.isnan(block).all(1)
+    for start, stop, block in src.blocks(native=True):
+        nan = _check_block(name, block, start)
+        if src.sparse or nan is False:
+            obs = np.ones(stop - start, bool)
+        else:
+            obs = ~nan.all(1)
         if mask is not None:
             obs &= mask[start:stop]
         observed[start:stop] = obs
-        stats.update(block[obs])
+        if obs.all():
+            stats.update(block, nan)
+        else:
+            stats.update(block[obs], False if nan is False else nan[obs])
     src.stats = stats
     return src, observed
