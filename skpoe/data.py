@@ -74,6 +74,8 @@ class ModalityDict(dict):
 
     def __init__(self, *args, observed=None, **kwargs):
         super().__init__()
+        if observed is None and len(args) == 1 and isinstance(args[0], ModalityDict):
+            observed = args[0].observed  # a copy keeps the masks
         for key, value in dict(*args, **kwargs).items():
             super().__setitem__(key, _to_numpy(value))
         self._check_lengths()

@@ -63,6 +63,8 @@ def test_sparse_fit_equals_dense_fit(counts, fmt):
             rtol=1e-5, atol=1e-6,
         )
     assert sparse.score(_views(counts), y) == dense.score(_dense(counts), y)
+    assert ModalityDict(_views(counts)).observed["rna"] is not None  # copies keep masks
+    np.testing.assert_array_equal(ModalityDict(_views(counts)).observed["rna"], counts[2])
     filled = sparse.impute(_views(counts))
     np.testing.assert_allclose(filled["rna"], dense.impute(_dense(counts))["rna"])
     rna, _, obs, _ = counts
