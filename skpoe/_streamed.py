@@ -46,9 +46,15 @@ def fit_view_likelihood(spec, arr, obs, name):
     if not isinstance(arr, ViewSource):
         return get_likelihood(spec, arr[obs], name)
     st = arr.stats
-    if spec is None or (isinstance(spec, str) and spec == "auto"):
+    auto = spec is None or (isinstance(spec, str) and spec == "auto")
+    if auto:
         spec = _resolve_auto(arr)
     lik = get_likelihood(spec, st.witness(), name)
+    if auto and spec != "auto":
+        lik.choice_reason_ = (
+            "auto: sparse non-negative integer counts, so negative_binomial "
+            "(likelihoods='poisson' for counts without over-dispersion)"
+        )
     lik.missing_indicators_ = bool(st.any_missing)
     if isinstance(lik, _Standardized):
         center, scale = st.moments()

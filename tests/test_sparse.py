@@ -74,6 +74,7 @@ def test_sparse_fit_equals_dense_fit(counts, fmt):
 def test_auto_picks_a_count_likelihood(counts):
     est = MultimodalPoEVAE(**TINY).set_params(max_iter=1).fit(_views(counts))
     assert est.likelihoods_["rna"].name == "negative_binomial"
+    assert "counts" in est.likelihood_reasons_["rna"]
     assert est.likelihoods_["prot"].name == "gaussian"
 
 
@@ -116,3 +117,14 @@ def test_sparse_view_with_infinity(counts):
     rna.data[3] = np.inf
     with pytest.raises(ValueError, match="'rna' contains infinity"):
         MultimodalPoEVAE(**KW).fit({"rna": rna, "prot": counts[1]})
+
+
+def test_save_and_load_a_model_fitted_on_sparse_views(counts, tmp_path):
+    from skpoe import load
+
+    est = MultimodalPoEVAE(**TINY).set_params(max_iter=1).fit(_views(counts), counts[3])
+    est.save(tmp_path / "m.skpoe")
+    back = load(tmp_path / "m.skpoe")
+    np.testing.assert_array_equal(back.predict_proba(_views(counts)),
+                                  est.predict_proba(_views(counts)))
+    assert back.likelihoods_["rna"].name == "negative_binomial"
