@@ -90,17 +90,23 @@ class Inference:
 
     @torch.no_grad()
     def _over_chunks(self, data, fn, size=None):
-        """``fn`` of each chunk of at most ``size`` rows, concatenated by rows.
+        """``fn`` of each chunk of at most ``size`` rows, stacked by rows.
 
         ``fn(batch, rows, raws)`` returns a tensor or array, or a tuple of
-        them; the concatenation is a numpy float64 array (or tuple of them).
+        them; each chunk's result is written into one float64 output array
+        (or a tuple of them) allocated at the first chunk.
         """
         size = size or self.chunk_size
         self.module.eval()
-        parts = [_host(fn(batch, rows, raws)) for rows, raws, batch in data.blocks(size)]
-        if parts and isinstance(parts[0], tuple):
-            return tuple(np.concatenate(p) for p in zip(*parts))
-        return np.concatenate(parts)
+        out = None
+        for rows, raws, batch in data.blocks(size):
+            part = _host(fn(batch, rows, raws))
+            parts = part if isinstance(part, tuple) else (part,)
+            if out is None:
+                out = tuple(np.empty((data.n,) + p.shape[1:]) for p in parts)
+            for o, p in zip(out, parts):
+                o[rows] = p
+        return out if isinstance(part, tuple) else out[0]
 
     # -- what the estimator asks -----------------------------------------
     def posterior(self, data):
@@ -167,7 +173,7 @@ class Inference:
                     decoded = self.decode(m, mu[torch.from_numpy(need).to(mu.device)])
                     block[need] = np.where(missing[need], decoded, block[need])
                 out[m][rows] = block
-            return np.zeros(0)
+            return np.zeros((block.shape[0], 0))
 
         self._over_chunks(data, fill)
         return out
