@@ -68,7 +68,8 @@ def predict_at_mean(est, X):
     mu, _ = est._inference().posterior(data)
     dec = est.module_.decoders[len(est.modalities_)]
     with torch.no_grad():
-        p = est.likelihoods_[LABEL].probabilities(dec(mu))[0]
+        z = torch.as_tensor(mu, dtype=torch.float32, device=est.device_)
+        p = est.likelihoods_[LABEL].probabilities(dec(z))[0]
     return est.classes_[p.argmax(1).cpu().numpy()]
 
 

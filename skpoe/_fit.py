@@ -12,9 +12,9 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._validation import (
-    append_labels, check_new_missing_entries, check_X, encode, require_observed, resolve_device,
+    append_labels, check_new_missing_entries, check_X, require_observed, resolve_device,
 )
-from .batches import TensorData
+from .lazy import make_data
 from .checkpoint import fingerprint, load_checkpoint
 from .exceptions import FitInterruptedWarning
 from .progress import Progress, still_falling
@@ -51,7 +51,6 @@ def prepare_fit(est, X, y, warm):
     liks = list(new.likelihoods_.values())
     if warm:
         check_new_missing_entries(arrays, observed, liks)
-    inputs, targets = encode(arrays, observed, liks)
     fp = None if est.checkpoint_path is None else fingerprint(new, arrays, observed)
     ckpt = None
     if fp is not None and os.path.exists(est.checkpoint_path):
@@ -75,7 +74,7 @@ def prepare_fit(est, X, y, warm):
     new.device_ = device
     new._inference_seed = seed
     trainer = make_trainer(
-        new, TensorData(inputs, targets, observed, device), train_rows, val_rows,
+        new, make_data(arrays, observed, liks, device), train_rows, val_rows,
         rng=rng, torch_state=torch_state, seed=seed, warm=warm, resume=resume, ckpt=ckpt,
         fingerprint=fp,
     )

@@ -16,8 +16,9 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import validate_data
 
+from ._streamed import fit_view_likelihood, has_missing_entries
 from .data import as_modality_dict, encode_labels
-from .likelihoods import Categorical, get_likelihood
+from .likelihoods import Categorical
 
 __all__ = [
     "LABEL",
@@ -64,8 +65,9 @@ def check_X(estimator, X, reset):
     """
     if sp.issparse(X):
         raise TypeError(
-            "Sparse data was passed for X, but skpoe needs dense arrays; use "
-            "X.toarray(), or a dict of dense arrays."
+            "A sparse matrix was passed for X; pass its views as a dict "
+            "(e.g. ModalityDict(rna=X_rna, protein=X_protein)): sparse views "
+            "are read one block of rows at a time."
         )
     if not isinstance(X, dict):
         if X is None or isinstance(X, (str, bytes)):
@@ -111,7 +113,7 @@ def check_X(estimator, X, reset):
         if name in by_name:
             a, o = by_name[name]
         else:
-            a = np.full((n, n_features[name]), np.nan)
+            a = np.broadcast_to(np.nan, (n, n_features[name]))  # no memory
             o = np.zeros(n, bool)
         out_arrays.append(a)
         out_obs.append(o)
@@ -144,7 +146,7 @@ def fit_likelihoods(specs, names, arrays, observed, labels=None):
     under :data:`LABEL`.
     """
     fitted = [
-        get_likelihood(spec, a[o], name)
+        fit_view_likelihood(spec, a, o, name)
         for spec, a, o, name in zip(specs, arrays, observed.T, names)
     ]
     all_names = list(names)
@@ -233,7 +235,7 @@ def require_observed(observed, what):
 def check_new_missing_entries(arrays, observed, liks):
     """warm_start: a modality first fitted on complete data stays complete."""
     for arr, obs, lik in zip(arrays, observed.T, liks):
-        if not lik.missing_indicators_ and np.isnan(arr[obs]).any():
+        if not lik.missing_indicators_ and has_missing_entries(arr, obs):
             raise ValueError(
                 f"warm_start=True: modality {lik.modality!r} has missing entries "
                 "(NaN inside observed rows) but was first fitted on complete "

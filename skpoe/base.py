@@ -274,7 +274,8 @@ class BaseMultimodalVAE(
         )
 
     def _views_data(self, X, what):
-        """Validated views of X as TensorData (label slot unobserved), and the arrays."""
+        """Validated views of X as data encoded per chunk (label slot
+        unobserved), and the views."""
         check_is_fitted(self, "module_")
         _, arrays, observed = check_X(self, X, reset=False)
         require_observed(observed, what)
@@ -339,7 +340,7 @@ class BaseMultimodalVAE(
                 "without y; fit(X, y) with partial labels (-1 = unlabeled)."
             )
 
-    def predict_proba(self, X, n_samples=32):
+    def predict_proba(self, X, n_samples=32, random_state=None):
         """Class probabilities from whatever views each row has.
 
         The categorical label decoder is averaged over ``n_samples`` draws of
@@ -350,6 +351,9 @@ class BaseMultimodalVAE(
         X : dict of array-like, ModalityDict, or array-like
         n_samples : int, default=32
             Posterior samples to average.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the posterior draws (``None``: the fitted model's own
+            seed, so repeated calls give the same result).
 
         Returns
         -------
@@ -358,7 +362,7 @@ class BaseMultimodalVAE(
         self._check_supervised("predict_proba")
         data, _ = self._views_data(X, "predict_proba")
         with self._threads():
-            return self._inference().predict_proba(data, n_samples)
+            return self._inference().predict_proba(data, n_samples, random_state)
 
     def predict(self, X):
         """Most probable class from whatever views each row has.
@@ -397,7 +401,7 @@ class BaseMultimodalVAE(
 
         return masked_accuracy(self, X, y, sample_weight)
 
-    def score_samples(self, X, n_importance_samples=100):
+    def score_samples(self, X, n_importance_samples=100, random_state=None):
         """Importance-weighted log-likelihood of each row's observed views.
 
         ``log p(x_S) ~= log (1/K) sum_k p(x_S, z_k) / q(z_k | x_S)`` with
@@ -410,14 +414,17 @@ class BaseMultimodalVAE(
         ----------
         X : dict of array-like, ModalityDict, or array-like
         n_importance_samples : int, default=100
+        random_state : int, RandomState instance or None, default=None
+            Seed of the importance samples (``None``: the fitted model's own
+            seed, so repeated calls give the same result).
 
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,)
         """
-        data, arrays = self._views_data(X, "score_samples")
+        data, _ = self._views_data(X, "score_samples")
         with self._threads():
-            return self._inference().score_samples(data, arrays, n_importance_samples)
+            return self._inference().score_samples(data, n_importance_samples, random_state)
 
     def impute(self, X):
         """Fill missing views and entries by conditional generation.
@@ -435,14 +442,16 @@ class BaseMultimodalVAE(
         Returns
         -------
         X_imputed : ModalityDict, or dict of str to DataFrame
-            Every fitted modality, with no NaN left. When ``X`` has DataFrame
-            views (or is a DataFrame), a dict of DataFrames with the input's
-            row index; views given as DataFrames keep their columns, the
-            others are named ``"<view>0"``, ``"<view>1"``, ...
+            Every fitted modality, with no NaN left (dense arrays, also for
+            sparse or on-disk views: impute row slices of large data). When
+            ``X`` has DataFrame views (or is a DataFrame), a dict of
+            DataFrames with the input's row index; views given as DataFrames
+            keep their columns, the others are named ``"<view>0"``,
+            ``"<view>1"``, ...
         """
-        data, arrays = self._views_data(X, "impute")
+        data, _ = self._views_data(X, "impute")
         with self._threads():
-            filled = self._inference().impute(data, arrays)
+            filled = self._inference().impute(data)
         frames = as_frames(self.modalities_, filled, X, self.modalities)
         return ModalityDict(zip(self.modalities_, filled)) if frames is None else frames
 

@@ -18,11 +18,18 @@ import scipy.sparse as sp
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 
+from .sources import is_lazy, read_rows, scan_view
+
 __all__ = ["ModalityDict", "as_modality_dict", "encode_labels"]
 
 
 def _to_numpy(value):
-    """Convert numpy, pandas, torch or nested-list input to a numpy array."""
+    """Convert numpy, pandas, torch or nested-list input to a numpy array.
+
+    Sparse matrices and on-disk arrays (memmap, h5py, zarr) stay as they are.
+    """
+    if is_lazy(value):
+        return value
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch tensor
         return value.detach().cpu().numpy()
     if hasattr(value, "to_numpy"):  # pandas / polars
@@ -43,7 +50,14 @@ class ModalityDict(dict):
     Parameters
     ----------
     *args, **kwargs
-        Anything ``dict`` accepts. Values are converted to numpy arrays.
+        Anything ``dict`` accepts. Values are converted to numpy arrays;
+        ``scipy.sparse`` matrices, ``np.memmap``, ``h5py`` datasets and
+        ``zarr`` arrays are kept as they are and read in row blocks.
+    observed : dict of str to array-like of bool, default=None
+        Keyword only. Rows in which a view is observed, per modality (other
+        rows are missing views). Needed for sparse views, where a row of NaN
+        does not exist; for dense views it combines with the NaN rows.
+        Modalities left out are observed wherever they are not all NaN.
 
     Examples
     --------
@@ -58,11 +72,38 @@ class ModalityDict(dict):
     (4, 2)
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, observed=None, **kwargs):
         super().__init__()
+        if observed is None and len(args) == 1 and isinstance(args[0], ModalityDict):
+            observed = args[0].observed  # a copy keeps the masks
         for key, value in dict(*args, **kwargs).items():
             super().__setitem__(key, _to_numpy(value))
         self._check_lengths()
+        self.observed = self._check_observed(observed)
+
+    def _check_observed(self, observed):
+        if observed is None:
+            return {}
+        if not isinstance(observed, dict):
+            raise TypeError(
+                "observed must be a dict of modality name to boolean array, got "
+                f"{type(observed).__name__}."
+            )
+        out = {}
+        for key, mask in observed.items():
+            if not dict.__contains__(self, key):
+                raise ValueError(
+                    f"observed names modality {key!r}, which is not in the dict "
+                    f"(modalities: {list(dict.keys(self))})."
+                )
+            mask = _to_numpy(mask)
+            if mask.dtype != bool or mask.shape != (self.n_samples,):
+                raise ValueError(
+                    f"observed[{key!r}] must be a boolean array of shape "
+                    f"({self.n_samples},), got dtype {mask.dtype} and shape {mask.shape}."
+                )
+            out[key] = mask
+        return out
 
     def _check_lengths(self):
         lengths = {k: (v.shape[0] if v.ndim else None) for k, v in self.items()}
@@ -139,7 +180,10 @@ class ModalityDict(dict):
                     f"Boolean row mask has length {rows.shape[0]}, "
                     f"expected {self.n_samples}."
                 )
-        return ModalityDict({k: v[rows] for k, v in self.items()})
+        return ModalityDict(
+            {k: read_rows(v, rows) if is_lazy(v) else v[rows] for k, v in self.items()},
+            observed={k: m[rows] for k, m in self.observed.items()},
+        )
 
     def __repr__(self):
         inner = ", ".join(
@@ -148,11 +192,15 @@ class ModalityDict(dict):
         return f"ModalityDict({{{inner}}})"
 
     def __reduce__(self):
-        return (self.__class__, (dict(self.items()),))
+        return (_rebuild, (self.__class__, dict(self.items()), self.observed))
 
     def copy(self):
         """Shallow copy as a ``ModalityDict``."""
-        return ModalityDict(dict(self.items()))
+        return ModalityDict(dict(self.items()), observed=dict(self.observed))
+
+
+def _rebuild(cls, items, observed):
+    return cls(items, observed=observed)
 
 
 def _modality_values(name, value):
@@ -259,10 +307,17 @@ def as_modality_dict(X, modalities=None, *, feature_slices=None):
     arrays = []
     masks = []
     lengths = {}
+    explicit = getattr(X, "observed", None) if isinstance(X, ModalityDict) else None
+    explicit = explicit or {}
     for name, value in items:
         if not isinstance(name, str):
             raise TypeError(f"Modality names must be strings, got {name!r}.")
-        arr, obs = _modality_values(name, value)
+        if is_lazy(value):  # sparse or on disk: one streaming pass
+            arr, obs = scan_view(name, value, explicit.get(name))
+        else:
+            arr, obs = _modality_values(name, value)
+            if name in explicit:
+                obs = obs & explicit[name]
         names.append(name)
         arrays.append(arr)
         masks.append(obs)

@@ -24,7 +24,6 @@ from skpoe.likelihoods import (
     Poisson,
     auto_likelihood,
 )
-from skpoe.training import TensorData
 
 from conftest import TINY
 
@@ -335,11 +334,11 @@ def test_tensor_targets_mark_missing_entries(fitted_scattered, scattered):
     views, y_part = scattered
     model = fitted_scattered
     data, arrays = model._views_data(views, "transform")
-    assert isinstance(data, TensorData)
-    t = data.targets[0].numpy()
-    obs = data.mask[:, 0].numpy()
+    _, batch = next(data.chunks(data.n))  # inference encodes one chunk at a time
+    t = batch.targets[0].numpy()
+    obs = batch.mask[:, 0].numpy()
     np.testing.assert_array_equal(np.isnan(t[obs]), np.isnan(arrays[0][obs]))
-    x = data.inputs[0].numpy()
+    x = batch.inputs[0].numpy()
     np.testing.assert_array_equal(x[obs, 10:], ~np.isnan(arrays[0][obs]))
     assert np.all(x[obs, :10][np.isnan(arrays[0][obs])] == 0)
 

@@ -1,0 +1,387 @@
+"""Row-block sources of one view: in memory, sparse or on disk.
+
+A view that is too big to hold as one float64 array (a ``scipy.sparse``
+matrix, an ``np.memmap``, an ``h5py`` dataset or a ``zarr`` array) stays
+where it is and is wrapped in a :class:`ViewSource`, which reads blocks of
+rows as dense float64 arrays (NaN kept). :func:`scan_view` checks such a
+view, computes its observed-row mask and the statistics the likelihoods
+need in one streaming pass over row blocks. This module knows numpy and
+scipy only; ``h5py`` and ``zarr`` are recognised by duck typing, never
+imported.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "ViewSource",
+    "RowMap",
+    "is_lazy",
+    "as_source",
+    "scan_view",
+    "read_rows",
+    "BLOCK_ELEMENTS",
+    "ViewStats",
+]
+
+#: elements (rows x features) of one dense block read from a source
+BLOCK_ELEMENTS = 1 << 22
+
+
+def _is_memmap(value):
+    # fancy indexing a memmap gives an in-memory array that is still of
+    # class memmap, without a mapping behind it
+    return isinstance(value, np.memmap) and getattr(value, "_mmap", None) is not None
+
+
+def _is_chunked_store(value):
+    """h5py datasets, zarr arrays and AnnData's backed sparse datasets,
+    recognised without importing them."""
+    module = type(value).__module__ or ""
+    return module.startswith(("h5py", "zarr", "anndata")) and hasattr(value, "shape")
+
+
+def _sparse_on_disk(value):
+    return (type(value).__module__ or "").startswith("anndata") and hasattr(value, "format")
+
+
+def is_lazy(value):
+    """True for views kept where they are: sparse, memmap, h5py, zarr, RowMap."""
+    return (
+        sp.issparse(value)
+        or _is_memmap(value)
+        or _is_chunked_store(value)
+        or isinstance(value, RowMap)
+    )
+
+
+class RowMap:
+    """Rows of another array in a new order; index -1 gives a row of NaN.
+
+    Puts a modality that covers some samples only (an AnnData of a MuData)
+    in the samples' order without reading it: rows are read when asked for.
+
+    Parameters
+    ----------
+    value : ndarray, sparse matrix or on-disk array
+    index : ndarray of int of shape (n_samples,)
+        Row of ``value`` for each sample, -1 where the sample has none.
+    """
+
+    def __init__(self, value, index):
+        self.value = value
+        self.index = np.asarray(index, dtype=np.int64)
+        self.shape = (self.index.shape[0], int(value.shape[1]))
+        self.ndim = 2
+        self.dtype = np.dtype(np.float64)
+        self.is_sparse = sp.issparse(value) or _sparse_on_disk(value)
+
+    def __getitem__(self, rows):
+        idx = self.index[rows]
+        out = np.full((idx.shape[0], self.shape[1]), np.nan)
+        present = idx >= 0
+        if present.any():
+            block = read_rows(self.value, idx[present])
+            out[present] = block.toarray() if sp.issparse(block) else block
+        return out
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __repr__(self):
+        return f"RowMap({type(self.value).__name__}, shape={self.shape})"
+
+
+def read_rows(value, rows):
+    """Rows of an on-disk or sparse array as an in-memory array of that kind.
+
+    ``rows`` is anything numpy accepts as a row selector. h5py needs
+    increasing indices: they are sorted for the read and put back in order.
+    """
+    if sp.issparse(value):
+        return value.tocsr()[rows] if not sp.isspmatrix_csr(value) else value[rows]
+    if isinstance(rows, slice):
+        block = value[rows]
+        return block if sp.issparse(block) else np.asarray(block)
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        rows = np.flatnonzero(rows)
+    if rows.size == 0:
+        return np.empty((0,) + tuple(value.shape[1:]), dtype=value.dtype)
+    order = np.argsort(rows, kind="stable")
+    uniq, inverse = np.unique(rows[order], return_inverse=True)
+    block = value[uniq.tolist()] if _is_chunked_store(value) else value[uniq]
+    if sp.issparse(block):  # AnnData's backed sparse matrices
+        return sp.csr_matrix(block)[inverse[np.argsort(order)]]
+    block = np.asarray(block)
+    out = np.empty((rows.size,) + block.shape[1:], block.dtype)
+    out[order] = block[inverse]
+    return out
+
+
+class ViewSource:
+    """One view's rows, read in blocks as dense float64 (NaN = missing entry).
+
+    Parameters
+    ----------
+    value : ndarray, scipy.sparse matrix, np.memmap, h5py.Dataset or zarr.Array
+        Two-dimensional, numeric.
+    name : str
+        Modality name (for messages).
+    """
+
+    def __init__(self, value, name):
+        self.name = name
+        self.kind = (
+            "sparse" if sp.issparse(value)
+            else "memmap" if _is_memmap(value)
+            else "store" if _is_chunked_store(value) or isinstance(value, RowMap)
+            else "dense"
+        )
+        # sparse rows have no NaN row: every row is observed unless masked
+        self.sparse = self.kind == "sparse" or _sparse_on_disk(value)
+        # the usual form of count data (likelihoods="auto" looks for counts)
+        self.sparse_like = self.sparse or getattr(value, "is_sparse", False)
+        if self.kind == "sparse" and not sp.isspmatrix_csr(value) and value.format != "csr":
+            value = value.tocsr()  # row blocks of CSC would read every column
+        self.value = value
+        self.shape = tuple(int(s) for s in value.shape)
+        self.ndim = len(self.shape)
+        self.dtype = value.dtype
+        self.stats = None  # ViewStats, set by scan_view
+        self._fd = None
+
+    @property
+    def n(self):
+        return self.shape[0]
+
+    def block_rows(self):
+        """Rows per block so one dense block holds about BLOCK_ELEMENTS values."""
+        return max(1, BLOCK_ELEMENTS // max(1, self.shape[1]))
+
+    def read(self, rows, native=False):
+        """Rows (a slice or int array; any order) as a dense float64 array
+        (with ``native``, floats keep their own precision)."""
+        if self.kind == "memmap" and self.value.flags.c_contiguous:
+            block = self._pread(rows)
+        elif self.kind in ("sparse", "store", "memmap"):
+            block = read_rows(self.value, rows)
+            if sp.issparse(block):
+                block = block.toarray()
+        else:
+            block = self.value[rows]
+        block = np.asarray(block)
+        if native and block.dtype.kind == "f":
+            return block
+        return block.astype(np.float64, copy=False)
+
+    def blocks(self, size=None, native=False):
+        """``(start, stop, block)`` over consecutive row blocks."""
+        size = size or self.block_rows()
+        for start in range(0, self.n, size):
+            stop = min(start + size, self.n)
+            yield start, stop, self.read(slice(start, stop), native)
+
+    # -- memmap: read through the file, so pages are not mapped into RSS --
+    def _pread(self, rows):
+        mm = self.value
+        if self._fd is None:
+            self._fd = os.open(mm.filename, os.O_RDONLY)
+        row_bytes = mm.strides[0]
+        base = mm.offset
+        if isinstance(rows, slice):
+            start, stop, step = rows.indices(self.n)
+            if step == 1:
+                buf = os.pread(self._fd, (stop - start) * row_bytes, base + start * row_bytes)
+                return np.frombuffer(buf, mm.dtype).reshape(stop - start, *self.shape[1:])
+            rows = np.arange(start, stop, step)
+        rows = np.asarray(rows)
+        out = np.empty((rows.size,) + self.shape[1:], mm.dtype)
+        for i, r in enumerate(rows.tolist()):
+            buf = os.pread(self._fd, row_bytes, base + r * row_bytes)
+            out[i] = np.frombuffer(buf, mm.dtype)
+        return out
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_fd"] = None
+        return state
+
+    def __del__(self):
+        if getattr(self, "_fd", None) is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+
+    def __repr__(self):
+        return f"ViewSource({self.name!r}, {self.kind}, shape={self.shape})"
+
+
+def as_source(value, name):
+    """``value`` as a :class:`ViewSource` (a source is returned unchanged)."""
+    return value if isinstance(value, ViewSource) else ViewSource(value, name)
+
+
+class ViewStats:
+    """Per-column statistics of the observed rows of one view, by row blocks.
+
+    Count, mean and sum of squared deviations of the values and of
+    ``log1p`` of the values (merged across blocks by Chan's formula), the
+    minimum and maximum, a non-integer value per column (NaN if none) and
+    whether any entry is missing.
+    """
+
+    def __init__(self, n_features):
+        d = n_features
+        self.n_rows = 0
+        self.count = np.zeros(d)
+        self.mean = np.zeros(d)
+        self.m2 = np.zeros(d)
+        self.log_mean = np.zeros(d)
+        self.log_m2 = np.zeros(d)
+        self.min = np.full(d, np.inf)
+        self.max = np.full(d, -np.inf)
+        self.non_integer = np.full(d, np.nan)
+        self.any_missing = False
+
+    @staticmethod
+    def _merge(count, mean, m2, x, nan):
+        """Chan's merge of running (count, mean, m2) with the block ``x``."""
+        if nan is None:
+            c = np.full(x.shape[1], float(x.shape[0]))
+            bm = x.mean(0, dtype=np.float64)
+            d = x - bm.astype(x.dtype)
+        else:
+            c = (~nan).sum(0).astype(float)
+            total = np.where(nan, 0, x).sum(0, dtype=np.float64)
+            bm = np.where(c > 0, total / np.maximum(c, 1), 0.0)
+            d = np.where(nan, 0, x - bm.astype(x.dtype))
+        np.multiply(d, d, out=d)
+        bm2 = d.sum(0, dtype=np.float64)
+        tot = count + c
+        delta = bm - mean
+        frac = np.where(tot > 0, c / np.maximum(tot, 1), 0.0)
+        return tot, mean + delta * frac, m2 + bm2 + delta**2 * count * frac
+
+    def update(self, x, nan=None):
+        """Add the observed rows ``x`` (floats, NaN = missing entry); ``nan``
+        is ``np.isnan(x)`` if known, ``False`` if ``x`` has no NaN."""
+        if x.shape[0] == 0:
+            return
+        self.n_rows += x.shape[0]
+        nan = np.isnan(x) if nan is None else nan
+        if nan is not False and nan.any():
+            self.any_missing = True
+            lo, hi = np.where(nan, np.inf, x).min(0), np.where(nan, -np.inf, x).max(0)
+        else:
+            nan = None
+            lo, hi = x.min(0), x.max(0)
+        count = self.count
+        self.count, self.mean, self.m2 = self._merge(count, self.mean, self.m2, x, nan)
+        self.min, self.max = np.fmin(self.min, lo), np.fmax(self.max, hi)
+        todo = np.isnan(self.non_integer)
+        if todo.any():  # a non-integer value per column, until each has one
+            part = x[:, todo]
+            frac = (part != np.round(part)) & ~np.isnan(part)
+            found = frac.any(0)
+            if found.any():
+                cols = np.flatnonzero(todo)[found]
+                self.non_integer[cols] = part[frac[:, found].argmax(0), np.flatnonzero(found)]
+        if np.isfinite(self.log_mean).all() and (np.nan_to_num(lo, posinf=0.0) >= 0).all():
+            _, self.log_mean, self.log_m2 = self._merge(
+                count, self.log_mean, self.log_m2, np.log1p(x), nan
+            )
+        else:
+            self.log_mean[:] = np.nan  # not counts: no log moments
+
+    def moments(self, log=False):
+        """Per-column mean and population std (0 and 1 for empty columns)."""
+        mean = self.log_mean if log else self.mean
+        m2 = self.log_m2 if log else self.m2
+        seen = self.count > 0
+        center = np.where(seen, mean, 0.0)
+        with np.errstate(invalid="ignore"):
+            scale = np.where(seen, np.sqrt(np.maximum(m2, 0) / np.maximum(self.count, 1)), 1.0)
+        return center, scale
+
+    def witness(self):
+        """A small array (3, d) with each column's min, max and a non-integer
+        value (NaN where a column has none): enough for the likelihoods'
+        range and integer checks and for their category counts."""
+        lo = np.where(self.count > 0, self.min, np.nan)
+        hi = np.where(self.count > 0, self.max, np.nan)
+        return np.stack([lo, hi, self.non_integer])
+
+
+def _check_block(name, block, start):
+    """The block's NaN mask (``False`` if it has none); raises on infinity."""
+    finite = np.isfinite(block)
+    if finite.all():
+        return False
+    if np.isinf(block).any():
+        row = start + int(np.flatnonzero(np.isinf(block).any(1))[0])
+        raise ValueError(
+            f"Modality {name!r} contains infinity (first at row {row}); values "
+            "must be finite (NaN marks a missing entry)."
+        )
+    return ~finite
+
+
+def scan_view(name, value, mask=None):
+    """Check a view and compute its observed rows and statistics in one pass.
+
+    Parameters
+    ----------
+    name : str
+        Modality name (for messages).
+    value : array-like, scipy.sparse matrix, np.memmap, h5py or zarr array
+    mask : ndarray of bool of shape (n_samples,), default=None
+        Rows explicitly marked observed; ``None`` marks every row observed
+        for sparse views, and every row that is not entirely NaN otherwise.
+
+    Returns
+    -------
+    source : ViewSource
+        With ``stats`` (a :class:`ViewStats` over the observed rows) set.
+    observed : ndarray of bool of shape (n_samples,)
+    """
+    src = as_source(value, name)
+    if src.ndim != 2:
+        raise ValueError(
+            f"Modality {name!r}: expected a 2D array, got {src.ndim}D (shape {src.shape})."
+        )
+    if src.shape[1] == 0:
+        raise ValueError(f"Modality {name!r} has 0 features; at least 1 is required.")
+    if np.dtype(src.dtype).kind not in "biuf":
+        raise TypeError(
+            f"Modality {name!r} has unsupported dtype {src.dtype}; expected numbers."
+        )
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != (src.n,):
+            raise ValueError(
+                f"observed[{name!r}] must be a boolean array of shape ({src.n},), "
+                f"got dtype {mask.dtype} and shape {mask.shape}."
+            )
+    observed = np.zeros(src.n, bool)
+    stats = ViewStats(src.shape[1])
+    for start, stop, block in src.blocks(native=True):
+        nan = _check_block(name, block, start)
+        if src.sparse or nan is False:
+            obs = np.ones(stop - start, bool)
+        else:
+            obs = ~nan.all(1)
+        if mask is not None:
+            obs &= mask[start:stop]
+        observed[start:stop] = obs
+        if obs.all():
+            stats.update(block, nan)
+        else:
+            stats.update(block[obs], False if nan is False else nan[obs])
+    src.stats = stats
+    return src, observed
