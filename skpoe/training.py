@@ -292,15 +292,23 @@ class Trainer:
         record = {"loss": loss}
         record.update(self._terms(self.monitor, ""))
         if self.early_stopping:
-            record["val_loss"] = validation_loss(self.module, self.data, self.val_groups)
+            record["val_loss"] = validation_loss(
+                self.module, self.data, self.val_groups, self._chunk()
+            )
             record.update(self._terms(self.val_rows, "val_"))
         self.module.train()
         return record
 
     def _terms(self, rows, prefix):
         return monitor_terms(
-            self.module, self.data, rows, self.view_names, self.split_on, prefix
+            self.module, self.data, rows, self.view_names, self.split_on, prefix,
+            self._chunk(),
         )
+
+    def _chunk(self):
+        """Rows per pass of the per-epoch evaluations: large for data already
+        on the device, one minibatch for data read lazily (sparse, on disk)."""
+        return 4096 if isinstance(self.data, TensorData) else self.batch_size
 
     def _record(self, record):
         """Append an epoch's record to the history (NaN where a term is missing)."""
