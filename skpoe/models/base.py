@@ -7,9 +7,14 @@ A model is a small subclass of :class:`MultimodalModule` that says
   (:meth:`MultimodalModule.posterior`, :meth:`MultimodalModule.single_posterior`;
   mixtures define :meth:`MixtureModule.components` instead),
 * which terms the loss of a batch of samples with two or more observed
-  modalities has (:meth:`MultimodalModule.paired_loss`; the leave-one-out
+  modalities has (:meth:`MultimodalModule.paired_terms`; the leave-one-out
   objective of the product-of-experts models is
-  :meth:`MultimodalModule.leave_one_out_loss`).
+  :meth:`MultimodalModule.leave_one_out_terms`).
+
+Loss terms are *parts* (see :mod:`skpoe.models.fused`): generators that ask
+for the log-likelihoods they need, ``lps = yield [(m, z, target), ...]``, so
+that a training step can answer the requests of all its groups with one
+decoder pass per modality (:meth:`MultimodalModule.loss`).
 
 Everything else (encoders, decoders, likelihood terms, single-modality ELBOs,
 inference, importance sampling) lives here once.
@@ -33,6 +38,7 @@ from ..experts import (
     product_with_prior,
 )
 from ..nn import Decoder, GaussianEncoder
+from .fused import decode_each, decode_fused, encode_groups, evaluate, gather
 
 __all__ = ["Batch", "Experts", "LossRecord", "MultimodalModule", "MixtureModule"]
 
@@ -170,7 +176,7 @@ class MultimodalModule(nn.Module):
 
         ``subset`` is (n, M) bool, giving (n, D) outputs, or a stack (n, T, M)
         of T subsets per row, giving (n, T, D) (needed by models using
-        :meth:`leave_one_out_loss`).
+        :meth:`leave_one_out_terms`).
         """
         raise NotImplementedError
 
@@ -178,11 +184,20 @@ class MultimodalModule(nn.Module):
         """q(z | x_m) from modality m's heads (n, H, D): prior x all heads."""
         return product_with_prior(prec_m, mu_m * prec_m)
 
-    def paired_loss(self, batch, sample=True):
-        """Per-row loss (n,) of samples with two or more observed modalities."""
+    def paired_terms(self, experts, sample=True):
+        """Part giving the per-row loss (n,) of samples with two or more
+        observed modalities, from their encoder outputs ``experts``."""
         raise NotImplementedError
 
+    def paired_loss(self, batch, sample=True):
+        """Per-row loss (n,) of a batch of paired samples, computed on its own."""
+        return self.evaluate(self.paired_terms(self.encode(batch), sample))
+
     # -- shared pieces ----------------------------------------------------
+    def evaluate(self, part):
+        """Value of a loss part, each decode request run on its own."""
+        return evaluate(part, lambda requests: decode_each(self, requests))
+
     def encode(self, batch):
         """Experts of every modality for a batch.
 
@@ -190,11 +205,17 @@ class MultimodalModule(nn.Module):
         get standard normal filler experts (finite, and masked out by every
         model).
         """
+        heads = {m: self.encoders[m](batch.inputs[m]) for m in batch.present}
+        return self.stack_experts(batch, heads)
+
+    def stack_experts(self, batch, heads):
+        """:class:`Experts` of ``batch`` from ``heads[m] = (mu, prec)`` of the
+        present modalities (filler experts for the others)."""
         mus, precs = [], []
         filler = None
-        for m, (enc, x) in enumerate(zip(self.encoders, batch.inputs)):
-            if m in batch.present:
-                mu, prec = enc(x)
+        for m, x in enumerate(batch.inputs):
+            if m in heads:
+                mu, prec = heads[m]
             else:
                 if filler is None:
                     filler = x.new_zeros(batch.n, self.n_heads, self.n_latent)
@@ -226,37 +247,46 @@ class MultimodalModule(nn.Module):
         return self.likelihoods[m].mean(dec(z), dec.extra)
 
     def reconstruction(self, z, batch, mask=None):
-        """Sum over modalities in ``mask`` (default: observed) of w_m log p(x_m|z)."""
+        """Part: sum over modalities in ``mask`` (default: observed) of w_m log p(x_m|z)."""
         mask = batch.mask if mask is None else mask
+        present = list(batch.present)
+        lps = yield [(m, z, batch.targets[m]) for m in present]
         total = 0.0
-        for m in batch.present:
-            lp = self.weights[m] * self.log_lik(m, z, batch.targets[m])
+        for m, lp in zip(present, lps):
+            lp = self.weights[m] * lp
             total = total + torch.where(mask[..., m], lp, torch.zeros_like(lp))
         return total
 
     def single_elbo_terms(self, m, mu_m, prec_m, target, sample=True):
-        """Per-row -w_m log p(x_m|z) + beta KL(q(z|x_m) || p(z))."""
+        """Part: per-row -w_m log p(x_m|z) + beta KL(q(z|x_m) || p(z))."""
         q_mu, q_var = self.single_posterior(mu_m, prec_m, m)
         z = reparameterize(q_mu, q_var, sample)
-        return -self.weights[m] * self.log_lik(m, z, target) + self.beta * kl_to_prior(
-            q_mu, q_var
-        )
+        (lp,) = yield [(m, z, target)]
+        return -self.weights[m] * lp + self.beta * kl_to_prior(q_mu, q_var)
 
     def single_loss(self, m, x, target, sample=True):
         """Mean single-modality loss of a minibatch drawn from modality m."""
         mu_m, prec_m = self.encoders[m](x)
-        return self.single_elbo_terms(m, mu_m, prec_m, target, sample).mean()
+        return self.evaluate(self.single_elbo_terms(m, mu_m, prec_m, target, sample)).mean()
 
     def star_terms(self, experts, sample=True):
-        """Single-modality terms of each observed modality on paired rows."""
+        """Part: single-modality terms of each observed modality on paired rows."""
         batch = experts.batch
+        present = list(batch.present)
+        terms = yield from gather(
+            self.single_elbo_terms(m, *experts.single(m), batch.targets[m], sample)
+            for m in present
+        )
         total = 0.0
-        for m in batch.present:
-            t = self.single_elbo_terms(m, *experts.single(m), batch.targets[m], sample)
+        for m, t in zip(present, terms):
             total = total + torch.where(batch.mask[:, m], t, torch.zeros_like(t))
         return total
 
     def leave_one_out_loss(self, batch, sample=True):
+        """Per-row leave-one-out objective of a batch (see :meth:`leave_one_out_terms`)."""
+        return self.evaluate(self.leave_one_out_terms(self.encode(batch), sample))
+
+    def leave_one_out_terms(self, experts, sample=True):
         """The objective of Kutuzova et al. for samples with observed set S.
 
         Reconstruct every observed modality under q(z|S), add
@@ -267,8 +297,9 @@ class MultimodalModule(nn.Module):
 
         All posteriors of a batch are formed in one call of :meth:`posterior`
         on a stack of subset masks (n, T, M), and all KL terms in one call.
+        A part (see the module docstring).
         """
-        experts = self.encode(batch)
+        batch = experts.batch
         s = batch.mask
         eye = torch.eye(self.M, dtype=torch.bool, device=s.device)
         present = list(batch.present)
@@ -284,20 +315,24 @@ class MultimodalModule(nn.Module):
         z = reparameterize(q_mu, q_var, sample)
         kl = kl_gaussians(q_mu[:, None], q_var[:, None], p_mu[:, 1:], p_var[:, 1:])
         w = torch.stack(weights, 1).to(kl.dtype)
-        loss = -self.reconstruction(z, batch) + self.beta * (kl * w).sum(1)
-        loss = loss + self.view_label_terms(batch, p_mu, p_var, singles, sample)
-        if getattr(self, "star", False):
-            loss = loss + self.star_terms(experts, sample)
-        return loss
+        star = self.star_terms(experts, sample) if getattr(self, "star", False) else 0.0
+        rec, label, star = yield from gather(
+            [
+                self.reconstruction(z, batch),
+                self.view_label_terms(batch, p_mu, p_var, singles, sample),
+                star,
+            ]
+        )
+        return -rec + self.beta * (kl * w).sum(1) + label + star
 
     def view_label_terms(self, batch, p_mu, p_var, singles, sample=True):
-        """-c_y log p(y | z) with z from the views alone, on labeled rows.
+        """Part: -c_y log p(y | z) with z from the views alone, on labeled rows.
 
         For each labeled row with observed views V, the label is decoded from
         a draw of q(z | V) and, when V has two or more views, from a draw of
         each q(z | x_m), m in V; each term is weighted by ``view_supervision``
         times the supervision weight. ``p_mu, p_var`` (n, T, D) are the
-        posteriors stacked by :meth:`leave_one_out_loss`: slot ``1 + i`` leaves
+        posteriors stacked by :meth:`leave_one_out_terms`: slot ``1 + i`` leaves
         out ``batch.present[i]``, and when ``singles`` is true slot
         ``1 + len(present) + i`` is the single modality ``batch.present[i]``.
         """
@@ -318,11 +353,11 @@ class MultimodalModule(nn.Module):
                     use.append(labeled & s[:, m] & (n_views >= 2))
         idx = torch.tensor(picks, device=s.device)
         z = reparameterize(p_mu[:, idx], p_var[:, idx], sample).transpose(0, 1)  # (T', n, D)
-        lp = self.log_lik(L, z, batch.targets[L])  # (T', n)
+        (lp,) = yield [(L, z, batch.targets[L])]  # (T', n)
         keep = torch.stack(use, 0)
         return -vw * self.weights[L] * torch.where(keep, lp, torch.zeros_like(lp)).sum(0)
 
-    def loss(self, paired, singles, sample=True):
+    def loss(self, paired, singles, sample=True, fused=True):
         """Loss of one optimiser step: paired groups plus one group per modality.
 
         Each group is averaged over its own minibatch; groups are summed.
@@ -332,17 +367,34 @@ class MultimodalModule(nn.Module):
         paired : list of Batch
             Minibatches of rows with two or more observed modalities.
         singles : list of (m, x, target)
+        sample : bool
+            Draw z (``False``: z at the posterior means).
+        fused : bool
+            Run each modality's encoder once over the rows of every group
+            and its decoder once over every code the groups decode (the same
+            numbers up to floating-point rounding, and the same random
+            draws); ``False`` computes group by group.
         """
+        if fused:
+            experts, heads = encode_groups(self, paired, singles)
+        else:
+            experts = [self.encode(batch) for batch in paired]
+            heads = [self.encoders[m](x) for m, x, _ in singles]
+        parts = [self.paired_terms(e, sample) for e in experts] + [
+            self.single_elbo_terms(m, mu, prec, target, sample)
+            for (m, _, target), (mu, prec) in zip(singles, heads)
+        ]
+        if fused:
+            per_row = evaluate(gather(parts), lambda requests: decode_fused(self, requests))
+        else:
+            per_row = [self.evaluate(part) for part in parts]
+        names = [f"paired_{i}" for i in range(len(paired))] + [f"single_{m}" for m, _, _ in singles]
         terms = {}
         total = 0.0
-        for i, batch in enumerate(paired):
-            pl = self.paired_loss(batch, sample).mean()
-            terms[f"paired_{i}"] = pl.detach()
-            total = total + pl
-        for m, x, target in singles:
-            sl = self.single_loss(m, x, target, sample)
-            terms[f"single_{m}"] = sl.detach()
-            total = total + sl
+        for name, rows in zip(names, per_row):
+            mean = rows.mean()
+            terms[name] = mean.detach()
+            total = total + mean
         return LossRecord(total, terms)
 
     # -- inference --------------------------------------------------------

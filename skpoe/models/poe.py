@@ -27,4 +27,4 @@ class PoEModule(MultimodalModule):
     def posterior(self, experts, subset):
         return subset_posterior(experts.mu, experts.prec, subset)
 
-    paired_loss = MultimodalModule.leave_one_out_loss
+    paired_terms = MultimodalModule.leave_one_out_terms

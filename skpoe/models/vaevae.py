@@ -51,4 +51,4 @@ class VAEVAEModule(MultimodalModule):
         mu, var = torch.where(single, one_mu, j_mu), torch.where(single, one_var, j_var)
         return (mu, var) if stacked else (mu[:, 0], var[:, 0])
 
-    paired_loss = MultimodalModule.leave_one_out_loss
+    paired_terms = MultimodalModule.leave_one_out_terms
