@@ -37,7 +37,7 @@ from ..experts import (
     product_with_prior,
 )
 from ..nn import Decoder, GaussianEncoder
-from .fused import decode_each, decode_fused, encode_groups, evaluate, gather
+from .fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
 
 __all__ = ["Batch", "Experts", "LossRecord", "MultimodalModule", "MixtureModule"]
 
@@ -294,13 +294,17 @@ class MultimodalModule(nn.Module):
         sample : bool
             Draw z (``False``: z at the posterior means).
         fused : bool
-            Run each modality's encoder once over the rows of every group
-            and its decoder once over every code the groups decode (the same
-            numbers up to floating-point rounding, and the same random
-            draws); ``False`` computes group by group.
+            Compute the paired groups as one batch (every paired term is a
+            per-row quantity masked by the row's observed set), run each
+            modality's encoder once over the rows of every group and its
+            decoder once over every code the groups decode: the same numbers
+            up to floating-point rounding (the same distribution of draws,
+            not the same draws). ``False`` computes group by group.
         """
         if fused:
-            experts, heads = encode_groups(self, paired, singles)
+            sizes = [batch.n for batch in paired]
+            merged = [concat_batches(paired)] if paired else []
+            experts, heads = encode_groups(self, merged, singles)
         else:
             experts = [self.encode(batch) for batch in paired]
             heads = [self.encoders[m](x) for m, x, _ in singles]
@@ -310,6 +314,7 @@ class MultimodalModule(nn.Module):
         ]
         if fused:
             per_row = evaluate(gather(parts), lambda requests: decode_fused(self, requests))
+            per_row = list(per_row[0].split(sizes)) + per_row[1:] if paired else per_row
         else:
             per_row = [self.evaluate(part) for part in parts]
         names = [f"paired_{i}" for i in range(len(paired))] + [f"single_{m}" for m, _, _ in singles]

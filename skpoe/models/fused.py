@@ -18,6 +18,11 @@ pass per request, the per-group computation) or :func:`decode_fused` (one
 pass per modality). A value that is not a generator is a part already
 finished.
 
+The paired groups of a step are concatenated into one batch first
+(:func:`concat_batches`): every paired term is a per-row quantity masked by
+the row's observed set, so the paired losses, posteriors and KL terms are
+also computed once per step instead of once per group.
+
 Rows must be independent for the fusion to leave the numbers unchanged;
 networks holding batch normalisation (whose output depends on the other
 rows of the batch) are run group by group.
@@ -30,7 +35,15 @@ import inspect
 import torch
 from torch import nn
 
-__all__ = ["gather", "evaluate", "decode_each", "decode_fused", "encode_groups", "row_wise"]
+__all__ = [
+    "gather",
+    "evaluate",
+    "decode_each",
+    "decode_fused",
+    "encode_groups",
+    "concat_batches",
+    "row_wise",
+]
 
 
 def gather(parts):
@@ -120,6 +133,24 @@ def decode_fused(module, requests):
         for i, z, piece in zip(idx, zs, lp.split(sizes)):
             answers[i] = piece.view(z.shape[:-1])
     return answers
+
+
+def concat_batches(batches):
+    """The rows of several :class:`~skpoe.models.base.Batch` as one batch.
+
+    Its ``present`` is the union and its ``max_observed`` the largest of the
+    batches'; terms of modalities a row does not observe are masked per row.
+    """
+    if len(batches) == 1:
+        return batches[0]
+    first = batches[0]
+    return type(first)(
+        [torch.cat(xs) for xs in zip(*(b.inputs for b in batches))],
+        [torch.cat(ts) for ts in zip(*(b.targets for b in batches))],
+        torch.cat([b.mask for b in batches]),
+        tuple(sorted(set().union(*(b.present for b in batches)))),
+        max(b.max_observed for b in batches),
+    )
 
 
 def _over_rows(encoder, xs):

@@ -39,7 +39,8 @@ class MMVAEModule(MixtureModule):
         dreg = self.objective == "dreg" and sample
         K = int(self.n_importance_samples) if dreg else 1
         mu_t, var_t = mu.transpose(0, 1), var.transpose(0, 1)  # (M, n, D)
-        eps = torch.randn((K, *mu_t.shape), device=mu.device) if sample else torch.zeros_like(mu_t)[None]
+        shape = (K, *mu_t.shape)
+        eps = torch.randn_like(mu_t.expand(shape)) if sample else torch.zeros_like(mu_t)[None]
         z = mu_t + eps * var_t.sqrt()  # (K, M, n, D): draws of component m
         if dreg:
             q_mu, q_var = mu.detach(), var.detach()

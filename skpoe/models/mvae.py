@@ -41,7 +41,7 @@ class MVAEModule(MultimodalModule):
         proper = []
         if self.M > 2 and sample:
             for _ in range(int(self.n_subsets)):
-                sub = s & (torch.rand(s.shape, device=s.device) < 0.5)
+                sub = s & (torch.rand_like(experts.mu[:, :, 0, 0]) < 0.5)
                 proper.append((sub.sum(1) >= 2) & (sub != s).any(1))  # singletons are above
                 parts.append(self.subset_elbo(experts, sub, sample))
         joint, star, *subsets = yield from gather(parts)
