@@ -78,6 +78,15 @@ COMMON_DOC = """
         1 prints progress about ten times per fit, 2 every epoch.
     device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU.
+    compile : bool, default=False
+        Compile every encoder and decoder with ``torch.compile`` during
+        ``fit`` (worth it for long fits on a GPU; the first steps pay the
+        compilation).
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Mixed precision of the training step (``torch.autocast``: matrix
+        products in the given type, likelihoods, weights and optimiser state
+        in float32). ``"float16"`` needs a CUDA device. Inference runs in
+        float32.
 
     Attributes
     ----------

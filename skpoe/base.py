@@ -16,9 +16,10 @@ import torch
 from sklearn.base import (
     BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 )
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .acceleration import PRECISIONS, autocast_dtype, compiled_networks
 from ._params import COMMON_DOC, document, with_model_options  # noqa: F401  (re-exported)
 from ._validation import (
     LABEL, append_labels, check_new_missing_entries, check_X, encode, fit_likelihoods,
@@ -66,6 +67,8 @@ class BaseMultimodalVAE(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str, torch.device],
+        "compile": ["boolean"],
+        "precision": [StrOptions(set(PRECISIONS))],
     }
 
     def __init__(
@@ -90,6 +93,8 @@ class BaseMultimodalVAE(
         random_state=None,
         verbose=0,
         device="auto",
+        compile=False,
+        precision="float32",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -110,6 +115,8 @@ class BaseMultimodalVAE(
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.compile = compile
+        self.precision = precision
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -182,6 +189,7 @@ class BaseMultimodalVAE(
             arrays, observed, labels = append_labels(arrays, observed, y, classes)
         require_observed(observed, "fit")
         device = resolve_device(self.device)
+        autocast = autocast_dtype(self.precision, device)
         seed = fit_seed(self.random_state, self.n_iter_ if warm else None)
         rng = np.random.RandomState(seed)
         if not warm:
@@ -201,9 +209,11 @@ class BaseMultimodalVAE(
                 )
                 self.module_ = self._build_module(liks, all_names, hidden)
             self.module_.to(device)
+            self.module_.autocast_dtype = autocast
             self.device_ = device
             data = TensorData(inputs, targets, observed, device)
-            self._train(data, train_rows, val_rows, rng, seed, warm)
+            with compiled_networks(self.module_, self.compile):
+                self._train(data, train_rows, val_rows, rng, seed, warm)
         return self
 
     def _fit_likelihoods(self, names, arrays, observed, labels):

@@ -92,7 +92,8 @@ class GaussianEncoder(nn.Module):
 
     def forward(self, x):
         """Return ``mu, prec`` of shape (batch, n_heads, n_latent)."""
-        out = self.net(x).view(x.shape[0], self.n_heads, 2, self.n_latent)
+        out = self.net(x).float()  # float32 heads also under mixed precision
+        out = out.view(x.shape[0], self.n_heads, 2, self.n_latent)
         # softplus is vectorised on contiguous memory only (10x slower strided)
         var = F.softplus(out[:, :, 1].contiguous()) + VAR_FLOOR
         return out[:, :, 0], 1.0 / var

@@ -36,6 +36,7 @@ from ..experts import (
     mixture_moments,
     product_with_prior,
 )
+from ..acceleration import step_autocast
 from ..nn import Decoder, GaussianEncoder
 from .fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
 
@@ -238,7 +239,7 @@ class MultimodalModule(nn.Module):
             target, mask = lik.split_missing(target)
             if not self.training and bool(mask.all()):
                 mask = None  # complete data: the plain sum
-        return lik.log_prob(dec(z), dec.extra, target, mask)
+        return lik.log_prob(dec(z).float(), dec.extra, target, mask)
 
     def decode_mean(self, m, z):
         """Mean of p(x_m | z) in target space."""
@@ -300,7 +301,23 @@ class MultimodalModule(nn.Module):
             decoder once over every code the groups decode: the same numbers
             up to floating-point rounding (the same distribution of draws,
             not the same draws). ``False`` computes group by group.
+
+        The step runs under autocast when the module's ``autocast_dtype`` is
+        set (see :mod:`skpoe.acceleration`).
         """
+        with step_autocast(self):
+            per_row = self._group_losses(paired, singles, sample, fused)
+        names = [f"paired_{i}" for i in range(len(paired))] + [f"single_{m}" for m, _, _ in singles]
+        terms = {}
+        total = 0.0
+        for name, rows in zip(names, per_row):
+            mean = rows.mean()
+            terms[name] = mean.detach()
+            total = total + mean
+        return LossRecord(total, terms)
+
+    def _group_losses(self, paired, singles, sample, fused):
+        """Per-row losses of each paired group, then of each single group."""
         if fused:
             sizes = [batch.n for batch in paired]
             merged = [concat_batches(paired)] if paired else []
@@ -317,14 +334,7 @@ class MultimodalModule(nn.Module):
             per_row = list(per_row[0].split(sizes)) + per_row[1:] if paired else per_row
         else:
             per_row = [self.evaluate(part) for part in parts]
-        names = [f"paired_{i}" for i in range(len(paired))] + [f"single_{m}" for m, _, _ in singles]
-        terms = {}
-        total = 0.0
-        for name, rows in zip(names, per_row):
-            mean = rows.mean()
-            terms[name] = mean.detach()
-            total = total + mean
-        return LossRecord(total, terms)
+        return per_row
 
     # -- inference --------------------------------------------------------
     def infer(self, batch):
