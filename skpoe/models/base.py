@@ -356,6 +356,8 @@ class MultimodalModule(nn.Module):
         z, log_q = self.draw(batch, eps)
         log_w = log_normal(z, torch.zeros_like(z), torch.ones_like(z)) - log_q
         for m in batch.present:
+            if not bool(batch.mask[:, m].any()):
+                continue  # e.g. the labels when scoring views: nothing to decode
             lp = self.log_lik(m, z, batch.targets[m])
             log_w = log_w + torch.where(batch.mask[:, m], lp, torch.zeros_like(lp))
         return log_w
