@@ -68,7 +68,18 @@ def best_time(fn, repeats=3):
 
 
 def peak_rss_mb():
-    """Peak resident memory of this process so far, MiB (Linux: ru_maxrss in KiB)."""
+    """Peak resident memory of this process so far, MiB.
+
+    Linux's ``VmHWM`` (reset by ``exec``; ``ru_maxrss`` is not, so a child
+    process would report its parent's peak); ``ru_maxrss`` elsewhere.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
