@@ -118,13 +118,15 @@ def table_n(rep, args):
     rep.emit(f"## Fit time per epoch and peak memory against n (digits halves tiled, batch "
              f"{args.batch_size}, default networks)")
     rep.emit()
-    rep.table(["n", "steps/epoch", "set-up s", "step ms", "epoch s (set-up + steps x step)",
+    rep.table(["n", "steps/epoch", "set-up s", "step ms", "group-by-group step ms",
+               "epoch s (set-up + steps x step)",
                "epoch s, whole fit timed", "us per row per epoch", "input arrays MiB",
                "peak RSS MiB (process base)"])
     for n in args.sizes:
         X, y = digits_rows(n)
         seen = captured_fit(estimator(args.batch_size), X, y)
         step = step_seconds(seen, args.batch_size, args.steps)
+        plain = step_seconds(seen, args.batch_size, args.steps, fused=False)
         n_steps = math.ceil(n / args.batch_size)
         setup = seen["setup"]
         epoch = setup + n_steps * step
@@ -141,7 +143,7 @@ def table_n(rep, args):
         )
         mem = json.loads(out.stdout.strip().splitlines()[-1])
         rep.row([f"{n:,}", f"{n_steps:,}", f"{setup:.2f}",
-                 f"{step * 1e3:.1f}", f"{epoch:.1f}", direct, f"{epoch / n * 1e6:.0f}",
+                 f"{step * 1e3:.1f}", f"{plain * 1e3:.1f}", f"{epoch:.1f}", direct, f"{epoch / n * 1e6:.0f}",
                  f"{mem['data']:.0f}", f"{mem['peak']:.0f} ({mem['base']:.0f})"])
 
 
