@@ -43,10 +43,10 @@ def test_bfloat16_trains_matrix_products_in_bfloat16(small):
     assert abs(model.loss_curve_[-1] - reference.loss_curve_[-1]) < 0.1 * abs(reference.loss_curve_[-1])
 
 
-def test_compiled_networks_restores_eager_mode(fitted):
+def test_compiled_networks_restores_eager_mode(small):
     """Inside the block every network is compiled in place (same state dict);
     after it, none is, so the model pickles and infers in eager mode."""
-    module = fitted.module_
+    module = tiny(max_iter=1).fit(small.X, small.y_part).module_
     keys = list(module.state_dict())
     nets = [*module.encoders, *module.decoders]
     with compiled_networks(module):
