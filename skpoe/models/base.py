@@ -37,7 +37,7 @@ from ..experts import (
     product_with_prior,
 )
 from ..acceleration import step_autocast
-from ..nn import Decoder, GaussianEncoder
+from ..nn import Decoder, GaussianEncoder, full_precision
 from .fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
 
 __all__ = ["Batch", "Experts", "LossRecord", "MultimodalModule", "MixtureModule"]
@@ -239,7 +239,7 @@ class MultimodalModule(nn.Module):
             target, mask = lik.split_missing(target)
             if not self.training and bool(mask.all()):
                 mask = None  # complete data: the plain sum
-        return lik.log_prob(dec(z).float(), dec.extra, target, mask)
+        return lik.log_prob(full_precision(dec(z)), dec.extra, target, mask)
 
     def decode_mean(self, m, z):
         """Mean of p(x_m | z) in target space."""
