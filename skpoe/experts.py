@@ -16,7 +16,6 @@ __all__ = [
     "slot_experts",
     "slot_weights",
     "subset_posterior",
-    "leave_one_out_posteriors",
     "kl_gaussians",
     "kl_to_prior",
     "log_normal",
@@ -113,56 +112,6 @@ def subset_posterior(mu, prec, subset):
     total = 1.0 + out[..., :D]
     q_mu, q_var = out[..., D:] / total, 1.0 / total
     return (q_mu, q_var) if stacked else (q_mu[:, 0], q_var[:, 0])
-
-
-def leave_one_out_posteriors(mu, prec, subset, drop, singles=False):
-    """q(z | S), q(z | S minus m) and optionally q(z | {m}) for m in ``drop``.
-
-    The same posteriors as :func:`subset_posterior` on the stack of those
-    subsets, in O(M^2 D) per row instead of O(T M^2 D): the slot sums of
-    ``S minus m`` are those of ``S`` less modality m's row and plus its column
-    of experts, and q(z | {m}) is the prior times all of m's heads.
-
-    Parameters
-    ----------
-    mu, prec : Tensor of shape (n, M_source, M_slot, D)
-    subset : Tensor of shape (n, M), bool
-        The observed set S of each row.
-    drop : list of int
-        Modalities m to leave out (rows not observing m get ``S`` again).
-    singles : bool
-        Also return q(z | {m}) for m in ``drop`` (the prior for rows not
-        observing m).
-
-    Returns
-    -------
-    mu, var : Tensor of shape (n, T, D)
-        T = 1 + len(drop) (+ len(drop) with ``singles``), in that order.
-    """
-    D = mu.shape[-1]
-    s = subset.to(prec.dtype)
-    nat = torch.cat((prec, mu * prec), -1)  # (n, source, slot, 2D)
-    whole = nat.sum(2)  # every slot of each source
-    row = torch.einsum("nk,nikd->nid", s, nat)  # source i, observed slots
-    col = torch.einsum("ni,nikd->nkd", s, nat)  # slot k, observed sources
-    own = torch.diagonal(nat, dim1=1, dim2=2).transpose(1, 2)  # (n, M, 2D)
-    count = s.sum(1)
-    own_S = torch.einsum("nm,nmd->nd", s, own)
-    outside = torch.einsum("ni,nid->nd", s, whole - row)  # observed sources, unobserved slots
-    idx = torch.as_tensor(drop, device=subset.device, dtype=torch.long)
-    keep = s[:, idx, None]  # (n, P, 1): 1 where m is in S
-    own_m = own_S[:, None] - keep * own[:, idx]
-    outside_m = outside[:, None] + keep * (col[:, idx] - own[:, idx] - whole[:, idx] + row[:, idx])
-    count_m = (count[:, None] - keep[..., 0]).clamp(min=1.0)[..., None]
-    parts = [
-        (own_S + outside / count.clamp(min=1.0)[:, None])[:, None],
-        own_m + outside_m / count_m,
-    ]
-    if singles:
-        parts.append(keep * whole[:, idx])
-    total = torch.cat(parts, 1)
-    prec_total = 1.0 + total[..., :D]
-    return total[..., D:] / prec_total, 1.0 / prec_total
 
 
 def kl_gaussians(mu_q, var_q, mu_p, var_p):

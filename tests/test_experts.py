@@ -10,7 +10,6 @@ from torch.distributions import Normal, kl_divergence
 from skpoe.experts import (
     kl_gaussians,
     kl_to_prior,
-    leave_one_out_posteriors,
     log_normal,
     product_with_prior,
     slot_experts,
@@ -250,18 +249,3 @@ def test_subset_posterior_is_prior_times_slot_experts():
     one_mu, one_var = subset_posterior(mu, prec, stack[:, 5])
     torch.testing.assert_close(one_mu, want_mu[:, 5])
     torch.testing.assert_close(one_var, want_var[:, 5])
-
-
-def test_leave_one_out_posteriors_match_the_stack_of_subsets():
-    """The O(M^2) leave-one-out posteriors equal subset_posterior on the stack
-    [S, S minus m..., {m}...], also for rows that do not observe m."""
-    mu, prec = _experts(40, 4, seed=3)
-    S = torch.rand(40, 4, generator=torch.Generator().manual_seed(1)) < 0.6
-    drop = [0, 2, 3]
-    eye = torch.eye(4, dtype=torch.bool)
-    for singles in (False, True):
-        subsets = [S] + [S & ~eye[m] for m in drop]
-        subsets += [S & eye[m] for m in drop] if singles else []
-        want = subset_posterior(mu, prec, torch.stack(subsets, 1))
-        got = leave_one_out_posteriors(mu, prec, S, drop, singles)
-        torch.testing.assert_close(got, want)

@@ -19,20 +19,6 @@ __all__ = ["LeaveOneOut"]
 class LeaveOneOut:
     """Leave-one-out KL objective plus label terms decoded from the views."""
 
-    def leave_one_out_posteriors(self, experts, present, singles):
-        """q(z|S), q(z|S minus m) for m in ``present`` and, with ``singles``,
-        q(z|{m}) for m in ``present``: ``mu, var`` of shape (n, T, D).
-
-        One call of :meth:`posterior` on the stack of subset masks (n, T, M);
-        models with a faster way override this.
-        """
-        s = experts.batch.mask
-        eye = torch.eye(self.M, dtype=torch.bool, device=s.device)
-        subsets = [s] + [s & ~eye[m] for m in present]
-        if singles:
-            subsets += [s & eye[m] for m in present]
-        return self.posterior(experts, torch.stack(subsets, 1))
-
     def leave_one_out_loss(self, batch, sample=True):
         """Per-row leave-one-out objective of a batch (see :meth:`leave_one_out_terms`)."""
         return self.evaluate(self.leave_one_out_terms(self.encode(batch), sample))
@@ -46,19 +32,22 @@ class LeaveOneOut:
         |S| > 2 (for |S| = 2 the leave-one-out term already is that one). With
         ``star``, add each observed modality's single-modality terms.
 
-        All posteriors of a batch are formed in one call of
-        :meth:`leave_one_out_posteriors`, and all KL terms in one call.
+        All posteriors of a batch are formed in one call of :meth:`posterior`
+        on a stack of subset masks (n, T, M), and all KL terms in one call.
         A part (see the module docstring).
         """
         batch = experts.batch
         s = batch.mask
+        eye = torch.eye(self.M, dtype=torch.bool, device=s.device)
         present = list(batch.present)
+        subsets = [s] + [s & ~eye[m] for m in present]
         weights = [s[:, m] for m in present]
         singles = self.M > 2 and batch.max_observed > 2
         if singles:
             count = s.sum(1)
+            subsets += [s & eye[m] for m in present]
             weights += [s[:, m] & (count > 2) for m in present]
-        p_mu, p_var = self.leave_one_out_posteriors(experts, present, singles)  # (n, T, D)
+        p_mu, p_var = self.posterior(experts, torch.stack(subsets, 1))  # (n, T, D)
         q_mu, q_var = p_mu[:, 0], p_var[:, 0]
         z = reparameterize(q_mu, q_var, sample)
         kl = kl_gaussians(q_mu[:, None], q_var[:, None], p_mu[:, 1:], p_var[:, 1:])

@@ -11,7 +11,7 @@ observed this is the prior times all of m's heads (the default
 
 from __future__ import annotations
 
-from ..experts import leave_one_out_posteriors, subset_posterior
+from ..experts import subset_posterior
 from .base import MultimodalModule
 from .leave_one_out import LeaveOneOut
 
@@ -27,11 +27,5 @@ class PoEModule(LeaveOneOut, MultimodalModule):
 
     def posterior(self, experts, subset):
         return subset_posterior(experts.mu, experts.prec, subset)
-
-    def leave_one_out_posteriors(self, experts, present, singles):
-        # O(M^2 D) per row instead of O(M^3 D) for the stack of 2M + 1 subsets
-        return leave_one_out_posteriors(
-            experts.mu, experts.prec, experts.batch.mask, present, singles
-        )
 
     paired_terms = LeaveOneOut.leave_one_out_terms
