@@ -12,6 +12,8 @@ composition, optimiser and number of steps per epoch:
   ``beta * KL(q(z|S) || q(z|S minus {m}))`` per observed m and, with M > 2, on
   rows with more than two observed views also ``beta * KL(q(z|S) || q(z|{m}))``;
   per-modality groups: the single-modality ELBO;
+* the label's encoder and decoder have no hidden layer (skpoe's default);
+  skpoe runs with ``view_supervision=0``, the paper's objective;
 * per step: one minibatch of the labeled paired rows, one of the unlabeled
   paired rows (skpoe splits the paired rows by label presence) and one per
   modality, each of ``batch_size`` rows (fewer if the group is smaller),
@@ -140,8 +142,10 @@ class HandPoE(nn.Module):
         M, D = self.M, n_latent
         self.D = D
         self.dims = [d_top, d_bottom, n_classes]
-        self.enc = nn.ModuleList(mlp(d, hidden, M * 2 * D) for d in self.dims)
-        self.dec = nn.ModuleList(mlp(D, hidden[::-1], d) for d in self.dims)
+        # the label's networks have no hidden layer (skpoe's default for labels)
+        hiddens = [tuple(hidden), tuple(hidden), ()]
+        self.enc = nn.ModuleList(mlp(d, h, M * 2 * D) for d, h in zip(self.dims, hiddens))
+        self.dec = nn.ModuleList(mlp(D, h[::-1], d) for d, h in zip(self.dims, hiddens))
         self.w = [1.0, 1.0, float(label_weight)]
         self.beta = float(beta)
         # posterior weights: W[t, i, k] = weight of observed modality i's head for
@@ -263,6 +267,7 @@ def skpoe_estimator(cfg, epochs, batch_size, seed=0):
         batch_size=batch_size,
         max_iter=epochs,
         n_iter_no_change=10**9,  # never stop early: run exactly `epochs` epochs
+        view_supervision=0.0,  # the paper's objective, as the hand-written loop
         random_state=seed,
         device="cpu",
     )

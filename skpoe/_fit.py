@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._validation import (
     append_labels, check_new_missing_entries, check_X, require_observed, resolve_device,
 )
+from .acceleration import autocast_dtype
 from .lazy import make_data
 from .checkpoint import fingerprint, load_checkpoint
 from .exceptions import FitInterruptedWarning
@@ -70,6 +71,7 @@ def prepare_fit(est, X, y, warm):
         if not warm:
             new.module_ = new._new_module(liks)
         new.module_.to(device)
+        new.module_.autocast_dtype = autocast_dtype(est.precision, device)
         torch_state = torch_rng_state(device)
     new.device_ = device
     new._inference_seed = seed

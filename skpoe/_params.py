@@ -107,6 +107,15 @@ COMMON_DOC = """
         (on a shared 2-core machine fits ran 9-14 times faster than with two
         threads; see ``benchmarks/results/threads.md``) and leaves the
         setting alone otherwise.
+    compile : bool, default=False
+        Compile every encoder and decoder with ``torch.compile`` during
+        ``fit`` (worth it for long fits on a GPU; the first steps pay the
+        compilation).
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Mixed precision of the training step (``torch.autocast``: matrix
+        products in the given type, likelihoods, weights and optimiser state
+        in float32). ``"float16"`` needs a CUDA device. Inference runs in
+        float32.
 
     Attributes
     ----------

@@ -17,10 +17,11 @@ import torch
 from sklearn.base import (
     BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 )
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._fit import prepare_fit, report_fit_end, store_training
+from .acceleration import PRECISIONS, compiled_networks
 from ._params import COMMON_DOC, document, with_model_options  # noqa: F401  (re-exported)
 from ._threads import default_threads, limit_threads
 from ._validation import (
@@ -74,6 +75,8 @@ class BaseMultimodalVAE(
         "checkpoint_path": [str, os.PathLike, None],
         "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "compile": ["boolean"],
+        "precision": [StrOptions(set(PRECISIONS))],
     }
 
     def __init__(
@@ -102,6 +105,8 @@ class BaseMultimodalVAE(
         checkpoint_path=None,
         checkpoint_every=1,
         n_threads=None,
+        compile=False,
+        precision="float32",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -126,6 +131,8 @@ class BaseMultimodalVAE(
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
         self.n_threads = n_threads
+        self.compile = compile
+        self.precision = precision
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -225,7 +232,8 @@ class BaseMultimodalVAE(
         new, trainer = prepare_fit(self, X, y, warm)
         with limit_threads(default_threads(self.n_threads, new.module_, new.device_)):
             try:
-                trainer.run()
+                with compiled_networks(new.module_, self.compile):
+                    trainer.run()
             except TrainingDiverged:
                 fresh = not hasattr(self, "module_")
                 if warm or (fresh and trainer.epoch > 0):

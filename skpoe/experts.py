@@ -14,6 +14,7 @@ import torch
 __all__ = [
     "product_with_prior",
     "slot_experts",
+    "slot_weights",
     "subset_posterior",
     "kl_gaussians",
     "kl_to_prior",
@@ -79,13 +80,38 @@ def slot_experts(mu, prec, subset):
     return (p, e) if stacked else (p[:, 0], e[:, 0])
 
 
+def slot_weights(subset, dtype):
+    """Weight of source m's expert for slot k: ``W`` (n, T, M_source, M_slot).
+
+    1 for the own expert of an observed slot, ``1 / |S|`` for the substitute
+    of an observed modality in an unobserved slot, 0 otherwise (see
+    :func:`slot_experts`). ``subset`` is (n, T, M) bool.
+    """
+    M = subset.shape[-1]
+    s = subset.to(dtype)
+    count = s.sum(-1).clamp(min=1.0)[..., None, None]
+    eye = torch.eye(M, dtype=dtype, device=subset.device)
+    return torch.where(subset[..., None, :], eye, s[..., :, None] / count)
+
+
 def subset_posterior(mu, prec, subset):
     """Posterior q(z | x_S) = prior x one expert per slot (see :func:`slot_experts`).
 
     ``subset`` (n, M) gives (n, D) outputs; a stack (n, T, M) gives (n, T, D).
+    All slots and subsets of a row are one matrix product: the slot weights
+    (n, T, M * M) times the stacked precisions and precision-weighted means
+    (n, M * M, 2 D).
     """
-    p, e = slot_experts(mu, prec, subset)
-    return product_with_prior(p, e)
+    stacked = subset.dim() == 3
+    sub = subset if stacked else subset[:, None]
+    n, T, M = sub.shape
+    D = mu.shape[-1]
+    W = slot_weights(sub, prec.dtype).reshape(n, T, M * M)
+    nat = torch.cat((prec, mu * prec), -1).reshape(n, M * M, 2 * D)
+    out = torch.bmm(W, nat)  # (n, T, 2 D)
+    total = 1.0 + out[..., :D]
+    q_mu, q_var = out[..., D:] / total, 1.0 / total
+    return (q_mu, q_var) if stacked else (q_mu[:, 0], q_var[:, 0])
 
 
 def kl_gaussians(mu_q, var_q, mu_p, var_p):

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-__all__ = ["mlp", "GaussianEncoder", "Decoder"]
+__all__ = ["mlp", "GaussianEncoder", "Decoder", "full_precision"]
 
 VAR_FLOOR = 1e-4
 
@@ -48,6 +48,11 @@ def mlp(n_in, hidden, n_out, activation=nn.ReLU):
         prev = h
     layers.append(nn.Linear(prev, n_out))
     return nn.Sequential(*layers)
+
+
+def full_precision(t):
+    """``t`` in float32 if it came out of a mixed-precision (16-bit) layer."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
 
 def _probe_width(module, n_in, what):
@@ -92,8 +97,10 @@ class GaussianEncoder(nn.Module):
 
     def forward(self, x):
         """Return ``mu, prec`` of shape (batch, n_heads, n_latent)."""
-        out = self.net(x).view(x.shape[0], self.n_heads, 2, self.n_latent)
-        var = F.softplus(out[:, :, 1]) + VAR_FLOOR
+        out = full_precision(self.net(x))  # float32 heads also under mixed precision
+        out = out.view(x.shape[0], self.n_heads, 2, self.n_latent)
+        # softplus is vectorised on contiguous memory only (10x slower strided)
+        var = F.softplus(out[:, :, 1].contiguous()) + VAR_FLOOR
         return out[:, :, 0], 1.0 / var
 
 

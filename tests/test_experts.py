@@ -1,5 +1,7 @@
 """Gaussian expert algebra against closed forms (method.md, sections 1-2)."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -229,3 +231,21 @@ def test_log_normal_matches_torch():
     var = torch.rand(6, D, generator=g, dtype=torch.float64) + 0.1
     want = Normal(mu, var.sqrt()).log_prob(z).sum(-1)
     torch.testing.assert_close(log_normal(z, mu, var), want)
+
+
+def test_subset_posterior_is_prior_times_slot_experts():
+    """The one-matrix-product posterior equals the prior times the slot experts
+    of :func:`slot_experts`, for every subset of three modalities."""
+    gen = torch.Generator().manual_seed(0)
+    n, M, D = 5, 3, 4
+    mu = torch.randn(n, M, M, D, generator=gen)
+    prec = torch.rand(n, M, M, D, generator=gen) * 3 + 0.1
+    subsets = torch.tensor(list(itertools.product([False, True], repeat=M)))
+    stack = subsets[None].expand(n, -1, -1)  # (n, 8, M), the empty subset included
+    got_mu, got_var = subset_posterior(mu, prec, stack)
+    want_mu, want_var = product_with_prior(*slot_experts(mu, prec, stack))
+    torch.testing.assert_close(got_mu, want_mu)
+    torch.testing.assert_close(got_var, want_var)
+    one_mu, one_var = subset_posterior(mu, prec, stack[:, 5])
+    torch.testing.assert_close(one_mu, want_mu[:, 5])
+    torch.testing.assert_close(one_var, want_var[:, 5])

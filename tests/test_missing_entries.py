@@ -204,10 +204,12 @@ def test_complete_rows_keep_todays_networks(cancer, monkeypatch):
         assert enc.net[0].in_features == 10
 
 
-def test_training_loss_ignores_missing_entries(fitted_scattered, scattered):
+@pytest.mark.parametrize("fused", [True, False])
+def test_training_loss_ignores_missing_entries(fitted_scattered, scattered, fused):
     """The training loss is finite and its gradient with respect to every
     decoder output at a missing entry is exactly zero: the entry's value,
-    whatever it would have been, cannot change the loss."""
+    whatever it would have been, cannot change the loss. Fused, the decoder
+    runs once over the paired and the single-modality rows."""
     views, _ = scattered
     module = copy.deepcopy(fitted_scattered.module_).train()
     data, arrays = fitted_scattered._views_data(views, "fit")
@@ -220,15 +222,17 @@ def test_training_loss_ignores_missing_entries(fitted_scattered, scattered):
 
     module.decoders[0].register_forward_hook(keep)
     singles = [(0, batch.inputs[0], batch.targets[0])]
-    rec = module.loss([batch], singles, sample=False)
+    rec = module.loss([batch], singles, sample=False, fused=fused)
     assert torch.isfinite(rec.total)
     rec.total.backward()
     missing = torch.as_tensor(np.isnan(arrays[0][:100]))
     seen = ~missing & batch.mask[:, :1]
-    assert len(outputs) >= 2 and missing.any()
+    assert len(outputs) == (1 if fused else 2) and missing.any()
     for out in outputs:
-        assert torch.all(out.grad[..., missing] == 0)
-        assert torch.all(out.grad[..., seen] != 0)
+        grad = out.grad.reshape(-1, *missing.shape)  # (groups in this pass, rows, features)
+        assert grad.shape[0] == (2 if fused else 1)
+        assert torch.all(grad[:, missing] == 0)
+        assert torch.all(grad[:, seen] != 0)
 
 
 # --------------------------------------------------------------------------

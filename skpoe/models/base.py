@@ -7,9 +7,14 @@ A model is a small subclass of :class:`MultimodalModule` that says
   (:meth:`MultimodalModule.posterior`, :meth:`MultimodalModule.single_posterior`;
   mixtures define :meth:`MixtureModule.components` instead),
 * which terms the loss of a batch of samples with two or more observed
-  modalities has (:meth:`MultimodalModule.paired_loss`; the leave-one-out
+  modalities has (:meth:`MultimodalModule.paired_terms`; the leave-one-out
   objective of the product-of-experts models is
-  :meth:`MultimodalModule.leave_one_out_loss`).
+  :class:`skpoe.models.leave_one_out.LeaveOneOut`).
+
+Loss terms are *parts* (see :mod:`skpoe.models.fused`): generators that ask
+for the log-likelihoods they need, ``lps = yield [(m, z, target), ...]``, so
+that a training step can answer the requests of all its groups with one
+decoder pass per modality (:meth:`MultimodalModule.loss`).
 
 Everything else (encoders, decoders, likelihood terms, single-modality ELBOs,
 inference, importance sampling) lives here once.
@@ -24,7 +29,6 @@ import torch
 from torch import nn
 
 from ..experts import (
-    kl_gaussians,
     kl_to_prior,
     log_normal,
     mixture_draw,
@@ -32,7 +36,9 @@ from ..experts import (
     mixture_moments,
     product_with_prior,
 )
-from ..nn import Decoder, GaussianEncoder
+from ..acceleration import step_autocast
+from ..nn import Decoder, GaussianEncoder, full_precision
+from .fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
 
 __all__ = ["Batch", "Experts", "LossRecord", "MultimodalModule", "MixtureModule"]
 
@@ -170,7 +176,7 @@ class MultimodalModule(nn.Module):
 
         ``subset`` is (n, M) bool, giving (n, D) outputs, or a stack (n, T, M)
         of T subsets per row, giving (n, T, D) (needed by models using
-        :meth:`leave_one_out_loss`).
+        :class:`~skpoe.models.leave_one_out.LeaveOneOut`).
         """
         raise NotImplementedError
 
@@ -178,11 +184,20 @@ class MultimodalModule(nn.Module):
         """q(z | x_m) from modality m's heads (n, H, D): prior x all heads."""
         return product_with_prior(prec_m, mu_m * prec_m)
 
-    def paired_loss(self, batch, sample=True):
-        """Per-row loss (n,) of samples with two or more observed modalities."""
+    def paired_terms(self, experts, sample=True):
+        """Part giving the per-row loss (n,) of samples with two or more
+        observed modalities, from their encoder outputs ``experts``."""
         raise NotImplementedError
 
+    def paired_loss(self, batch, sample=True):
+        """Per-row loss (n,) of a batch of paired samples, computed on its own."""
+        return self.evaluate(self.paired_terms(self.encode(batch), sample))
+
     # -- shared pieces ----------------------------------------------------
+    def evaluate(self, part):
+        """Value of a loss part, each decode request run on its own."""
+        return evaluate(part, lambda requests: decode_each(self, requests))
+
     def encode(self, batch):
         """Experts of every modality for a batch.
 
@@ -190,11 +205,17 @@ class MultimodalModule(nn.Module):
         get standard normal filler experts (finite, and masked out by every
         model).
         """
+        heads = {m: self.encoders[m](batch.inputs[m]) for m in batch.present}
+        return self.stack_experts(batch, heads)
+
+    def stack_experts(self, batch, heads):
+        """:class:`Experts` of ``batch`` from ``heads[m] = (mu, prec)`` of the
+        present modalities (filler experts for the others)."""
         mus, precs = [], []
         filler = None
-        for m, (enc, x) in enumerate(zip(self.encoders, batch.inputs)):
-            if m in batch.present:
-                mu, prec = enc(x)
+        for m, x in enumerate(batch.inputs):
+            if m in heads:
+                mu, prec = heads[m]
             else:
                 if filler is None:
                     filler = x.new_zeros(batch.n, self.n_heads, self.n_latent)
@@ -218,7 +239,7 @@ class MultimodalModule(nn.Module):
             target, mask = lik.split_missing(target)
             if not self.training and bool(mask.all()):
                 mask = None  # complete data: the plain sum
-        return lik.log_prob(dec(z), dec.extra, target, mask)
+        return lik.log_prob(full_precision(dec(z)), dec.extra, target, mask)
 
     def decode_mean(self, m, z):
         """Mean of p(x_m | z) in target space."""
@@ -226,103 +247,42 @@ class MultimodalModule(nn.Module):
         return self.likelihoods[m].mean(dec(z), dec.extra)
 
     def reconstruction(self, z, batch, mask=None):
-        """Sum over modalities in ``mask`` (default: observed) of w_m log p(x_m|z)."""
+        """Part: sum over modalities in ``mask`` (default: observed) of w_m log p(x_m|z)."""
         mask = batch.mask if mask is None else mask
+        present = list(batch.present)
+        lps = yield [(m, z, batch.targets[m]) for m in present]
         total = 0.0
-        for m in batch.present:
-            lp = self.weights[m] * self.log_lik(m, z, batch.targets[m])
+        for m, lp in zip(present, lps):
+            lp = self.weights[m] * lp
             total = total + torch.where(mask[..., m], lp, torch.zeros_like(lp))
         return total
 
     def single_elbo_terms(self, m, mu_m, prec_m, target, sample=True):
-        """Per-row -w_m log p(x_m|z) + beta KL(q(z|x_m) || p(z))."""
+        """Part: per-row -w_m log p(x_m|z) + beta KL(q(z|x_m) || p(z))."""
         q_mu, q_var = self.single_posterior(mu_m, prec_m, m)
         z = reparameterize(q_mu, q_var, sample)
-        return -self.weights[m] * self.log_lik(m, z, target) + self.beta * kl_to_prior(
-            q_mu, q_var
-        )
+        (lp,) = yield [(m, z, target)]
+        return -self.weights[m] * lp + self.beta * kl_to_prior(q_mu, q_var)
 
     def single_loss(self, m, x, target, sample=True):
         """Mean single-modality loss of a minibatch drawn from modality m."""
         mu_m, prec_m = self.encoders[m](x)
-        return self.single_elbo_terms(m, mu_m, prec_m, target, sample).mean()
+        return self.evaluate(self.single_elbo_terms(m, mu_m, prec_m, target, sample)).mean()
 
     def star_terms(self, experts, sample=True):
-        """Single-modality terms of each observed modality on paired rows."""
+        """Part: single-modality terms of each observed modality on paired rows."""
         batch = experts.batch
+        present = list(batch.present)
+        terms = yield from gather(
+            self.single_elbo_terms(m, *experts.single(m), batch.targets[m], sample)
+            for m in present
+        )
         total = 0.0
-        for m in batch.present:
-            t = self.single_elbo_terms(m, *experts.single(m), batch.targets[m], sample)
+        for m, t in zip(present, terms):
             total = total + torch.where(batch.mask[:, m], t, torch.zeros_like(t))
         return total
 
-    def leave_one_out_loss(self, batch, sample=True):
-        """The objective of Kutuzova et al. for samples with observed set S.
-
-        Reconstruct every observed modality under q(z|S), add
-        beta * KL(q(z|S) || q(z|S minus m)) for each m in S and, with more
-        than two modalities, beta * KL(q(z|S) || q(z|m)) for each m in S when
-        |S| > 2 (for |S| = 2 the leave-one-out term already is that one). With
-        ``star``, add each observed modality's single-modality terms.
-
-        All posteriors of a batch are formed in one call of :meth:`posterior`
-        on a stack of subset masks (n, T, M), and all KL terms in one call.
-        """
-        experts = self.encode(batch)
-        s = batch.mask
-        eye = torch.eye(self.M, dtype=torch.bool, device=s.device)
-        present = list(batch.present)
-        subsets = [s] + [s & ~eye[m] for m in present]
-        weights = [s[:, m] for m in present]
-        singles = self.M > 2 and batch.max_observed > 2
-        if singles:
-            count = s.sum(1)
-            subsets += [s & eye[m] for m in present]
-            weights += [s[:, m] & (count > 2) for m in present]
-        p_mu, p_var = self.posterior(experts, torch.stack(subsets, 1))  # (n, T, D)
-        q_mu, q_var = p_mu[:, 0], p_var[:, 0]
-        z = reparameterize(q_mu, q_var, sample)
-        kl = kl_gaussians(q_mu[:, None], q_var[:, None], p_mu[:, 1:], p_var[:, 1:])
-        w = torch.stack(weights, 1).to(kl.dtype)
-        loss = -self.reconstruction(z, batch) + self.beta * (kl * w).sum(1)
-        loss = loss + self.view_label_terms(batch, p_mu, p_var, singles, sample)
-        if getattr(self, "star", False):
-            loss = loss + self.star_terms(experts, sample)
-        return loss
-
-    def view_label_terms(self, batch, p_mu, p_var, singles, sample=True):
-        """-c_y log p(y | z) with z from the views alone, on labeled rows.
-
-        For each labeled row with observed views V, the label is decoded from
-        a draw of q(z | V) and, when V has two or more views, from a draw of
-        each q(z | x_m), m in V; each term is weighted by ``view_supervision``
-        times the supervision weight. ``p_mu, p_var`` (n, T, D) are the
-        posteriors stacked by :meth:`leave_one_out_loss`: slot ``1 + i`` leaves
-        out ``batch.present[i]``, and when ``singles`` is true slot
-        ``1 + len(present) + i`` is the single modality ``batch.present[i]``.
-        """
-        L = self.label
-        vw = float(getattr(self, "view_supervision", 0.0))
-        present = list(batch.present)
-        if L is None or vw == 0.0 or L not in present:
-            return 0.0
-        s = batch.mask
-        labeled = s[:, L]
-        n_views = s.sum(1) - 1  # on labeled rows: the observed views besides the label
-        picks = [1 + present.index(L)]  # q(z | V): the leave-the-label-out posterior
-        use = [labeled & (n_views >= 1)]
-        if singles:
-            for i, m in enumerate(present):
-                if m != L:
-                    picks.append(1 + len(present) + i)  # q(z | x_m)
-                    use.append(labeled & s[:, m] & (n_views >= 2))
-        idx = torch.tensor(picks, device=s.device)
-        z = reparameterize(p_mu[:, idx], p_var[:, idx], sample).transpose(0, 1)  # (T', n, D)
-        lp = self.log_lik(L, z, batch.targets[L])  # (T', n)
-        keep = torch.stack(use, 0)
-        return -vw * self.weights[L] * torch.where(keep, lp, torch.zeros_like(lp)).sum(0)
-
-    def loss(self, paired, singles, sample=True):
+    def loss(self, paired, singles, sample=True, fused=True):
         """Loss of one optimiser step: paired groups plus one group per modality.
 
         Each group is averaged over its own minibatch; groups are summed.
@@ -332,18 +292,49 @@ class MultimodalModule(nn.Module):
         paired : list of Batch
             Minibatches of rows with two or more observed modalities.
         singles : list of (m, x, target)
+        sample : bool
+            Draw z (``False``: z at the posterior means).
+        fused : bool
+            Compute the paired groups as one batch (every paired term is a
+            per-row quantity masked by the row's observed set), run each
+            modality's encoder once over the rows of every group and its
+            decoder once over every code the groups decode: the same numbers
+            up to floating-point rounding (the same distribution of draws,
+            not the same draws). ``False`` computes group by group.
+
+        The step runs under autocast when the module's ``autocast_dtype`` is
+        set (see :mod:`skpoe.acceleration`).
         """
+        with step_autocast(self):
+            per_row = self._group_losses(paired, singles, sample, fused)
+        names = [f"paired_{i}" for i in range(len(paired))] + [f"single_{m}" for m, _, _ in singles]
         terms = {}
         total = 0.0
-        for i, batch in enumerate(paired):
-            pl = self.paired_loss(batch, sample).mean()
-            terms[f"paired_{i}"] = pl.detach()
-            total = total + pl
-        for m, x, target in singles:
-            sl = self.single_loss(m, x, target, sample)
-            terms[f"single_{m}"] = sl.detach()
-            total = total + sl
+        for name, rows in zip(names, per_row):
+            mean = rows.mean()
+            terms[name] = mean.detach()
+            total = total + mean
         return LossRecord(total, terms)
+
+    def _group_losses(self, paired, singles, sample, fused):
+        """Per-row losses of each paired group, then of each single group."""
+        if fused:
+            sizes = [batch.n for batch in paired]
+            merged = [concat_batches(paired)] if paired else []
+            experts, heads = encode_groups(self, merged, singles)
+        else:
+            experts = [self.encode(batch) for batch in paired]
+            heads = [self.encoders[m](x) for m, x, _ in singles]
+        parts = [self.paired_terms(e, sample) for e in experts] + [
+            self.single_elbo_terms(m, mu, prec, target, sample)
+            for (m, _, target), (mu, prec) in zip(singles, heads)
+        ]
+        if fused:
+            per_row = evaluate(gather(parts), lambda requests: decode_fused(self, requests))
+            per_row = list(per_row[0].split(sizes)) + per_row[1:] if paired else per_row
+        else:
+            per_row = [self.evaluate(part) for part in parts]
+        return per_row
 
     # -- inference --------------------------------------------------------
     def infer(self, batch):
@@ -365,6 +356,8 @@ class MultimodalModule(nn.Module):
         z, log_q = self.draw(batch, eps)
         log_w = log_normal(z, torch.zeros_like(z), torch.ones_like(z)) - log_q
         for m in batch.present:
+            if not bool(batch.mask[:, m].any()):
+                continue  # e.g. the labels when scoring views: nothing to decode
             lp = self.log_lik(m, z, batch.targets[m])
             log_w = log_w + torch.where(batch.mask[:, m], lp, torch.zeros_like(lp))
         return log_w

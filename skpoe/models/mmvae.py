@@ -33,13 +33,14 @@ class MMVAEModule(MixtureModule):
     def components(self, experts, subset):
         return experts.mu[:, :, 0], 1.0 / experts.prec[:, :, 0], subset
 
-    def paired_loss(self, batch, sample=True):
-        experts = self.encode(batch)
+    def paired_terms(self, experts, sample=True):
+        batch = experts.batch
         mu, var, active = self.components(experts, batch.mask)  # (n, M, D), (n, M)
         dreg = self.objective == "dreg" and sample
         K = int(self.n_importance_samples) if dreg else 1
         mu_t, var_t = mu.transpose(0, 1), var.transpose(0, 1)  # (M, n, D)
-        eps = torch.randn((K, *mu_t.shape), device=mu.device) if sample else torch.zeros_like(mu_t)[None]
+        shape = (K, *mu_t.shape)
+        eps = torch.randn_like(mu_t.expand(shape)) if sample else torch.zeros_like(mu_t)[None]
         z = mu_t + eps * var_t.sqrt()  # (K, M, n, D): draws of component m
         if dreg:
             q_mu, q_var = mu.detach(), var.detach()
@@ -47,7 +48,8 @@ class MMVAEModule(MixtureModule):
             q_mu, q_var = mu, var
         log_q = mixture_log_prob(z, q_mu, q_var, active)
         log_prior = log_normal(z, torch.zeros_like(z), torch.ones_like(z))
-        log_w = self.reconstruction(z, batch) + self.beta * (log_prior - log_q)  # (K, M, n)
+        rec = yield from self.reconstruction(z, batch)
+        log_w = rec + self.beta * (log_prior - log_q)  # (K, M, n)
         comp = active.transpose(0, 1).to(log_w.dtype)  # (M, n)
         if dreg:
             wt = torch.softmax(log_w.detach(), 0)

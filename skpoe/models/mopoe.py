@@ -47,9 +47,11 @@ class MoPoEModule(MixtureModule):
         inside = ~(self.subsets[None] & ~subset[:, None, :]).any(-1)  # T within S
         return mu, 1.0 / total, inside
 
-    def paired_loss(self, batch, sample=True):
-        mu, var, active = self.components(self.encode(batch), batch.mask)
+    def paired_terms(self, experts, sample=True):
+        batch = experts.batch
+        mu, var, active = self.components(experts, batch.mask)
         z = reparameterize(mu, var, sample).transpose(0, 1)  # (C, n, D)
-        per = -self.reconstruction(z, batch).transpose(0, 1) + self.beta * kl_to_prior(mu, var)
+        rec = yield from self.reconstruction(z, batch)
+        per = -rec.transpose(0, 1) + self.beta * kl_to_prior(mu, var)
         a = active.to(per.dtype)
         return (per * a).sum(1) / a.sum(1).clamp(min=1)

@@ -13,6 +13,7 @@ import torch
 
 from ..experts import kl_to_prior, product_with_prior
 from .base import MultimodalModule, reparameterize
+from .fused import gather
 
 __all__ = ["MVAEModule"]
 
@@ -28,20 +29,23 @@ class MVAEModule(MultimodalModule):
         return product_with_prior(prec, experts.mu[:, :, 0] * prec, subset)
 
     def subset_elbo(self, experts, subset, sample=True):
-        """Per-row negative ELBO of the modalities in ``subset`` under q(z|subset)."""
+        """Part: per-row negative ELBO of the modalities in ``subset`` under q(z|subset)."""
         q_mu, q_var = self.posterior(experts, subset)
         z = reparameterize(q_mu, q_var, sample)
-        rec = self.reconstruction(z, experts.batch, subset)
+        rec = yield from self.reconstruction(z, experts.batch, subset)
         return -rec + self.beta * kl_to_prior(q_mu, q_var)
 
-    def paired_loss(self, batch, sample=True):
-        experts = self.encode(batch)
-        s = batch.mask
-        loss = self.subset_elbo(experts, s, sample) + self.star_terms(experts, sample)
+    def paired_terms(self, experts, sample=True):
+        s = experts.batch.mask
+        parts = [self.subset_elbo(experts, s, sample), self.star_terms(experts, sample)]
+        proper = []
         if self.M > 2 and sample:
             for _ in range(int(self.n_subsets)):
-                sub = s & (torch.rand(s.shape, device=s.device) < 0.5)
-                proper = (sub.sum(1) >= 2) & (sub != s).any(1)  # singletons are above
-                t = self.subset_elbo(experts, sub, sample)
-                loss = loss + torch.where(proper, t, torch.zeros_like(t))
+                sub = s & (torch.rand_like(experts.mu[:, :, 0, 0]) < 0.5)
+                proper.append((sub.sum(1) >= 2) & (sub != s).any(1))  # singletons are above
+                parts.append(self.subset_elbo(experts, sub, sample))
+        joint, star, *subsets = yield from gather(parts)
+        loss = joint + star
+        for keep, t in zip(proper, subsets):
+            loss = loss + torch.where(keep, t, torch.zeros_like(t))
         return loss

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from ..experts import subset_posterior
 from .base import MultimodalModule
+from .leave_one_out import LeaveOneOut
 
 __all__ = ["PoEModule"]
 
 
-class PoEModule(MultimodalModule):
+class PoEModule(LeaveOneOut, MultimodalModule):
     """Product of own and substitute experts; leave-one-out KL objective."""
 
     @property
@@ -27,4 +28,4 @@ class PoEModule(MultimodalModule):
     def posterior(self, experts, subset):
         return subset_posterior(experts.mu, experts.prec, subset)
 
-    paired_loss = MultimodalModule.leave_one_out_loss
+    paired_terms = LeaveOneOut.leave_one_out_terms

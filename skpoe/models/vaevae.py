@@ -15,11 +15,12 @@ import torch
 
 from ..nn import GaussianEncoder
 from .base import MultimodalModule
+from .leave_one_out import LeaveOneOut
 
 __all__ = ["VAEVAEModule"]
 
 
-class VAEVAEModule(MultimodalModule):
+class VAEVAEModule(LeaveOneOut, MultimodalModule):
     """Unimodal encoders used directly, a masked joint encoder for subsets."""
 
     n_heads = 1
@@ -51,4 +52,4 @@ class VAEVAEModule(MultimodalModule):
         mu, var = torch.where(single, one_mu, j_mu), torch.where(single, one_var, j_var)
         return (mu, var) if stacked else (mu[:, 0], var[:, 0])
 
-    paired_loss = MultimodalModule.leave_one_out_loss
+    paired_terms = LeaveOneOut.leave_one_out_terms
