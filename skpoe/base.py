@@ -21,8 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._params import COMMON_DOC, document, with_model_options  # noqa: F401  (re-exported)
 from ._validation import (
-    LABEL, append_labels, check_new_missing_entries, check_X, encode, fit_likelihoods,
-    hidden_sizes, per_modality, require_observed, resolve_device,
+    LABEL, append_labels, check_count, check_finite_output, check_new_missing_entries, check_X,
+    encode, fit_likelihoods, hidden_sizes, per_modality, require_observed, resolve_device,
 )
 from .data import ModalityDict
 from .inference import Inference
@@ -281,7 +281,7 @@ class BaseMultimodalVAE(
         Z : ndarray of shape (n_samples, n_components)
         """
         data, _ = self._views_data(X, "transform")
-        return self._inference().transform(data)
+        return check_finite_output(self._inference().transform(data), "transform")
 
     def fit_transform(self, X, y=None):
         """Fit, then return :meth:`transform` of ``X``.
@@ -326,8 +326,10 @@ class BaseMultimodalVAE(
         proba : ndarray of shape (n_samples_X, n_classes)
         """
         self._check_supervised("predict_proba")
+        n_samples = check_count(n_samples, "n_samples")
         data, _ = self._views_data(X, "predict_proba")
-        return self._inference().predict_proba(data, n_samples)
+        proba = self._inference().predict_proba(data, n_samples)
+        return check_finite_output(proba, "predict_proba")
 
     def predict(self, X):
         """Most probable class from whatever views each row has.
@@ -384,8 +386,10 @@ class BaseMultimodalVAE(
         -------
         log_likelihood : ndarray of shape (n_samples,)
         """
+        K = check_count(n_importance_samples, "n_importance_samples")
         data, arrays = self._views_data(X, "score_samples")
-        return self._inference().score_samples(data, arrays, n_importance_samples)
+        ll = self._inference().score_samples(data, arrays, K)
+        return check_finite_output(ll, "score_samples")
 
     def impute(self, X):
         """Fill missing views and entries by conditional generation.
@@ -406,7 +410,8 @@ class BaseMultimodalVAE(
             Every fitted modality, with no NaN left.
         """
         data, arrays = self._views_data(X, "impute")
-        return ModalityDict(zip(self.modalities_, self._inference().impute(data, arrays)))
+        filled = check_finite_output(self._inference().impute(data, arrays), "impute")
+        return ModalityDict(zip(self.modalities_, filled))
 
     def sample(self, n_samples=1, random_state=None):
         """Generate all views jointly from the prior.
@@ -425,7 +430,9 @@ class BaseMultimodalVAE(
             Most probable class of each draw (``None`` without labels).
         """
         check_is_fitted(self, "module_")
+        n_samples = check_count(n_samples, "n_samples")
         views, codes = self._inference().sample(n_samples, random_state)
+        check_finite_output(views, "sample")
         y = None if codes is None else self.classes_[codes]
         return ModalityDict(zip(self.modalities_, views)), y
 

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing
 
-from .data import ModalityDict, encode_labels
+from .data import ModalityDict, encode_labels, views_as_dict
 
 __all__ = [
     "labeled_mask",
@@ -56,6 +56,7 @@ class _LabeledScorer:
         if not labeled.any():
             raise ValueError("y has no labeled rows to score (all are -1 / NaN).")
         rows = np.where(labeled)[0]
+        X = views_as_dict(X)
         X_lab = ModalityDict(X)[rows] if isinstance(X, dict) else _safe_indexing(X, rows)
         pred = getattr(estimator, self.response_method)(X_lab)
         kw = dict(self.kwargs)

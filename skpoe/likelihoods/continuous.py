@@ -44,12 +44,18 @@ class _Standardized(Likelihood):
     def fit(self, X, modality="X"):
         super().fit(X, modality)
         self.center_, scale = _moments(X)
-        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(self.center_)))] = 1.0
+        # constant features (and single rows): deviations relative to the value
+        size = np.maximum(1.0, np.abs(self.center_))
+        constant = ~(scale > 1e-12 * size)
+        scale[constant] = size[constant]
         self.scale_ = scale
         return self
 
+    def standardized(self, X):
+        return (X - self.center_) / self.scale_
+
     def encode_values(self, X):
-        return ((X - self.center_) / self.scale_).astype(np.float32)
+        return self.standardized(X).astype(np.float32)
 
     target = encode_values
 
