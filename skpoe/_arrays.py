@@ -27,8 +27,9 @@ def _tensor_to_numpy(value, name):
     """A torch tensor as numpy: detached, on the CPU, half precisions widened."""
     t = value.detach().cpu()
     if t.is_complex():
-        raise TypeError(
-            f"Modality {name!r} is a complex tensor ({t.dtype}); skpoe needs real numbers."
+        raise ValueError(
+            f"Complex data not supported: modality {name!r} is a complex tensor "
+            f"({t.dtype}); skpoe needs real numbers."
         )
     if t.dtype.is_floating_point and t.element_size() < 4:  # bfloat16, float16, float8
         t = t.float()
@@ -72,12 +73,17 @@ def _frame_to_numpy(frame, name):
     return np.stack(columns, axis=1)
 
 
+def _plain(v):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _first_non_numeric(values):
     for i, v in enumerate(values):
         try:
             float(v)
         except (TypeError, ValueError):
-            return f", e.g. {v!r} at row {i}"
+            return f", e.g. {_plain(v)!r} at row {i}"
     return ""
 
 
@@ -136,7 +142,7 @@ def is_view_sequence(X):
 def _convert_object(arr, name):
     try:
         return arr.astype(np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError) as exc:
         flat = arr.reshape(arr.shape[0], -1) if arr.ndim >= 1 and arr.size else arr
         where = ""
         if flat.ndim == 2:
@@ -145,13 +151,13 @@ def _convert_object(arr, name):
                     try:
                         float(v)
                     except (TypeError, ValueError):
-                        where = f"; e.g. {v!r} at row {i}, column {j}"
+                        where = f"; e.g. {_plain(v)!r} at row {i}, column {j}"
                         break
                 if where:
                     break
-        raise ValueError(
+        raise type(exc)(
             f"Modality {name!r} contains non-numeric values (dtype {arr.dtype}{where}); "
-            "every modality must be numeric."
+            f"every modality must be numeric ({exc})."
         ) from None
 
 
@@ -169,7 +175,10 @@ def view_values(name, value):
     if arr.dtype == object or arr.dtype.kind in "USV":
         arr = _convert_object(arr, name)
     if arr.dtype.kind == "c":
-        raise TypeError(f"Modality {name!r} holds complex numbers; skpoe needs real numbers.")
+        raise ValueError(
+            f"Complex data not supported: modality {name!r} holds complex numbers; "
+            "skpoe needs real numbers."
+        )
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"Modality {name!r} has unsupported dtype {arr.dtype}; expected numbers."
@@ -186,7 +195,10 @@ def view_values(name, value):
             f"instead (shape {arr.shape}).{hint}"
         )
     if arr.shape[1] == 0:
-        raise ValueError(f"Modality {name!r} has 0 features; at least 1 is required.")
+        raise ValueError(
+            f"Modality {name!r} has 0 feature(s) (shape={arr.shape}) while a minimum "
+            "of 1 is required."
+        )
     arr = np.asarray(arr, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         big = np.abs(arr) > FLOAT32_MAX
