@@ -375,7 +375,7 @@ def encode_labels(y, n_samples, classes=None):
         if values.size and _label_kind(values) != _label_kind(classes):
             raise ValueError(
                 f"y holds {_label_kind(values)} labels but the model was fitted with "
-                f"{_label_kind(classes)} labels {list(classes[:5])}; use labels of the "
+                f"{_label_kind(classes)} labels {classes[:5].tolist()}; use labels of the "
                 "type seen during fit."
             )
         pos = np.searchsorted(classes, values) if values.size else np.array([], int)
