@@ -44,10 +44,7 @@ class _Standardized(Likelihood):
     def fit(self, X, modality="X"):
         super().fit(X, modality)
         self.center_, scale = _moments(X)
-        # constant features (and single rows): deviations relative to the value
-        size = np.maximum(1.0, np.abs(self.center_))
-        constant = ~(scale > 1e-12 * size)
-        scale[constant] = size[constant]
+        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(self.center_)))] = 1.0
         self.scale_ = scale
         return self
 
