@@ -41,7 +41,7 @@ def _check(data):
     )
 
 
-@settings(max_examples=80, derandomize=True, **_COMMON)
+@settings(max_examples=150, derandomize=True, **_COMMON)
 @given(st.data())
 def test_every_call_is_finite_or_a_clear_error(data):
     _check(data)
