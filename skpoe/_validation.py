@@ -236,7 +236,7 @@ def require_each_view(names, observed):
 def check_count(value, name):
     """A positive integer parameter of a method (``n_samples`` and the like)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}.")
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     if value < 1:
         raise ValueError(f"{name} must be a positive integer (>= 1), got {value!r}.")
     return int(value)
