@@ -155,7 +155,18 @@ COMMON_DOC = """
     n_features_in_ : int
         Total number of features over modalities.
     feature_names_in_ : ndarray of str
-        Column names, for a DataFrame passed on the 2-D route.
+        Column names of the input, defined only when they are all known: for
+        a DataFrame on the 2-D route, the DataFrame's columns; for a dict (or
+        list) of views that are all DataFrames with string column names,
+        ``"<modality>__<column>"`` for every feature, in fitted modality
+        order (``len == n_features_in_``).
+    feature_names_per_modality_ : dict of str to (ndarray of str or None)
+        Column names of each view given as a DataFrame (``None`` for views
+        without names), defined when at least one view has them. At predict
+        time a view whose columns are renamed, added, dropped or reordered
+        raises a ``ValueError`` in scikit-learn's words ("The feature names
+        should match those that were passed during fit"), naming the
+        modality.
     device_ : torch.device
         Device holding the fitted networks.
 

@@ -16,8 +16,11 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import validate_data
 
+from ._feature_names import (
+    check_feature_names, record_column_slices, record_feature_names, view_column_names,
+)
 from ._streamed import fit_view_likelihood, has_missing_entries
-from .data import as_modality_dict, encode_labels
+from .data import as_modality_dict, encode_labels, views_as_dict
 from .likelihoods import Categorical
 
 __all__ = [
@@ -30,6 +33,9 @@ __all__ = [
     "hidden_sizes",
     "encode",
     "require_observed",
+    "require_each_view",
+    "check_count",
+    "check_finite_output",
     "check_new_missing_entries",
 ]
 
@@ -58,10 +64,12 @@ def resolve_device(device):
 def check_X(estimator, X, reset):
     """Validate X; returns (names, arrays, observed) in fitted order.
 
-    With ``reset`` (a fresh fit) ``n_features_in_`` (and, on the 2-D route,
-    ``feature_names_in_``) is set on ``estimator``; otherwise the modalities
-    are checked against its fitted ones, put in fitted order, and modalities
-    left out become missing views.
+    With ``reset`` (a fresh fit) ``n_features_in_`` and the feature names
+    (``feature_names_in_``, ``feature_names_per_modality_``) are set on
+    ``estimator``, and every modality must be observed in some row; otherwise
+    the modalities and their column names are checked against the fitted
+    ones, put in fitted order, and modalities left out become missing views.
+    A list or tuple of views is named ``view0``, ``view1``, ...
     """
     if sp.issparse(X):
         raise TypeError(
@@ -69,25 +77,20 @@ def check_X(estimator, X, reset):
             "(e.g. ModalityDict(rna=X_rna, protein=X_protein)): sparse views "
             "are read one block of rows at a time."
         )
-    if not isinstance(X, dict):
-        if X is None or isinstance(X, (str, bytes)):
-            raise ValueError(
-                f"X must be a dict of 2-D arrays or a 2-D array, got {X!r}."
-            )
-        X = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            ensure_all_finite="allow-nan",
-            dtype="numeric",
-            ensure_min_features=1,
-        )
+    X = views_as_dict(X)
+    if not isinstance(X, dict) and (X is None or isinstance(X, (str, bytes))):
+        raise ValueError(f"X must be a dict of 2-D arrays or a 2-D array, got {X!r}.")
     names, arrays, observed = as_modality_dict(X, estimator.modalities)
+    if not isinstance(X, dict):
+        # n_features_in_ and feature_names_in_ as scikit-learn records them
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        if reset:
+            record_column_slices(estimator, estimator.modalities)
     if reset:
         if isinstance(X, dict):
             estimator.n_features_in_ = int(sum(a.shape[1] for a in arrays))
-            if hasattr(estimator, "feature_names_in_"):
-                del estimator.feature_names_in_
+            record_feature_names(estimator, names, view_column_names(X))
+        require_each_view(names, observed)
         return names, arrays, observed
     known = estimator.modalities_
     n_features = estimator.n_features_per_modality_
@@ -97,6 +100,8 @@ def check_X(estimator, X, reset):
             f"X has modalities {unknown} that were not seen during fit; the "
             f"fitted modalities are {known}."
         )
+    if isinstance(X, dict):
+        check_feature_names(estimator, view_column_names(X))
     for name, arr in zip(names, arrays):
         expected = n_features[name]
         if arr.shape[1] != expected:
@@ -217,6 +222,47 @@ def encode(arrays, observed, liks):
         inputs.append(x)
         targets.append(t)
     return inputs, targets
+
+
+def require_each_view(names, observed):
+    """Fit: raise unless every modality is observed in at least one row."""
+    never = [n for n, o in zip(names, observed.T) if not o.any()]
+    if never:
+        raise ValueError(
+            f"Modality {never[0]!r} is missing (all NaN) in every training row, so "
+            "its networks would learn nothing and its imputations would come from "
+            "an untrained decoder; leave it out of X or give rows that observe it."
+        )
+
+
+def check_count(value, name):
+    """A positive integer parameter of a method (``n_samples`` and the like)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer (>= 1), got {value!r}.")
+    return int(value)
+
+
+def check_finite_output(out, what):
+    """Raise a clear error, naming the rows, if an output is NaN or infinite.
+
+    ``out`` is an array (rows first) or a list of them.
+    """
+    parts = out if isinstance(out, (list, tuple)) else [out]
+    bad = np.zeros(len(parts[0]), bool) if parts else np.zeros(0, bool)
+    for p in parts:
+        p = np.asarray(p, dtype=float)
+        bad |= ~np.isfinite(p).reshape(len(p), -1).all(1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if rows.size > 5 else "")
+        raise ValueError(
+            f"{what} is not finite for rows {shown}: the model's float32 "
+            "computations overflowed, most likely because these rows hold values "
+            "far outside the range of the training data. Check their scale."
+        )
+    return out
 
 
 def require_observed(observed, what):

@@ -25,8 +25,8 @@ from .acceleration import PRECISIONS, compiled_networks
 from ._params import COMMON_DOC, document, with_model_options  # noqa: F401  (re-exported)
 from ._threads import default_threads, limit_threads
 from ._validation import (
-    LABEL, check_X, fit_likelihoods, hidden_sizes, per_modality, require_observed,
-    resolve_device,
+    LABEL, check_count, check_finite_output, check_X, fit_likelihoods, hidden_sizes,
+    per_modality, require_observed, resolve_device,
 )
 from ._output import as_frames, with_index
 from .data import ModalityDict
@@ -309,7 +309,7 @@ class BaseMultimodalVAE(
         """
         data, _ = self._views_data(X, "transform")
         with self._threads():
-            Z = self._inference().transform(data)
+            Z = check_finite_output(self._inference().transform(data), "transform")
         return with_index(self, Z, X)
 
     def fit_transform(self, X, y=None):
@@ -368,9 +368,11 @@ class BaseMultimodalVAE(
         proba : ndarray of shape (n_samples_X, n_classes)
         """
         self._check_supervised("predict_proba")
+        n_samples = check_count(n_samples, "n_samples")
         data, _ = self._views_data(X, "predict_proba")
         with self._threads():
-            return self._inference().predict_proba(data, n_samples, random_state)
+            proba = self._inference().predict_proba(data, n_samples, random_state)
+        return check_finite_output(proba, "predict_proba")
 
     def predict(self, X):
         """Most probable class from whatever views each row has.
@@ -430,9 +432,11 @@ class BaseMultimodalVAE(
         -------
         log_likelihood : ndarray of shape (n_samples,)
         """
+        K = check_count(n_importance_samples, "n_importance_samples")
         data, _ = self._views_data(X, "score_samples")
         with self._threads():
-            return self._inference().score_samples(data, n_importance_samples, random_state)
+            ll = self._inference().score_samples(data, K, random_state)
+        return check_finite_output(ll, "score_samples")
 
     def impute(self, X):
         """Fill missing views and entries by conditional generation.
@@ -459,7 +463,7 @@ class BaseMultimodalVAE(
         """
         data, _ = self._views_data(X, "impute")
         with self._threads():
-            filled = self._inference().impute(data)
+            filled = check_finite_output(self._inference().impute(data), "impute")
         frames = as_frames(self.modalities_, filled, X, self.modalities)
         return ModalityDict(zip(self.modalities_, filled)) if frames is None else frames
 
@@ -480,8 +484,10 @@ class BaseMultimodalVAE(
             Most probable class of each draw (``None`` without labels).
         """
         check_is_fitted(self, "module_")
+        n_samples = check_count(n_samples, "n_samples")
         with self._threads():
             views, codes = self._inference().sample(n_samples, random_state)
+        check_finite_output(views, "sample")
         y = None if codes is None else self.classes_[codes]
         return ModalityDict(zip(self.modalities_, views)), y
 

@@ -18,23 +18,20 @@ import scipy.sparse as sp
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 
+from ._arrays import column_names, is_view_sequence, to_numpy, view_values
 from .sources import is_lazy, read_rows, scan_view
 
-__all__ = ["ModalityDict", "as_modality_dict", "encode_labels"]
+__all__ = ["ModalityDict", "as_modality_dict", "encode_labels", "views_as_dict"]
 
 
-def _to_numpy(value):
+def _to_numpy(value, name="X"):
     """Convert numpy, pandas, torch or nested-list input to a numpy array.
 
     Sparse matrices and on-disk arrays (memmap, h5py, zarr) stay as they are.
     """
     if is_lazy(value):
         return value
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch tensor
-        return value.detach().cpu().numpy()
-    if hasattr(value, "to_numpy"):  # pandas / polars
-        return value.to_numpy()
-    return np.asarray(value)
+    return to_numpy(value, name)
 
 
 class ModalityDict(dict):
@@ -59,6 +56,13 @@ class ModalityDict(dict):
         does not exist; for dense views it combines with the NaN rows.
         Modalities left out are observed wherever they are not all NaN.
 
+    Attributes
+    ----------
+    column_names : dict of str to (ndarray of str or None)
+        Column names of the views given as pandas DataFrames (``None`` for
+        other views), kept through row indexing so estimators can check them
+        at predict time.
+
     Examples
     --------
     >>> import numpy as np
@@ -74,10 +78,12 @@ class ModalityDict(dict):
 
     def __init__(self, *args, observed=None, **kwargs):
         super().__init__()
+        self.column_names = {}
         if observed is None and len(args) == 1 and isinstance(args[0], ModalityDict):
             observed = args[0].observed  # a copy keeps the masks
         for key, value in dict(*args, **kwargs).items():
-            super().__setitem__(key, _to_numpy(value))
+            self.column_names[key] = column_names(value)
+            super().__setitem__(key, _to_numpy(value, key))
         self._check_lengths()
         self.observed = self._check_observed(observed)
 
@@ -114,7 +120,8 @@ class ModalityDict(dict):
             )
 
     def __setitem__(self, key, value):
-        value = _to_numpy(value)
+        names = column_names(value)
+        value = _to_numpy(value, key)
         n = self.n_samples if dict.__len__(self) else None
         if key in self and dict.__len__(self) == 1:
             n = None  # replacing the only modality may change the length
@@ -124,6 +131,11 @@ class ModalityDict(dict):
                 f"have {n}."
             )
         super().__setitem__(key, value)
+        self.column_names[key] = names
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self.column_names.pop(key, None)
 
     @property
     def n_samples(self):
@@ -180,10 +192,16 @@ class ModalityDict(dict):
                     f"Boolean row mask has length {rows.shape[0]}, "
                     f"expected {self.n_samples}."
                 )
-        return ModalityDict(
+        return self._like(
             {k: read_rows(v, rows) if is_lazy(v) else v[rows] for k, v in self.items()},
-            observed={k: m[rows] for k, m in self.observed.items()},
+            {k: m[rows] for k, m in self.observed.items()},
         )
+
+    def _like(self, arrays, observed):
+        """A ``ModalityDict`` of ``arrays`` keeping this one's column names."""
+        out = ModalityDict(arrays, observed=observed)
+        out.column_names = {k: self.column_names.get(k) for k in arrays}
+        return out
 
     def __repr__(self):
         inner = ", ".join(
@@ -192,11 +210,18 @@ class ModalityDict(dict):
         return f"ModalityDict({{{inner}}})"
 
     def __reduce__(self):
-        return (_rebuild, (self.__class__, dict(self.items()), self.observed))
+        return (
+            _rebuild,
+            (self.__class__, dict(self.items()), self.observed),
+            {"column_names": self.column_names},
+        )
+
+    def __setstate__(self, state):
+        self.column_names = dict(state.get("column_names", {}))
 
     def copy(self):
-        """Shallow copy as a ``ModalityDict``."""
-        return ModalityDict(dict(self.items()), observed=dict(self.observed))
+        """Shallow copy as a ``ModalityDict`` (masks and column names kept)."""
+        return self._like(dict(self.items()), dict(self.observed))
 
 
 def _rebuild(cls, items, observed):
@@ -204,55 +229,15 @@ def _rebuild(cls, items, observed):
 
 
 def _modality_values(name, value):
-    """Validate one modality's array: 2-D, numeric, finite or NaN.
+    """Validate one modality's array (see :func:`skpoe._arrays.view_values`)."""
+    return view_values(name, value)
 
-    Returns the float64 array (NaN entries kept) and the observed-view mask
-    (rows that are not entirely NaN).
-    """
-    if sp.issparse(value):
-        raise TypeError(
-            f"Modality {name!r} is a sparse matrix; skpoe needs dense arrays "
-            "(use .toarray())."
-        )
-    try:
-        arr = _to_numpy(value)
-    except Exception as exc:  # pragma: no cover - exotic containers
-        raise TypeError(f"Modality {name!r}: cannot convert to an array ({exc}).")
-    if arr.dtype == object or arr.dtype.kind in "USOV":
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"Modality {name!r} contains non-numeric values (dtype "
-                f"{arr.dtype}); every modality must be numeric."
-            ) from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"Modality {name!r} has unsupported dtype {arr.dtype}; expected numbers."
-        )
-    if arr.ndim != 2:
-        hint = (
-            " Reshape your data with array.reshape(-1, 1) if it has a single "
-            "feature or array.reshape(1, -1) if it contains a single sample."
-            if arr.ndim == 1
-            else ""
-        )
-        raise ValueError(
-            f"Modality {name!r}: expected a 2D array, got {arr.ndim}D array "
-            f"instead (shape {arr.shape}).{hint}"
-        )
-    if arr.shape[1] == 0:
-        raise ValueError(f"Modality {name!r} has 0 features; at least 1 is required.")
-    arr = np.asarray(arr, dtype=np.float64)
-    nan = np.isnan(arr)
-    if np.isinf(arr).any():
-        row = int(np.where(np.isinf(arr).any(axis=1))[0][0])
-        raise ValueError(
-            f"Modality {name!r} contains infinity (first at row {row}); "
-            "values must be finite (NaN marks a missing entry, a whole row of "
-            "NaN a missing view)."
-        )
-    return arr, ~nan.all(axis=1)
+
+def views_as_dict(X):
+    """A list or tuple of views as a dict named ``view0``, ``view1``, ...; else ``X``."""
+    if is_view_sequence(X):
+        return {f"view{i}": v for i, v in enumerate(X)}
+    return X
 
 
 def as_modality_dict(X, modalities=None, *, feature_slices=None):
@@ -260,8 +245,9 @@ def as_modality_dict(X, modalities=None, *, feature_slices=None):
 
     Parameters
     ----------
-    X : dict of array-like, ModalityDict, or array-like of shape (n, n_features)
-        A mapping from modality name to 2-D array, or one 2-D array whose
+    X : dict of array-like, ModalityDict, list or tuple of array-like, or array-like of shape (n, n_features)
+        A mapping from modality name to 2-D array, a list or tuple of 2-D
+        arrays (named ``view0``, ``view1``, ...), or one 2-D array whose
         columns are split into modalities by ``modalities``.
     modalities : dict of str to slice or list of int, default=None
         Column groups for 2-D input; ``None`` means one modality named ``"X"``.
@@ -273,6 +259,7 @@ def as_modality_dict(X, modalities=None, *, feature_slices=None):
     arrays : list of ndarray of shape (n_samples, n_features_m), float64
     observed : ndarray of shape (n_samples, n_modalities), bool
     """
+    X = views_as_dict(X)
     if isinstance(X, dict) and not sp.issparse(X):
         if dict.__len__(X) == 0:
             raise ValueError(
@@ -330,11 +317,35 @@ def as_modality_dict(X, modalities=None, *, feature_slices=None):
     n = arrays[0].shape[0]
     if n == 0:
         raise ValueError(
-            "Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 "
-            "is required."
+            "X has 0 sample(s) (rows) while a minimum of 1 is required."
         )
     observed = np.stack(masks, axis=1) if masks else np.zeros((n, 0), bool)
     return names, arrays, observed
+
+
+def _labels_to_numpy(y):
+    """Labels as a numpy array (strings and categories kept as objects)."""
+    if hasattr(y, "detach") and hasattr(y, "cpu"):
+        return to_numpy(y, "y")
+    if hasattr(y, "to_numpy"):
+        return np.asarray(y.to_numpy())
+    try:
+        return np.asarray(y)
+    except ValueError as exc:
+        raise ValueError(f"y cannot be read as a 1-D array of labels ({exc}).") from None
+
+
+def _label_kind(values):
+    """"numeric" or "string" (or "mixed") labels, to compare fit and refit."""
+    if values.dtype.kind in "biuf":
+        return "numeric"
+    if values.dtype.kind in "US":
+        return "string"
+    if all(isinstance(v, numbers.Number) for v in values):
+        return "numeric"
+    if all(isinstance(v, str) for v in values):
+        return "string"
+    return "mixed"
 
 
 def encode_labels(y, n_samples, classes=None):
@@ -358,7 +369,7 @@ def encode_labels(y, n_samples, classes=None):
     labeled : ndarray of bool
     classes : ndarray
     """
-    y = _to_numpy(y)
+    y = _labels_to_numpy(y)
     if y.ndim == 2 and y.shape[1] == 1:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please "
@@ -402,12 +413,29 @@ def encode_labels(y, n_samples, classes=None):
                 f"y mixes label types {sorted(k.__name__ for k in kinds)}; use one type."
             )
     if values.size:
-        check_classification_targets(values)
+        try:
+            check_classification_targets(values)
+        except ValueError as exc:
+            raise ValueError(
+                f"y must hold class labels (integers or strings; -1 or NaN for "
+                f"unlabeled rows): {exc}"
+            ) from None
     codes = np.full(n_samples, -1, dtype=np.int64)
     if classes is None:
-        classes = np.unique(values)
+        try:
+            classes = np.unique(values)
+        except TypeError:
+            raise TypeError(
+                "y mixes label types that cannot be ordered; use one type."
+            ) from None
         codes[labeled] = np.searchsorted(classes, values)
     else:
+        if values.size and _label_kind(values) != _label_kind(classes):
+            raise ValueError(
+                f"y holds {_label_kind(values)} labels but the model was fitted with "
+                f"{_label_kind(classes)} labels {classes[:5].tolist()}; use labels of the "
+                "type seen during fit."
+            )
         pos = np.searchsorted(classes, values) if values.size else np.array([], int)
         pos = np.clip(pos, 0, max(len(classes) - 1, 0))
         known = classes[pos] == values if values.size else np.array([], bool)

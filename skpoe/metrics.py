@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing
 
-from .data import ModalityDict, encode_labels
+from .data import ModalityDict, encode_labels, views_as_dict
 
 __all__ = [
     "labeled_mask",
@@ -43,12 +43,18 @@ def masked_accuracy(estimator, X, y, sample_weight=None):
 
 
 class _LabeledScorer:
-    """Scorer applying ``metric`` to the labeled rows only (picklable)."""
+    """Scorer applying ``metric`` to the labeled rows only (picklable).
 
-    def __init__(self, metric, response_method, kwargs):
+    ``metric`` is a callable ``metric(y_true, y_pred, **kwargs)`` or a
+    scikit-learn scorer (from :func:`sklearn.metrics.get_scorer`), which is
+    called as ``metric(estimator, X, y)`` on the labeled rows.
+    """
+
+    def __init__(self, metric, response_method, kwargs, name=None):
         self.metric = metric
         self.response_method = response_method
         self.kwargs = kwargs
+        self.name = name
 
     def __call__(self, estimator, X, y, sample_weight=None):
         y = np.asarray(y)
@@ -56,15 +62,21 @@ class _LabeledScorer:
         if not labeled.any():
             raise ValueError("y has no labeled rows to score (all are -1 / NaN).")
         rows = np.where(labeled)[0]
+        X = views_as_dict(X)
         X_lab = ModalityDict(X)[rows] if isinstance(X, dict) else _safe_indexing(X, rows)
+        weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
+        if self.name is not None:  # a scikit-learn scorer
+            kw = {} if weights is None else {"sample_weight": weights}
+            return float(self.metric(estimator, X_lab, y[rows], **kw))
         pred = getattr(estimator, self.response_method)(X_lab)
         kw = dict(self.kwargs)
-        if sample_weight is not None:
-            kw["sample_weight"] = np.asarray(sample_weight)[rows]
+        if weights is not None:
+            kw["sample_weight"] = weights
         return float(self.metric(y[rows], pred, **kw))
 
     def __repr__(self):
-        return f"labeled_scorer({getattr(self.metric, '__name__', self.metric)})"
+        name = self.name or getattr(self.metric, "__name__", self.metric)
+        return f"labeled_scorer({name!r})"
 
 
 def labeled_scorer(metric=accuracy_score, response_method="predict", **kwargs):
@@ -72,11 +84,16 @@ def labeled_scorer(metric=accuracy_score, response_method="predict", **kwargs):
 
     Parameters
     ----------
-    metric : callable, default=sklearn.metrics.accuracy_score
-        ``metric(y_true, y_pred, **kwargs)``.
+    metric : str or callable, default=sklearn.metrics.accuracy_score
+        A scikit-learn scoring name, as ``scoring=`` strings are written
+        (``"accuracy"``, ``"balanced_accuracy"``, ``"f1_macro"``,
+        ``"neg_log_loss"``, ... : :func:`sklearn.metrics.get_scorer_names`),
+        applied to the labeled rows with scikit-learn's own scorer; or a
+        callable ``metric(y_true, y_pred, **kwargs)``.
     response_method : {"predict", "predict_proba"}, default="predict"
+        What a callable ``metric`` receives; a scoring name brings its own.
     **kwargs
-        Passed to ``metric``.
+        Passed to a callable ``metric``.
 
     Returns
     -------
@@ -87,7 +104,33 @@ def labeled_scorer(metric=accuracy_score, response_method="predict", **kwargs):
     >>> from sklearn.model_selection import cross_val_score
     >>> from skpoe.metrics import labeled_scorer
     >>> scorer = labeled_scorer()  # accuracy over rows with y != -1
+    >>> scorer = labeled_scorer("balanced_accuracy")
     """
+    if isinstance(metric, str):
+        from sklearn.metrics import get_scorer, get_scorer_names
+
+        if metric not in get_scorer_names():
+            raise ValueError(
+                f"labeled_scorer: metric={metric!r} is not a scikit-learn scoring "
+                "name; see sklearn.metrics.get_scorer_names(), or pass a callable "
+                "metric(y_true, y_pred)."
+            )
+        if kwargs:
+            raise TypeError(
+                f"labeled_scorer: keyword arguments {sorted(kwargs)} need a callable "
+                f"metric; the scoring name {metric!r} fixes its own."
+            )
+        return _LabeledScorer(get_scorer(metric), None, {}, name=metric)
+    if not callable(metric):
+        raise TypeError(
+            "labeled_scorer: metric must be a scikit-learn scoring name or a "
+            f"callable metric(y_true, y_pred), got {metric!r}."
+        )
+    if response_method not in ("predict", "predict_proba"):
+        raise ValueError(
+            "labeled_scorer: response_method must be 'predict' or 'predict_proba', "
+            f"got {response_method!r}."
+        )
     return _LabeledScorer(metric, response_method, kwargs)
 
 

@@ -8,6 +8,9 @@ import torch
 __all__ = ["Likelihood"]
 
 _SCALE_FLOOR = 1e-3
+#: Largest distance from the training mean, in training standard deviations,
+#: that new data may have: beyond it float32 squares overflow.
+_DISTANCE_LIMIT = 1e10
 
 
 def _observed_values(X):
@@ -59,6 +62,27 @@ class Likelihood:
     def check(self, X):
         """Check observed rows of new data against this fitted likelihood."""
         self._check_values(X)
+        self._check_distance(X)
+
+    def standardized(self, X):
+        """Observed rows in the encoder's standardized units (float64), or ``None``."""
+        return None
+
+    def _check_distance(self, X):
+        Z = self.standardized(X) if X.size else None
+        if Z is None:
+            return
+        with np.errstate(invalid="ignore"):
+            far = np.abs(Z) > _DISTANCE_LIMIT
+        if far.any():
+            row, col = (int(v[0]) for v in np.nonzero(far))
+            raise ValueError(
+                f"Modality {self.modality!r} has value {X[row, col]:.4g} at observed row "
+                f"{row}, column {col}: {abs(Z[row, col]):.3g} training standard "
+                f"deviations from the training mean (at most {_DISTANCE_LIMIT:.0e} "
+                "are allowed; beyond that skpoe's float32 computations overflow). "
+                "Check the units of this view."
+            )
 
     # -- shapes ---------------------------------------------------------
     @property

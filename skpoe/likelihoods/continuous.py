@@ -48,8 +48,11 @@ class _Standardized(Likelihood):
         self.scale_ = scale
         return self
 
+    def standardized(self, X):
+        return (X - self.center_) / self.scale_
+
     def encode_values(self, X):
-        return ((X - self.center_) / self.scale_).astype(np.float32)
+        return self.standardized(X).astype(np.float32)
 
     target = encode_values
 

@@ -8,7 +8,11 @@ import torch.nn.functional as F
 
 from .base import _SCALE_FLOOR, Likelihood, _moments, _observed_values
 
-__all__ = ["Poisson", "NegativeBinomial", "Categorical"]
+__all__ = ["Poisson", "NegativeBinomial", "Categorical", "MAX_CATEGORIES"]
+
+#: Most categories per column of a 'categorical' modality (its encoder input
+#: and decoder output are one-hot, n_samples x sum of categories).
+MAX_CATEGORIES = 10_000
 
 
 class _Counts(Likelihood):
@@ -29,8 +33,11 @@ class _Counts(Likelihood):
         self.scale_ = scale
         return self
 
+    def standardized(self, X):
+        return (np.log1p(X) - self.center_) / self.scale_
+
     def encode_values(self, X):
-        return ((np.log1p(X) - self.center_) / self.scale_).astype(np.float32)
+        return self.standardized(X).astype(np.float32)
 
     def mean(self, out, extra):
         return torch.exp(out.clamp(max=20.0))
@@ -95,7 +102,7 @@ class Categorical(Likelihood):
         if self.n_categories is None:
             # per-column max over observed codes; -1 for a column with none
             top = np.fmax.reduce(X, axis=0) if X.shape[0] else np.full(X.shape[1], -1.0)
-            learned = np.nan_to_num(top, nan=-1.0).astype(int) + 1
+            learned = np.nan_to_num(top, nan=-1.0) + 1
             self.n_categories_ = [int(max(c, 1)) for c in learned]
         elif np.ndim(self.n_categories) == 0:
             self.n_categories_ = [int(self.n_categories)] * X.shape[1]
@@ -106,8 +113,28 @@ class Categorical(Likelihood):
                 f"Modality {self.modality!r} has codes >= n_categories "
                 f"{self.n_categories_}."
             )
+        self._check_n_categories(X)
         self.offsets_ = np.concatenate([[0], np.cumsum(self.n_categories_)]).tolist()
         return self
+
+    def _check_n_categories(self, X):
+        """Refuse more than ``MAX_CATEGORIES`` per column (one-hot inputs)."""
+        too_many = [j for j, c in enumerate(self.n_categories_) if c > MAX_CATEGORIES]
+        if not too_many:
+            return
+        j = too_many[0]
+        col = X[:, j] if X.shape[0] else np.zeros(0)
+        where = ""
+        if col.size and np.any(col >= MAX_CATEGORIES):
+            row = int(np.flatnonzero(col >= MAX_CATEGORIES)[0])
+            where = f" (code {col[row]:.6g} at observed row {row})"
+        raise ValueError(
+            f"Modality {self.modality!r}: column {j} would have "
+            f"{self.n_categories_[j]} categories{where}; the 'categorical' "
+            f"likelihood one-hot encodes codes 0..C-1 and allows at most "
+            f"{MAX_CATEGORIES} per column. Re-encode the categories as consecutive "
+            "codes (e.g. with sklearn.preprocessing.OrdinalEncoder)."
+        )
 
     @property
     def n_encoded(self):
