@@ -77,26 +77,25 @@ def child(args):
     import torch
 
     torch.set_num_threads(1)
-    import skpoe.base as base
+    import skpoe.batches as batches
+    import skpoe.training as training
 
     timings = {}
-    real = base.fit_module
+    real = training.Trainer.run
 
-    def timed(*a, **kw):  # the epoch, apart from validation and the streaming pass
+    def timed(self):  # the epochs, apart from the streaming pass and set-up
         t = time.perf_counter()
-        out = real(*a, **kw)
+        out = real(self)
         timings["train"] = time.perf_counter() - t
         return out
 
-    base.fit_module = timed
-    import skpoe.training as training
-
-    real_epoch = training._Groups.epoch
+    training.Trainer.run = timed
+    real_epoch = batches.BatchGroups.epoch
 
     def capped(self, n_rows, batch_size, rng, device):  # a bounded number of steps
         return real_epoch(self, min(n_rows, args.steps * batch_size), batch_size, rng, device)
 
-    training._Groups.epoch = capped
+    batches.BatchGroups.epoch = capped
     if args.mode == "disk":
         X = {
             name: np.memmap(path, dtype=np.float32, mode="r", shape=(args.n, args.width))

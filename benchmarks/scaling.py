@@ -38,9 +38,9 @@ import torch
 
 from _bench import HERE, Report, digits_rows, machine_line, peak_rss_mb, wide_rows
 
-import skpoe.base
+import skpoe._fit
 from skpoe import MultimodalPoEVAE
-from skpoe.training import _Groups, _step_loss
+from skpoe.batches import BatchGroups as _Groups
 
 
 class _Captured(Exception):
@@ -51,20 +51,21 @@ def captured_fit(est, X, y):
     """(module, data, train_rows, split_on, set-up seconds) of ``est.fit(X, y)``,
     stopped where training would start."""
     seen = {}
-    original = skpoe.base.fit_module
+    original = skpoe._fit.Trainer
 
-    def spy(module, data, train_rows, val_rows, **kw):
-        seen.update(module=module, data=data, rows=train_rows, split_on=kw["split_on"])
-        raise _Captured
+    class Spy(original):
+        def __init__(self, module, data, train_rows, val_rows, **kw):
+            seen.update(module=module, data=data, rows=train_rows, split_on=kw["split_on"])
+            raise _Captured
 
-    skpoe.base.fit_module = spy
+    skpoe._fit.Trainer = Spy
     t0 = time.perf_counter()
     try:
         est.fit(X, y)
     except _Captured:
         pass
     finally:
-        skpoe.base.fit_module = original
+        skpoe._fit.Trainer = original
     seen["setup"] = time.perf_counter() - t0
     return seen
 

@@ -1,8 +1,10 @@
 """The scikit-learn surface shared by every skpoe estimator.
 
-:class:`BaseMultimodalVAE` holds parameters, their validation and the public
-methods, which delegate to :mod:`skpoe._validation` (input checks),
-:mod:`skpoe.training` (the loop) and :mod:`skpoe.inference` (the posterior).
+:class:`BaseMultimodalVAE` holds parameters, their validation, ``fit``,
+``save`` and pickling; ``fit`` delegates to :mod:`skpoe._fit` (validation and
+building on a staged copy) and :mod:`skpoe.training` (the loop). The methods of
+the fitted model (transform, predict, score, impute, sample) come from
+:class:`skpoe._fitted.FittedModelMixin`, over :mod:`skpoe.inference`.
 A public estimator is a few lines naming its torch module and its defaults.
 """
 
@@ -12,26 +14,19 @@ import copy
 import os
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 from sklearn.base import (
     BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 )
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ._fit import prepare_fit, report_fit_end, store_training
+from ._fitted import FittedModelMixin
 from .acceleration import PRECISIONS, compiled_networks
 from ._params import COMMON_DOC, document, with_model_options  # noqa: F401  (re-exported)
 from ._threads import default_threads, limit_threads
-from ._validation import (
-    LABEL, check_count, check_finite_output, check_X, fit_likelihoods, hidden_sizes,
-    per_modality, require_observed, resolve_device,
-)
-from ._output import as_frames, with_index
-from .data import ModalityDict
+from ._validation import LABEL, fit_likelihoods, hidden_sizes, per_modality, resolve_device  # noqa: F401
 from .exceptions import TrainingDiverged
-from .inference import Inference
 from .likelihoods import Likelihood
 
 __all__ = ["BaseMultimodalVAE", "resolve_device", "with_model_options", "document"]
@@ -44,7 +39,7 @@ _LABEL_HIDDEN = ()
 
 
 class BaseMultimodalVAE(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, BaseEstimator
+    FittedModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, BaseEstimator
 ):
     """Base class of the multimodal VAE estimators. Not for direct use."""
 
@@ -265,53 +260,6 @@ class BaseMultimodalVAE(
             self.classes_ = labels[2]
         self.supervised_ = labels is not None
 
-    def _threads(self):
-        """The thread limit of inference with the fitted model."""
-        return limit_threads(default_threads(self.n_threads, self.module_, self.device_))
-
-    # -- inference: delegated to skpoe.inference -----------------------------
-    def _inference(self):
-        """The fitted model as an :class:`~skpoe.inference.Inference`."""
-        return Inference(
-            self.module_,
-            [self.likelihoods_[n] for n in self.modalities_],
-            self.likelihoods_[LABEL] if self.supervised_ else None,
-            self.n_components,
-            self._inference_seed,
-            self.device_,
-        )
-
-    def _views_data(self, X, what):
-        """Validated views of X as data encoded per chunk (label slot
-        unobserved), and the views."""
-        check_is_fitted(self, "module_")
-        _, arrays, observed = check_X(self, X, reset=False)
-        require_observed(observed, what)
-        return self._inference().data(arrays, observed), arrays
-
-    def transform(self, X):
-        """Posterior means of the latent code given each row's observed views.
-
-        Parameters
-        ----------
-        X : dict of array-like, ModalityDict, or array-like
-            Views as in :meth:`fit`; missing views (NaN rows or modalities left
-            out of the dict) are allowed, but every row needs one observed view.
-            Missing entries (NaN inside a row) are allowed too; a modality
-            fitted on complete rows sees them as 0 in its standardized
-            encoder input (the training mean), without indicators.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            A DataFrame with the input's row index after
-            ``set_output(transform="pandas")``.
-        """
-        data, _ = self._views_data(X, "transform")
-        with self._threads():
-            Z = check_finite_output(self._inference().transform(data), "transform")
-        return with_index(self, Z, X)
-
     def fit_transform(self, X, y=None):
         """Fit, then return :meth:`transform` of ``X``.
 
@@ -335,161 +283,6 @@ class BaseMultimodalVAE(
 
         warn_if_labels_leak(self, y)
         return self.fit(X, y).transform(X)
-
-    @property
-    def _n_features_out(self):
-        return self.n_components
-
-    def _check_supervised(self, what):
-        check_is_fitted(self, "module_")
-        if not self.supervised_:
-            raise ValueError(
-                f"{what} needs labels, but this {type(self).__name__} was fitted "
-                "without y; fit(X, y) with partial labels (-1 = unlabeled)."
-            )
-
-    def predict_proba(self, X, n_samples=32, random_state=None):
-        """Class probabilities from whatever views each row has.
-
-        The categorical label decoder is averaged over ``n_samples`` draws of
-        the posterior of the observed views.
-
-        Parameters
-        ----------
-        X : dict of array-like, ModalityDict, or array-like
-        n_samples : int, default=32
-            Posterior samples to average.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the posterior draws (``None``: the fitted model's own
-            seed, so repeated calls give the same result).
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples_X, n_classes)
-        """
-        self._check_supervised("predict_proba")
-        n_samples = check_count(n_samples, "n_samples")
-        data, _ = self._views_data(X, "predict_proba")
-        with self._threads():
-            proba = self._inference().predict_proba(data, n_samples, random_state)
-        return check_finite_output(proba, "predict_proba")
-
-    def predict(self, X):
-        """Most probable class from whatever views each row has.
-
-        Parameters
-        ----------
-        X : dict of array-like, ModalityDict, or array-like
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(1)]
-
-    def score(self, X, y=None, sample_weight=None):
-        """Accuracy on labeled rows, or mean log-likelihood without labels.
-
-        Parameters
-        ----------
-        X : dict of array-like, ModalityDict, or array-like
-        y : array-like of shape (n_samples,), default=None
-            Partial labels; rows marked ``-1`` / NaN are ignored. If ``None``
-            (or the model was fitted without labels) the mean of
-            :meth:`score_samples` is returned.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        check_is_fitted(self, "module_")
-        if y is None or not self.supervised_:
-            return float(np.average(self.score_samples(X), weights=sample_weight))
-        from .metrics import masked_accuracy
-
-        return masked_accuracy(self, X, y, sample_weight)
-
-    def score_samples(self, X, n_importance_samples=100, random_state=None):
-        """Importance-weighted log-likelihood of each row's observed views.
-
-        ``log p(x_S) ~= log (1/K) sum_k p(x_S, z_k) / q(z_k | x_S)`` with
-        ``z_k ~ q(z | x_S)`` and K = ``n_importance_samples``, in the units of
-        the data (standardization is accounted for). Missing entries (NaN
-        inside a row) are left out: the density is that of the observed
-        entries.
-
-        Parameters
-        ----------
-        X : dict of array-like, ModalityDict, or array-like
-        n_importance_samples : int, default=100
-        random_state : int, RandomState instance or None, default=None
-            Seed of the importance samples (``None``: the fitted model's own
-            seed, so repeated calls give the same result).
-
-        Returns
-        -------
-        log_likelihood : ndarray of shape (n_samples,)
-        """
-        K = check_count(n_importance_samples, "n_importance_samples")
-        data, _ = self._views_data(X, "score_samples")
-        with self._threads():
-            ll = self._inference().score_samples(data, K, random_state)
-        return check_finite_output(ll, "score_samples")
-
-    def impute(self, X):
-        """Fill missing views and entries by conditional generation.
-
-        Each missing view, and each missing entry (NaN inside a partly
-        observed row), is the decoder mean at the posterior mean of the row's
-        observed data (probabilities for ``bernoulli``, values in the user's
-        units for ``gaussian``, most likely code for ``categorical``).
-        Observed entries are returned unchanged.
-
-        Parameters
-        ----------
-        X : dict of array-like, ModalityDict, or array-like
-
-        Returns
-        -------
-        X_imputed : ModalityDict, or dict of str to DataFrame
-            Every fitted modality, with no NaN left (dense arrays, also for
-            sparse or on-disk views: impute row slices of large data). When
-            ``X`` has DataFrame views (or is a DataFrame), a dict of
-            DataFrames with the input's row index; views given as DataFrames
-            keep their columns, the others are named ``"<view>0"``,
-            ``"<view>1"``, ...
-        """
-        data, _ = self._views_data(X, "impute")
-        with self._threads():
-            filled = check_finite_output(self._inference().impute(data), "impute")
-        frames = as_frames(self.modalities_, filled, X, self.modalities)
-        return ModalityDict(zip(self.modalities_, filled)) if frames is None else frames
-
-    def sample(self, n_samples=1, random_state=None):
-        """Generate all views jointly from the prior.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState instance or None, default=None
-            Seed of the latent draws (``None``: the fitted model's own seed).
-
-        Returns
-        -------
-        X : ModalityDict
-            Decoder means of every view for z ~ N(0, I).
-        y : ndarray of shape (n_samples,) or None
-            Most probable class of each draw (``None`` without labels).
-        """
-        check_is_fitted(self, "module_")
-        n_samples = check_count(n_samples, "n_samples")
-        with self._threads():
-            views, codes = self._inference().sample(n_samples, random_state)
-        check_finite_output(views, "sample")
-        y = None if codes is None else self.classes_[codes]
-        return ModalityDict(zip(self.modalities_, views)), y
 
     # -- saving: delegated to skpoe.persistence -------------------------------
     def save(self, path):
