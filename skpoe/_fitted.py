@@ -10,6 +10,7 @@ with parameters and ``fit``.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._output import as_frames, with_index
@@ -21,9 +22,12 @@ from .inference import Inference
 __all__ = ["FittedModelMixin"]
 
 
-class FittedModelMixin:
+class FittedModelMixin(TransformerMixin):
     """Inference methods shared by every skpoe estimator (needs ``module_``,
-    ``likelihoods_``, ``modalities_``, ``supervised_`` and ``n_threads``)."""
+    ``likelihoods_``, ``modalities_``, ``supervised_`` and ``n_threads``).
+
+    A :class:`~sklearn.base.TransformerMixin`, so that ``set_output`` wraps
+    the ``transform`` defined here."""
 
     def _threads(self):
         """The thread limit of inference with the fitted model."""

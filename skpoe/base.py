@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import torch
 from sklearn.base import (
-    BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+    BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _fit_context
 )
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -39,7 +39,7 @@ _LABEL_HIDDEN = ()
 
 
 class BaseMultimodalVAE(
-    FittedModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, BaseEstimator
+    ClassNamePrefixFeaturesOutMixin, FittedModelMixin, ClassifierMixin, BaseEstimator
 ):
     """Base class of the multimodal VAE estimators. Not for direct use."""
 
