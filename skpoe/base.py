@@ -30,6 +30,7 @@ from ._validation import (
 )
 from ._output import as_frames, with_index
 from .data import ModalityDict
+from .distributed import is_main_process
 from .exceptions import TrainingDiverged
 from .inference import Inference
 from .likelihoods import Likelihood
@@ -256,7 +257,7 @@ class BaseMultimodalVAE(
         specs = per_modality(self.likelihoods, names, "likelihoods", "auto")
         self.likelihoods_ = fit_likelihoods(specs, names, arrays, observed, labels)
         self.likelihood_reasons_ = {n_: self.likelihoods_[n_].choice_reason_ for n_ in names}
-        if self.verbose:
+        if self.verbose and is_main_process():
             for n_ in names:
                 print(f"{type(self).__name__}: modality {n_!r} uses the "
                       f"{self.likelihoods_[n_].name} likelihood ({self.likelihood_reasons_[n_]})",
