@@ -17,9 +17,11 @@ from ._validation import (
 from .acceleration import autocast_dtype
 from .lazy import make_data
 from .checkpoint import fingerprint, load_checkpoint
+from .distributed import is_main_process, local_device, shared_seed
 from .exceptions import FitInterruptedWarning
+from .noise import seeded_torch, start_state
 from .progress import Progress, still_falling
-from .training import Trainer, fit_seed, seeded_torch, split_rows, torch_rng_state
+from .training import Trainer, fit_seed, split_rows
 
 __all__ = ["prepare_fit", "make_trainer", "store_training", "report_fit_end"]
 
@@ -46,7 +48,7 @@ def prepare_fit(est, X, y, warm):
         classes = est.classes_ if warm else None
         arrays, observed, labels = append_labels(arrays, observed, y, classes)
     require_observed(observed, "fit")
-    device = resolve_device(est.device)
+    device = local_device(resolve_device(est.device))  # distributed: cuda:LOCAL_RANK
     if not warm:
         new._fit_likelihoods(names, arrays, observed, labels)
     liks = list(new.likelihoods_.values())
@@ -63,16 +65,17 @@ def prepare_fit(est, X, y, warm):
         seed = est._inference_seed
     else:
         seed = fit_seed(est.random_state, est.n_iter_ if warm else None)
+    seed = shared_seed(seed)  # distributed: rank 0's seed on every process
     rng = np.random.RandomState(seed)
     train_rows, val_rows = split_rows(
         observed.shape[0], rng, est.early_stopping, est.validation_fraction
     )
-    with seeded_torch(seed, device):
+    with seeded_torch(seed, device):  # one thread at a time: keep it to the build
         if not warm:
             new.module_ = new._new_module(liks)
         new.module_.to(device)
         new.module_.autocast_dtype = autocast_dtype(est.precision, device)
-        torch_state = torch_rng_state(device)
+        torch_state = start_state(seed, device)
     new.device_ = device
     new._inference_seed = seed
     trainer = make_trainer(
@@ -119,8 +122,9 @@ def make_trainer(est, data, train_rows, val_rows, *, rng, torch_state, seed, war
         trainer.continue_from(est.n_iter_, _previous_history(est), resume)
     if ckpt is not None:
         trainer.load(ckpt)
+    verbose = est.verbose if is_main_process() else 0  # distributed: rank 0 shows progress
     trainer.progress = Progress(
-        est.verbose, est.max_iter, done=trainer.epochs_this_fit, offset=trainer.start_epoch,
+        verbose, est.max_iter, done=trainer.epochs_this_fit, offset=trainer.start_epoch,
         name=type(est).__name__,
     )
     if ckpt is not None:
@@ -169,7 +173,7 @@ def report_fit_end(est, trainer):
         )
         return
     path = est.checkpoint_path
-    if path is not None and os.path.exists(path):
+    if path is not None and is_main_process() and os.path.exists(path):
         os.remove(path)
     if trainer.stopped:
         return

@@ -12,6 +12,8 @@ import threading
 
 import torch
 
+from .parallel import worker_threads
+
 __all__ = ["limit_threads", "default_threads", "SMALL_MODEL"]
 
 #: Models with fewer parameters than this run on one CPU thread by default
@@ -30,14 +32,17 @@ def default_threads(n_threads, module, device):
     :data:`SMALL_MODEL` parameters on the CPU (measured on a shared 2-core
     machine: every fit and inference call of models up to 5.3 M parameters
     was faster on one thread than on two, fits 9-14 times); otherwise the
-    caller's setting stays.
+    share of a fit that runs beside others (a Dask worker's share, 1 in a
+    thread other than the main one: :func:`skpoe.parallel.worker_threads`),
+    and the caller's setting on a process's main thread.
     """
     if n_threads is not None:
         return int(n_threads)
-    if device is None or torch.device(device).type != "cpu" or module is None:
-        return None
-    size = sum(p.numel() for p in module.parameters())
-    return 1 if size < SMALL_MODEL else None
+    if device is not None and module is not None and torch.device(device).type == "cpu":
+        if sum(p.numel() for p in module.parameters()) < SMALL_MODEL:
+            return 1
+    # the share of the count before any fit of this process lowered it
+    return worker_threads(_saved if _active else None)
 
 
 @contextlib.contextmanager

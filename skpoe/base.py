@@ -26,6 +26,7 @@ from .acceleration import PRECISIONS, compiled_networks
 from ._params import COMMON_DOC, document, with_model_options  # noqa: F401  (re-exported)
 from ._threads import default_threads, limit_threads
 from ._validation import LABEL, fit_likelihoods, hidden_sizes, per_modality, resolve_device  # noqa: F401
+from .distributed import is_main_process
 from .exceptions import TrainingDiverged
 from .likelihoods import Likelihood
 
@@ -251,7 +252,7 @@ class BaseMultimodalVAE(
         specs = per_modality(self.likelihoods, names, "likelihoods", "auto")
         self.likelihoods_ = fit_likelihoods(specs, names, arrays, observed, labels)
         self.likelihood_reasons_ = {n_: self.likelihoods_[n_].choice_reason_ for n_ in names}
-        if self.verbose:
+        if self.verbose and is_main_process():
             for n_ in names:
                 print(f"{type(self).__name__}: modality {n_!r} uses the "
                       f"{self.likelihoods_[n_].name} likelihood ({self.likelihood_reasons_[n_]})",

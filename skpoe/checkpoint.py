@@ -27,6 +27,8 @@ __all__ = [
     "fingerprint",
     "save_checkpoint",
     "load_checkpoint",
+    "clone_state",
+    "cpu_state",
     "numpy_rng_state",
     "set_numpy_rng_state",
 ]
@@ -75,6 +77,28 @@ def fingerprint(estimator, arrays, observed):
         h.update(f"{a.shape}{a.dtype}".encode())
         h.update(a.tobytes())
     return h.hexdigest()
+
+
+def clone_state(obj):
+    """Deep copy of a (nested) state dict: tensors cloned, containers copied."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: clone_state(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(clone_state(v) for v in obj)
+    return obj
+
+
+def cpu_state(obj):
+    """Copy of a (nested) state dict with every tensor on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().clone()
+    if isinstance(obj, dict):
+        return {k: cpu_state(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(cpu_state(v) for v in obj)
+    return obj
 
 
 def numpy_rng_state(rng):

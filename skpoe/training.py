@@ -9,11 +9,16 @@ Ctrl-C. After every finished epoch it keeps a snapshot of the whole training
 state (weights, optimizer, random generators, counters); a fault restores one
 of these snapshots, so the model is never left with the weights of half an
 epoch. Losses are synchronised with the host once per epoch.
+
+Training draws its noise from a private generator
+(:func:`skpoe.noise.training_stream`), so fits in threads of one process do
+not share a stream. Inside an initialised process group each process computes
+its share of every step (:mod:`skpoe.distributed`); only rank 0 shows
+progress and writes checkpoints.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
@@ -25,7 +30,11 @@ from .batches import (  # noqa: F401  (re-exported; the loop looks these up here
 )
 from .batches import step_loss as _step_loss
 from .checkpoint import numpy_rng_state, save_checkpoint, set_numpy_rng_state
+from .checkpoint import clone_state as _clone, cpu_state as _to_cpu
+from .distributed import DataParallel, is_main_process
 from .exceptions import TrainingDiverged
+from .noise import global_rng_state as torch_rng_state  # noqa: F401  (re-exported)
+from .noise import seeded_torch, training_stream  # noqa: F401  (re-exported)
 
 __all__ = [
     "Trainer", "TensorData", "TrainingDiverged", "fit_seed", "split_rows", "seeded_torch",
@@ -48,50 +57,6 @@ def fit_seed(random_state, n_iter=None):
     return seed
 
 
-@contextlib.contextmanager
-def seeded_torch(seed, device, state=None):
-    """Seed torch's global generators (CPU and ``device``) inside the block,
-    or set them to ``state`` (from :func:`torch_rng_state`), and restore the
-    caller's generator states after it."""
-    fork_devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=fork_devices, device_type=device.type):
-        torch.manual_seed(seed)
-        if state is not None:
-            torch.set_rng_state(state["cpu"])
-            if device.type == "cuda" and state.get("cuda") is not None:
-                torch.cuda.set_rng_state(state["cuda"], device)
-        yield
-
-
-def torch_rng_state(device):
-    """The global torch generator states (CPU, and CUDA for a CUDA device)."""
-    state = {"cpu": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _clone(obj):
-    """Deep copy of a (nested) state dict: tensors cloned, containers copied."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().clone()
-    if isinstance(obj, dict):
-        return {k: _clone(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_clone(v) for v in obj)
-    return obj
-
-
-def _to_cpu(obj):
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu().clone()
-    if isinstance(obj, dict):
-        return {k: _to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_cpu(v) for v in obj)
-    return obj
-
-
 class Trainer:
     """Train ``module`` on ``data`` in place.
 
@@ -104,7 +69,7 @@ class Trainer:
     rng : numpy.random.RandomState
         Draws the minibatches.
     torch_state : dict
-        Torch generator states to train with (:func:`torch_rng_state`).
+        Torch generator states to train with (:func:`skpoe.noise.start_state`).
     seed : int
         The fit's seed (stored in checkpoints).
     max_iter, batch_size, learning_rate, tol, n_iter_no_change, early_stopping
@@ -159,6 +124,8 @@ class Trainer:
         self.stopped = False
         self.interrupted = False
         self.last_good = None
+        self.parallel = None  # the data-parallel step during run, in a process group
+        self._stream = None  # the current generator states during run
 
     # -- state --------------------------------------------------------------
     def continue_from(self, epoch, history, resume=None):
@@ -194,7 +161,7 @@ class Trainer:
             "module": _clone(self.module.state_dict()),
             "optimizer": _clone(self.optimizer.state_dict()),
             "numpy_rng": self.rng.get_state(),
-            "torch_rng": torch_state or torch_rng_state(self.data.device),
+            "torch_rng": torch_state or self._stream(),
             "epoch": self.epoch,
             "lengths": {k: len(v) for k, v in self.history.items()},
             "best": self.best,
@@ -254,6 +221,8 @@ class Trainer:
         return _to_cpu(state)
 
     def _write_checkpoint(self):
+        if not is_main_process():  # every process holds the same state
+            return
         if self.checkpoint is not None and self.last_good["epoch"] > self.start_epoch:
             save_checkpoint(self.checkpoint["path"], self.checkpoint_state())
 
@@ -263,18 +232,30 @@ class Trainer:
         return self.groups.epoch(self.n_train, self.batch_size, self.rng, self.data.device)
 
     def reduce_gradients(self):
-        """Combine gradients across processes before the update (one process: nothing)."""
+        """Combine gradients across processes before the update.
+
+        Nothing to do with one process, and nothing in data-parallel training
+        either: DDP averages the gradients during ``backward``.
+        """
 
     def step(self, paired_idx, singles_idx):
-        """One optimiser step on a step's minibatches; returns its LossRecord."""
-        rec = _step_loss(self.module, self.data, self.groups, paired_idx, singles_idx)
+        """One optimiser step on a step's minibatches; returns its loss (a tensor).
+
+        In data-parallel training the loss is this process's share of the
+        step's loss, scaled so that the processes' mean gradient is the
+        gradient of the whole step.
+        """
+        if self.parallel is None:
+            total = _step_loss(self.module, self.data, self.groups, paired_idx, singles_idx).total
+        else:  # this process's slice of every minibatch group
+            total = self.parallel.step_loss(self.data, self.groups, paired_idx, singles_idx)
         self.optimizer.zero_grad(set_to_none=True)
-        rec.total.backward()
+        total.backward()
         self.reduce_gradients()
         if self.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.max_grad_norm)
         self.optimizer.step()
-        return rec
+        return total
 
     def run_epoch(self):
         """Train one epoch; returns its history record (raises on divergence)."""
@@ -282,8 +263,10 @@ class Trainer:
         n_steps, paired, singles = self.epoch_batches()
         running = torch.zeros((), device=self.data.device)
         for s in range(n_steps):
-            rec = self.step([idx[s] for idx in paired], [(m, idx[s]) for m, idx in singles])
-            running += rec.total.detach()
+            total = self.step([idx[s] for idx in paired], [(m, idx[s]) for m, idx in singles])
+            running += total.detach()
+        if self.parallel is not None:  # the loss over every process: all stop together
+            running = self.parallel.mean(running)
         loss = float(running) / n_steps
         if not math.isfinite(loss):
             raise TrainingDiverged(
@@ -344,6 +327,15 @@ class Trainer:
         if every and (self.epoch - self.start_epoch) % every == 0 and not end and not self.stopped:
             self._write_checkpoint()
 
+    def _data_parallel(self):
+        """The data-parallel step in an initialised process group, else ``None``.
+
+        Every process must agree on the data, the networks and the epoch to
+        continue from (a checkpoint only some processes can read would not).
+        """
+        sizes = [self.data.n, *map(len, self.groups.per_modality), self.epoch]
+        return DataParallel.maybe(self.module, self.data.device, sizes)
+
     @property
     def epochs_this_fit(self):
         return self.epoch - self.start_epoch
@@ -360,7 +352,8 @@ class Trainer:
         self.last_good = initial = self._snapshot(self.torch_state)
         ran_before = self.epoch
         try:
-            with seeded_torch(self.seed, self.data.device, self.torch_state):
+            self.parallel = self._data_parallel()
+            with training_stream(self.torch_state, self.data.device) as self._stream:
                 while self.epoch < self.start_epoch + self.max_iter and not self.stopped:
                     self._after_epoch(self.run_epoch())
         except TrainingDiverged:
@@ -383,6 +376,7 @@ class Trainer:
             self._restore(initial)
             raise
         finally:
+            self.parallel = self._stream = None
             if self.progress is not None:
                 self.progress.close()
         if self.stopped and self.progress is not None:

@@ -22,6 +22,7 @@ from skpoe import MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
 from skpoe.datasets import load_digits_views
 from skpoe.models.fused import evaluate, gather, row_wise
 import skpoe._fit
+import skpoe.noise
 from skpoe.batches import BatchGroups
 
 from conftest import TINY
@@ -81,14 +82,16 @@ def _step(Estimator, options, strips, monkeypatch):
 def _row_noise(monkeypatch):
     """Make every draw a fixed function of the tensor it is shaped like.
 
-    The models draw through ``torch.randn_like`` / ``torch.rand_like`` on
+    The models draw through ``skpoe.noise.randn_rows`` / ``rand_rows`` like
     per-row tensors (posterior means, encoder outputs), so each row gets the
     same noise whether its group is computed alone or merged with others.
     """
-    monkeypatch.setattr(torch, "randn_like", lambda t, **kw: torch.sin(7.0 * t.detach() + 1.0))
-    monkeypatch.setattr(
-        torch, "rand_like", lambda t, **kw: 0.5 + 0.5 * torch.sin(7.0 * t.detach() + 1.0)
-    )
+
+    def draw(fill, like, shape, row_dim, device, dtype):
+        wave = torch.sin(7.0 * like.detach() + 1.0)
+        return 0.5 + 0.5 * wave if fill is skpoe.noise._uniform else wave
+
+    monkeypatch.setattr(skpoe.noise, "_draw", draw)
 
 
 def _loss_and_grads(module, paired, singles, sample, fused):

@@ -39,6 +39,7 @@ from ..experts import (
 from ..acceleration import step_autocast
 from ..nn import Decoder, GaussianEncoder, full_precision
 from .fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
+from ..noise import randn_rows, shard_parts
 
 __all__ = ["Batch", "Experts", "LossRecord", "MultimodalModule", "MixtureModule"]
 
@@ -99,10 +100,10 @@ class LossRecord:
 
 
 def reparameterize(mu, var, sample=True):
-    """z = mu + sqrt(var) * eps (or mu when ``sample`` is False)."""
+    """z = mu + sqrt(var) * eps (or mu when ``sample`` is False); rows on dim 0."""
     if not sample:
         return mu
-    return mu + torch.randn_like(mu) * var.sqrt()
+    return mu + randn_rows(mu) * var.sqrt()
 
 
 class MultimodalModule(nn.Module):
@@ -282,7 +283,7 @@ class MultimodalModule(nn.Module):
             total = total + torch.where(batch.mask[:, m], t, torch.zeros_like(t))
         return total
 
-    def loss(self, paired, singles, sample=True, fused=True):
+    def loss(self, paired, singles, sample=True, fused=True, weights=None):
         """Loss of one optimiser step: paired groups plus one group per modality.
 
         Each group is averaged over its own minibatch; groups are summed.
@@ -301,6 +302,9 @@ class MultimodalModule(nn.Module):
             decoder once over every code the groups decode: the same numbers
             up to floating-point rounding (the same distribution of draws,
             not the same draws). ``False`` computes group by group.
+        weights : list of float, default=None
+            Factor of each group's mean in the total (paired groups first);
+            data-parallel training scales a process's share of a group.
 
         The step runs under autocast when the module's ``autocast_dtype`` is
         set (see :mod:`skpoe.acceleration`).
@@ -310,10 +314,10 @@ class MultimodalModule(nn.Module):
         names = [f"paired_{i}" for i in range(len(paired))] + [f"single_{m}" for m, _, _ in singles]
         terms = {}
         total = 0.0
-        for name, rows in zip(names, per_row):
+        for i, (name, rows) in enumerate(zip(names, per_row)):
             mean = rows.mean()
             terms[name] = mean.detach()
-            total = total + mean
+            total = total + (mean if weights is None else weights[i] * mean)
         return LossRecord(total, terms)
 
     def _group_losses(self, paired, singles, sample, fused):
@@ -329,6 +333,7 @@ class MultimodalModule(nn.Module):
             self.single_elbo_terms(m, mu, prec, target, sample)
             for (m, _, target), (mu, prec) in zip(singles, heads)
         ]
+        parts = shard_parts(parts, len(experts))  # data-parallel: each part's rows (skpoe.noise)
         if fused:
             per_row = evaluate(gather(parts), lambda requests: decode_fused(self, requests))
             per_row = list(per_row[0].split(sizes)) + per_row[1:] if paired else per_row

@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from ..experts import log_normal, mixture_log_prob
+from ..noise import randn_rows
 from .base import MixtureModule
 
 __all__ = ["MMVAEModule"]
@@ -40,7 +41,7 @@ class MMVAEModule(MixtureModule):
         K = int(self.n_importance_samples) if dreg else 1
         mu_t, var_t = mu.transpose(0, 1), var.transpose(0, 1)  # (M, n, D)
         shape = (K, *mu_t.shape)
-        eps = torch.randn_like(mu_t.expand(shape)) if sample else torch.zeros_like(mu_t)[None]
+        eps = randn_rows(mu_t.expand(shape), row_dim=2) if sample else torch.zeros_like(mu_t)[None]
         z = mu_t + eps * var_t.sqrt()  # (K, M, n, D): draws of component m
         if dreg:
             q_mu, q_var = mu.detach(), var.detach()

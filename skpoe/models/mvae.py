@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..experts import kl_to_prior, product_with_prior
+from ..noise import rand_rows
 from .base import MultimodalModule, reparameterize
 from .fused import gather
 
@@ -41,7 +42,7 @@ class MVAEModule(MultimodalModule):
         proper = []
         if self.M > 2 and sample:
             for _ in range(int(self.n_subsets)):
-                sub = s & (torch.rand_like(experts.mu[:, :, 0, 0]) < 0.5)
+                sub = s & (rand_rows(experts.mu[:, :, 0, 0]) < 0.5)
                 proper.append((sub.sum(1) >= 2) & (sub != s).any(1))  # singletons are above
                 parts.append(self.subset_elbo(experts, sub, sample))
         joint, star, *subsets = yield from gather(parts)
