@@ -169,7 +169,8 @@ def test_default_thread_count(tiny_supervised):
     assert default_threads(None, big, cpu) is None
 
 
-def test_threads_set_during_fit_and_inference_then_restored(small, monkeypatch):
+def _step_threads(monkeypatch):
+    """A list that records the torch thread count of every training step."""
     seen = []
     original = skpoe.training._step_loss
 
@@ -178,6 +179,11 @@ def test_threads_set_during_fit_and_inference_then_restored(small, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(skpoe.training, "_step_loss", spy)
+    return seen
+
+
+def test_threads_set_during_fit_and_inference_then_restored(small, monkeypatch):
+    seen = _step_threads(monkeypatch)
     caller = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
@@ -203,14 +209,7 @@ def test_threads_set_during_fit_and_inference_then_restored(small, monkeypatch):
 
 
 def test_default_n_threads_fits_small_models_on_one_thread(small, monkeypatch):
-    seen = []
-    original = skpoe.training._step_loss
-
-    def spy(*args, **kwargs):
-        seen.append(torch.get_num_threads())
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(skpoe.training, "_step_loss", spy)
+    seen = _step_threads(monkeypatch)
     caller = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
