@@ -88,10 +88,15 @@ class LazyData:
         if self.check:
             lik.check(raw[obs])
         (x,), (t,) = encode([raw], obs[:, None], [lik])
-        return (
-            torch.from_numpy(x).to(self.device, non_blocking=True),
-            torch.from_numpy(t).to(self.device, non_blocking=True),
-        )
+        return self._to_device(x), self._to_device(t)
+
+    def _to_device(self, a):
+        """A host block on the device: through pinned memory and a
+        non-blocking copy for CUDA, as is on the CPU."""
+        tensor = torch.from_numpy(a)
+        if self.device.type != "cuda":
+            return tensor
+        return tensor.pin_memory().to(self.device, non_blocking=True)
 
     def encoded(self, m, idx):
         """(input, target) tensors of modality ``m`` at rows ``idx`` (tensor)."""
