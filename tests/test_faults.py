@@ -197,7 +197,10 @@ def test_interrupt_with_early_stopping_keeps_best_epoch(small, monkeypatch, at_s
 
 _SIGINT_CHILD = textwrap.dedent(
     """
-    import json, warnings
+    import json, signal, warnings
+    # Ctrl-C as in a terminal, even when this test runs in the background, where
+    # a shell starts jobs with SIGINT ignored and Python keeps it so
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     from sklearn.datasets import load_digits
     from skpoe import MultimodalPoEVAE, FitInterruptedWarning
