@@ -44,7 +44,8 @@ def fit_view_likelihood(spec, arr, obs, name):
     into memory.
     """
     if not isinstance(arr, ViewSource):
-        return get_likelihood(spec, arr[obs], name)
+        # every row observed: no copy of the view
+        return get_likelihood(spec, arr if obs.all() else arr[obs], name)
     st = arr.stats
     auto = spec is None or (isinstance(spec, str) and spec == "auto")
     if auto:

@@ -213,11 +213,20 @@ def encode(arrays, observed, liks):
     """
     inputs, targets = [], []
     for arr, obs, lik in zip(arrays, observed.T, liks):
+        if obs.all():  # no row copies: peak memory of a fit stays near the data's
+            x = np.ascontiguousarray(lik.encoder_input(arr), dtype=np.float32)
+            t = lik.target(arr)
+            if t.dtype == x.dtype and t.shape == x.shape and np.array_equal(t, x):
+                t = x  # e.g. Bernoulli: the encoder reads what the decoder scores
+            inputs.append(x)
+            targets.append(t)
+            continue
+        sub = arr[obs]
         x = np.zeros((arr.shape[0], lik.n_inputs), np.float32)
-        t_obs = lik.target(arr[obs])
+        t_obs = lik.target(sub)
         t = np.zeros((arr.shape[0],) + t_obs.shape[1:], t_obs.dtype)
         if obs.any():
-            x[obs] = lik.encoder_input(arr[obs])
+            x[obs] = lik.encoder_input(sub)
             t[obs] = t_obs
         inputs.append(x)
         targets.append(t)
