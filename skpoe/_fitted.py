@@ -53,6 +53,14 @@ class FittedModelMixin(TransformerMixin):
         require_observed(observed, what)
         return self._inference().data(arrays, observed), arrays
 
+    def _run(self, X, what, method, *args):
+        """``Inference.<method>(data, *args)`` on the validated views of X,
+        under the thread limit; a non-finite result is an error."""
+        data, _ = self._views_data(X, what)
+        with self._threads():
+            out = getattr(self._inference(), method)(data, *args)
+        return check_finite_output(out, what)
+
     def transform(self, X):
         """Posterior means of the latent code given each row's observed views.
 
@@ -71,10 +79,7 @@ class FittedModelMixin(TransformerMixin):
             A DataFrame with the input's row index after
             ``set_output(transform="pandas")``.
         """
-        data, _ = self._views_data(X, "transform")
-        with self._threads():
-            Z = check_finite_output(self._inference().transform(data), "transform")
-        return with_index(self, Z, X)
+        return with_index(self, self._run(X, "transform", "transform"), X)
 
     @property
     def _n_features_out(self):
@@ -109,10 +114,7 @@ class FittedModelMixin(TransformerMixin):
         """
         self._check_supervised("predict_proba")
         n_samples = check_count(n_samples, "n_samples")
-        data, _ = self._views_data(X, "predict_proba")
-        with self._threads():
-            proba = self._inference().predict_proba(data, n_samples, random_state)
-        return check_finite_output(proba, "predict_proba")
+        return self._run(X, "predict_proba", "predict_proba", n_samples, random_state)
 
     def predict(self, X):
         """Most probable class from whatever views each row has.
@@ -173,10 +175,7 @@ class FittedModelMixin(TransformerMixin):
         log_likelihood : ndarray of shape (n_samples,)
         """
         K = check_count(n_importance_samples, "n_importance_samples")
-        data, _ = self._views_data(X, "score_samples")
-        with self._threads():
-            ll = self._inference().score_samples(data, K, random_state)
-        return check_finite_output(ll, "score_samples")
+        return self._run(X, "score_samples", "score_samples", K, random_state)
 
     def impute(self, X):
         """Fill missing views and entries by conditional generation.
@@ -201,9 +200,7 @@ class FittedModelMixin(TransformerMixin):
             keep their columns, the others are named ``"<view>0"``,
             ``"<view>1"``, ...
         """
-        data, _ = self._views_data(X, "impute")
-        with self._threads():
-            filled = check_finite_output(self._inference().impute(data), "impute")
+        filled = self._run(X, "impute", "impute")
         frames = as_frames(self.modalities_, filled, X, self.modalities)
         return ModalityDict(zip(self.modalities_, filled)) if frames is None else frames
 

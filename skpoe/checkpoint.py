@@ -79,26 +79,25 @@ def fingerprint(estimator, arrays, observed):
     return h.hexdigest()
 
 
+def _map_tensors(obj, fn):
+    """``obj`` (nested dicts, lists, tuples) with ``fn`` applied to every tensor."""
+    if isinstance(obj, torch.Tensor):
+        return fn(obj)
+    if isinstance(obj, dict):
+        return {k: _map_tensors(v, fn) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_map_tensors(v, fn) for v in obj)
+    return obj
+
+
 def clone_state(obj):
     """Deep copy of a (nested) state dict: tensors cloned, containers copied."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().clone()
-    if isinstance(obj, dict):
-        return {k: clone_state(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(clone_state(v) for v in obj)
-    return obj
+    return _map_tensors(obj, lambda t: t.detach().clone())
 
 
 def cpu_state(obj):
     """Copy of a (nested) state dict with every tensor on the CPU."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu().clone()
-    if isinstance(obj, dict):
-        return {k: cpu_state(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(cpu_state(v) for v in obj)
-    return obj
+    return _map_tensors(obj, lambda t: t.detach().cpu().clone())
 
 
 def numpy_rng_state(rng):

@@ -2,13 +2,12 @@
 
 :class:`Trainer` runs the epochs of a fit: the minibatch indices of an epoch
 (:meth:`Trainer.epoch_batches`), a step's loss, gradients and update
-(:meth:`Trainer.step`, with :meth:`Trainer.reduce_gradients` as the place
-where data-parallel training averages gradients), early stopping with best
-weights, the per-epoch history, progress, checkpoints, divergence and
-Ctrl-C. After every finished epoch it keeps a snapshot of the whole training
-state (weights, optimizer, random generators, counters); a fault restores one
-of these snapshots, so the model is never left with the weights of half an
-epoch. Losses are synchronised with the host once per epoch.
+(:meth:`Trainer.step`; in data-parallel training DDP averages the gradients
+during backward), early stopping with best weights, the per-epoch history,
+progress, checkpoints, divergence and Ctrl-C. After every finished epoch it
+keeps a snapshot of the whole training state (weights, optimizer, random
+generators, counters); a fault restores one of these snapshots, so the model
+is never left with the weights of half an epoch. Losses are synchronised with the host once per epoch.
 
 Training draws its noise from a private generator
 (:func:`skpoe.noise.training_stream`), so fits in threads of one process do
@@ -231,13 +230,6 @@ class Trainer:
         """Minibatch indices of the next epoch: ``(n_steps, paired, singles)``."""
         return self.groups.epoch(self.n_train, self.batch_size, self.rng, self.data.device)
 
-    def reduce_gradients(self):
-        """Combine gradients across processes before the update.
-
-        Nothing to do with one process, and nothing in data-parallel training
-        either: DDP averages the gradients during ``backward``.
-        """
-
     def step(self, paired_idx, singles_idx):
         """One optimiser step on a step's minibatches; returns its loss (a tensor).
 
@@ -251,7 +243,6 @@ class Trainer:
             total = self.parallel.step_loss(self.data, self.groups, paired_idx, singles_idx)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
-        self.reduce_gradients()
         if self.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.max_grad_norm)
         self.optimizer.step()
