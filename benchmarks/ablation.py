@@ -35,7 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 import skpoe
-from skpoe.base import LABEL
+from skpoe.data._validation import LABEL
 from skpoe.datasets import (
     hide_views_and_labels,
     load_breast_cancer_views,

@@ -23,7 +23,7 @@ CHILD = r"""
 import json, sys
 import numpy as np, torch
 torch.set_num_threads(1)
-import skpoe._fit as F
+import skpoe.estimators._fit as F
 from skpoe import MultimodalPoEVAE
 
 def status(key):

@@ -1,7 +1,7 @@
 """Generated bad input at scale: how each method call ends.
 
 Draws N random cases with the generators of the property-based tests
-(:func:`skpoe._fuzz.draw_case`: one of the five estimators with tiny networks
+(:func:`fuzz.draw_case` in `tests/fuzz`: one of the five estimators with tiny networks
 and one or two epochs; 1 to 3 views of 1 to 4 features in numpy, pandas,
 torch or object dtypes, as a dict, ModalityDict, list, tuple or one 2-D
 array; missing views, entries and columns; label patterns; 0 to 40 rows;
@@ -40,7 +40,8 @@ import warnings
 import numpy as np
 import torch
 
-from skpoe._fuzz import METHODS, OUTCOMES, NumpyChooser, draw_case, run_case
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from fuzz import METHODS, OUTCOMES, NumpyChooser, draw_case, run_case  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 

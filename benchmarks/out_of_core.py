@@ -77,8 +77,8 @@ def child(args):
     import torch
 
     torch.set_num_threads(1)
-    import skpoe.batches as batches
-    import skpoe.training as training
+    import skpoe.train.batches as batches
+    import skpoe.train._trainer as training
 
     timings = {}
     real = training.Trainer.run

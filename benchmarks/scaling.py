@@ -38,9 +38,9 @@ import torch
 
 from _bench import HERE, Report, digits_rows, machine_line, peak_rss_mb, wide_rows
 
-import skpoe._fit
+import skpoe.estimators._fit
 from skpoe import MultimodalPoEVAE
-from skpoe.batches import BatchGroups as _Groups
+from skpoe.train.batches import BatchGroups as _Groups
 
 
 class _Captured(Exception):
@@ -51,21 +51,21 @@ def captured_fit(est, X, y):
     """(module, data, train_rows, split_on, set-up seconds) of ``est.fit(X, y)``,
     stopped where training would start."""
     seen = {}
-    original = skpoe._fit.Trainer
+    original = skpoe.estimators._fit.Trainer
 
     class Spy(original):
         def __init__(self, module, data, train_rows, val_rows, **kw):
             seen.update(module=module, data=data, rows=train_rows, split_on=kw["split_on"])
             raise _Captured
 
-    skpoe._fit.Trainer = Spy
+    skpoe.estimators._fit.Trainer = Spy
     t0 = time.perf_counter()
     try:
         est.fit(X, y)
     except _Captured:
         pass
     finally:
-        skpoe._fit.Trainer = original
+        skpoe.estimators._fit.Trainer = original
     seen["setup"] = time.perf_counter() - t0
     return seen
 

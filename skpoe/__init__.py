@@ -5,13 +5,13 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 (rows of NaN), missing entries (NaN inside a row) and partial labels (``-1``).
 """
 
-from .data import ModalityDict
-from .estimators import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
-from .exceptions import CheckpointError, FitInterruptedWarning, TrainingDiverged
-from . import metrics, model_selection, semi_supervised
-from .persistence import ModelFileError, load
+from skpoe.data._container import ModalityDict
+from skpoe.estimators._classes import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
+from skpoe.exceptions import CheckpointError, FitInterruptedWarning, TrainingDiverged
+from skpoe import metrics, model_selection, semi_supervised
+from skpoe.persistence._files import ModelFileError, load
 
-__version__ = "0.1.0"
+from skpoe._version import __version__
 
 __all__ = [
     "CheckpointError",

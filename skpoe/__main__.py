@@ -36,10 +36,10 @@ def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
     """
     from sklearn.model_selection import train_test_split
 
-    from . import MultimodalPoEVAE
-    from ._baselines import ViewBaseline, default_baselines
-    from ._demo_figure import MISSING_MATPLOTLIB, demo_figure
-    from .datasets import hide_views_and_labels, load_digits_views
+    from skpoe import MultimodalPoEVAE
+    from skpoe.model_selection._baselines import ViewBaseline, default_baselines
+    from skpoe._demo_figure import MISSING_MATPLOTLIB, demo_figure
+    from skpoe.datasets import hide_views_and_labels, load_digits_views
 
     stream = stream or sys.stdout
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .data import ModalityDict
+from skpoe.data._container import ModalityDict
 
 __all__ = [
     "load_digits_views",

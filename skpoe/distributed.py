@@ -31,7 +31,7 @@ import warnings
 import torch
 from torch import nn
 
-from .noise import step_shards
+from skpoe.noise import step_shards
 
 __all__ = [
     "DataParallel",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .data import ModalityDict
-from .sources import RowMap, is_lazy
+from skpoe.data._container import ModalityDict
+from skpoe.data.sources import RowMap, is_lazy
 
 __all__ = ["from_mudata", "from_anndata", "write_embedding", "to_mudata"]
 

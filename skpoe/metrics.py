@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing
 
-from .data import ModalityDict, encode_labels, views_as_dict
+from skpoe.data._container import ModalityDict, encode_labels, views_as_dict
 
 __all__ = [
     "labeled_mask",

@@ -35,8 +35,8 @@ from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
-from .data import ModalityDict
-from .metrics import labeled_mask
+from skpoe.data._container import ModalityDict
+from skpoe.metrics import labeled_mask
 
 __all__ = ["LabeledOnly", "PartialLabelsWarning", "check_labeled_classes"]
 
@@ -136,6 +136,8 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
     >>> clf.predict(X).tolist()
     [0, 0, 1, 1, 0, 1]
     """
+
+    _reads_unlabeled_rows = True
 
     def __init__(self, estimator):
         self.estimator = estimator
@@ -259,14 +261,13 @@ def _handles_unlabeled(estimator):
     from sklearn.pipeline import Pipeline
     from sklearn.semi_supervised import LabelPropagation, LabelSpreading, SelfTrainingClassifier
 
-    from .base import BaseMultimodalVAE
-
     if isinstance(estimator, Pipeline):
         return _handles_unlabeled(estimator.steps[-1][1])
     if isinstance(estimator, (str, type(None))):  # "passthrough" / None
         return True
-    if isinstance(estimator, (LabeledOnly, BaseMultimodalVAE, SelfTrainingClassifier,
-                              LabelSpreading, LabelPropagation)):
+    if getattr(estimator, "_reads_unlabeled_rows", False) or isinstance(
+        estimator, (SelfTrainingClassifier, LabelSpreading, LabelPropagation)
+    ):
         return True
     # search wrappers (GridSearchCV, ...) around a label-aware estimator
     inner = getattr(estimator, "estimator", None)

@@ -16,7 +16,7 @@ import skpoe
 import skpoe.distributed as sd
 from skpoe.distributed import DataParallel, _StepLoss, shard_bounds
 from skpoe.noise import _rows, rand_rows, randn_rows, row_shard, start_state
-from skpoe.batches import BatchGroups, TensorData, step_loss
+from skpoe.train.batches import BatchGroups, TensorData, step_loss
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -119,7 +119,7 @@ def test_shard_losses_average_to_the_single_process_gradient():
     for cls in skpoe.ESTIMATORS:
         model = cls(**{**distributed_fit.PARAMS, "max_iter": 1}).fit(X, y)
         module = model.module_.train()
-        from skpoe._validation import append_labels, check_X, encode
+        from skpoe.data._validation import append_labels, check_X, encode
 
         _, arrays, observed = check_X(model, X, reset=False)
         arrays, observed, _ = append_labels(arrays, observed, y, model.classes_)

@@ -121,3 +121,15 @@ def test_own_data(tmp_path, capsys):
 def test_custom_networks(tmp_path, capsys):
     result = run("custom_networks", tmp_path, capsys)
     assert_rates([result["accuracy_from_top"], result["accuracy_from_bottom"]])
+
+
+def test_log_to_csv(tmp_path, capsys):
+    import csv
+
+    result = run("log_to_csv", tmp_path, capsys)
+    with open(result["csv"]) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == result["epochs_logged"] == result["n_iter"] >= 1
+    assert [int(r["epoch"]) for r in rows] == list(range(1, len(rows) + 1))
+    assert {"loss", "kl", "label"} <= set(rows[0])
+    assert math.isclose(float(rows[-1]["loss"]), result["final_loss"])

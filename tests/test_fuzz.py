@@ -4,9 +4,9 @@ Property: every call of fit, transform, predict, predict_proba, score,
 score_samples, impute and sample either works, with finite outputs of the
 right shape, or raises a ``ValueError``/``TypeError`` that names a modality,
 a row or a parameter and is raised by skpoe's (or scikit-learn's) checks, not
-from inside torch, numpy or pandas (:func:`skpoe._fuzz.classify_error`).
+from inside torch, numpy or pandas (:func:`fuzz.classify_error`).
 
-The cases come from :func:`skpoe._fuzz.draw_case` (numbers of modalities and
+The cases come from :func:`fuzz.draw_case` (numbers of modalities and
 features, dtypes and containers, missingness, label patterns, 0 to 40 rows,
 constant and extreme-scale features, predict-time inputs that differ from
 fit, invalid parameters), tiny networks and one or two epochs. The default
@@ -21,7 +21,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from skpoe._fuzz import HypothesisChooser, classify_error, draw_case, run_case  # noqa: E402
+from fuzz import HypothesisChooser, classify_error, draw_case, run_case  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from skpoe import ModalityDict
-from skpoe._threads import SMALL_MODEL, default_threads, limit_threads
+from skpoe.estimators._threads import SMALL_MODEL, default_threads, limit_threads
 from skpoe.parallel import worker_threads
 
 from conftest import tiny

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Likelihood, _observed_values
-from .continuous import Bernoulli, Gaussian, Laplace
-from .discrete import Categorical, NegativeBinomial, Poisson
+from skpoe.likelihoods.base import Likelihood, _observed_values
+from skpoe.likelihoods.continuous import Bernoulli, Gaussian, Laplace
+from skpoe.likelihoods.discrete import Categorical, NegativeBinomial, Poisson
 
 __all__ = [
     "Likelihood",

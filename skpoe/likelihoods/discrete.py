@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .base import _SCALE_FLOOR, Likelihood, _moments, _observed_values
+from skpoe.likelihoods.base import _SCALE_FLOOR, Likelihood, _moments, _observed_values
 
 __all__ = ["Poisson", "NegativeBinomial", "Categorical", "MAX_CATEGORIES"]
 

@@ -1,11 +1,11 @@
 """Torch modules of the multimodal VAEs (one small file per model)."""
 
-from .base import Batch, Experts, LossRecord, MixtureModule, MultimodalModule
-from .mmvae import MMVAEModule
-from .mopoe import MoPoEModule
-from .mvae import MVAEModule
-from .poe import PoEModule
-from .vaevae import VAEVAEModule
+from skpoe.models.base import Batch, Experts, LossRecord, MixtureModule, MultimodalModule
+from skpoe.models.mmvae import MMVAEModule
+from skpoe.models.mopoe import MoPoEModule
+from skpoe.models.mvae import MVAEModule
+from skpoe.models.poe import PoEModule
+from skpoe.models.vaevae import VAEVAEModule
 
 __all__ = [
     "Batch",

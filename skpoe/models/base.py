@@ -22,13 +22,14 @@ inference, importance sampling) lives here once.
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ..experts import (
+from skpoe.models.experts import (
     kl_to_prior,
     log_normal,
     mixture_draw,
@@ -36,10 +37,10 @@ from ..experts import (
     mixture_moments,
     product_with_prior,
 )
-from ..acceleration import step_autocast
-from ..nn import Decoder, GaussianEncoder, full_precision
-from .fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
-from ..noise import randn_rows, shard_parts
+from skpoe.models.acceleration import step_autocast
+from skpoe.nn import Decoder, GaussianEncoder, full_precision
+from skpoe.models.fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
+from skpoe.noise import randn_rows, shard_parts
 
 __all__ = ["Batch", "Experts", "LossRecord", "MultimodalModule", "MixtureModule"]
 
@@ -172,6 +173,23 @@ class MultimodalModule(nn.Module):
     n_heads = 1
     """Gaussian heads per encoder."""
 
+    def __init_subclass__(cls, abstract=False, **kwargs):
+        """A concrete model must define every abstract method: checked as the class is made."""
+        super().__init_subclass__(**kwargs)
+        if abstract:
+            return
+        missing = sorted(
+            name for name in dir(cls)
+            if getattr(getattr(cls, name, None), "__isabstractmethod__", False)
+        )
+        if missing:
+            raise TypeError(
+                f"{cls.__name__} does not define {', '.join(missing)}, which every "
+                f"model must (see skpoe.models.base.MultimodalModule); declare it "
+                f"with `class {cls.__name__}(..., abstract=True)` if it is itself a base."
+            )
+
+    @abc.abstractmethod
     def posterior(self, experts, subset):
         """q(z | x_S): mean and variance for each row's subset.
 
@@ -179,16 +197,15 @@ class MultimodalModule(nn.Module):
         of T subsets per row, giving (n, T, D) (needed by models using
         :class:`~skpoe.models.leave_one_out.LeaveOneOut`).
         """
-        raise NotImplementedError
 
     def single_posterior(self, mu_m, prec_m, m):
         """q(z | x_m) from modality m's heads (n, H, D): prior x all heads."""
         return product_with_prior(prec_m, mu_m * prec_m)
 
+    @abc.abstractmethod
     def paired_terms(self, experts, sample=True):
         """Part giving the per-row loss (n,) of samples with two or more
         observed modalities, from their encoder outputs ``experts``."""
-        raise NotImplementedError
 
     def paired_loss(self, batch, sample=True):
         """Per-row loss (n,) of a batch of paired samples, computed on its own."""
@@ -307,7 +324,7 @@ class MultimodalModule(nn.Module):
             data-parallel training scales a process's share of a group.
 
         The step runs under autocast when the module's ``autocast_dtype`` is
-        set (see :mod:`skpoe.acceleration`).
+        set (see :mod:`skpoe.models.acceleration`).
         """
         with step_autocast(self):
             per_row = self._group_losses(paired, singles, sample, fused)
@@ -373,7 +390,7 @@ class MultimodalModule(nn.Module):
         return torch.logsumexp(log_w, 0) - math.log(eps.shape[0])
 
 
-class MixtureModule(MultimodalModule):
+class MixtureModule(MultimodalModule, abstract=True):
     """Base of models whose posterior is a uniform mixture of Gaussians.
 
     A subclass defines :meth:`components`; the posterior used by
@@ -381,9 +398,9 @@ class MixtureModule(MultimodalModule):
     stratified over the components and densities are exact mixtures.
     """
 
+    @abc.abstractmethod
     def components(self, experts, subset):
         """Mixture components: ``mu, var`` (n, C, D) and ``active`` (n, C) bool."""
-        raise NotImplementedError
 
     def posterior(self, experts, subset):
         mu, var, active = self.components(experts, subset)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import torch
 
-from ..experts import kl_gaussians
-from .base import reparameterize
-from .fused import gather
+from skpoe.models.experts import kl_gaussians
+from skpoe.models.base import reparameterize
+from skpoe.models.fused import gather
 
 __all__ = ["LeaveOneOut"]
 

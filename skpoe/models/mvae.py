@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import torch
 
-from ..experts import kl_to_prior, product_with_prior
-from ..noise import rand_rows
-from .base import MultimodalModule, reparameterize
-from .fused import gather
+from skpoe.models.experts import kl_to_prior, product_with_prior
+from skpoe.noise import rand_rows
+from skpoe.models.base import MultimodalModule, reparameterize
+from skpoe.models.fused import gather
 
 __all__ = ["MVAEModule"]
 

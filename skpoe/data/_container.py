@@ -1,0 +1,316 @@
+"""Multimodal input containers and validation.
+
+This module knows numpy and scikit-learn only. It turns what users pass
+(a dict of arrays, a :class:`ModalityDict`, or a 2-D array with column groups)
+into a validated ordered mapping of float arrays plus the observed-view mask,
+and encodes partial label vectors. A whole row of NaN in a modality marks that
+view missing for that sample; NaN entries in a row that is only partly NaN
+are missing entries of an observed view (the arrays keep them as NaN).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+
+from skpoe.data._arrays import column_names, is_view_sequence, to_numpy, view_values
+from skpoe.data._labels import encode_labels
+from skpoe.data.sources import is_lazy, read_rows, scan_view
+
+__all__ = ["ModalityDict", "as_modality_dict", "encode_labels", "views_as_dict"]
+
+
+def _to_numpy(value, name="X"):
+    """Convert numpy, pandas, torch or nested-list input to a numpy array.
+
+    Sparse matrices and on-disk arrays (memmap, h5py, zarr) stay as they are.
+    """
+    if is_lazy(value):
+        return value
+    return to_numpy(value, name)
+
+
+class ModalityDict(dict):
+    """A dict of per-modality arrays that behaves like one sample-indexed array.
+
+    Keys are modality names, values are 2-D arrays with one row per sample (a
+    row of NaN marks that view missing for that sample, a NaN entry in an
+    otherwise observed row a missing entry). Unlike a plain dict,
+    a ``ModalityDict`` has ``len(X) == n_samples`` and ``X.shape ==
+    (n_samples,)`` and can be indexed by rows, so scikit-learn's
+    cross-validation, ``train_test_split`` and ``GridSearchCV`` can split it.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Anything ``dict`` accepts. Values are converted to numpy arrays;
+        ``scipy.sparse`` matrices, ``np.memmap``, ``h5py`` datasets and
+        ``zarr`` arrays are kept as they are and read in row blocks.
+    observed : dict of str to array-like of bool, default=None
+        Keyword only. Rows in which a view is observed, per modality (other
+        rows are missing views). Needed for sparse views, where a row of NaN
+        does not exist; for dense views it combines with the NaN rows.
+        Modalities left out are observed wherever they are not all NaN.
+
+    Attributes
+    ----------
+    column_names : dict of str to (ndarray of str or None)
+        Column names of the views given as pandas DataFrames (``None`` for
+        other views), kept through row indexing so estimators can check them
+        at predict time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe import ModalityDict
+    >>> X = ModalityDict(a=np.zeros((4, 2)), b=np.ones((4, 3)))
+    >>> len(X), X.shape
+    (4, (4,))
+    >>> X[[0, 2]]["b"].shape
+    (2, 3)
+    >>> X["a"].shape
+    (4, 2)
+    """
+
+    def __init__(self, *args, observed=None, **kwargs):
+        super().__init__()
+        self.column_names = {}
+        if observed is None and len(args) == 1 and isinstance(args[0], ModalityDict):
+            observed = args[0].observed  # a copy keeps the masks
+        for key, value in dict(*args, **kwargs).items():
+            self.column_names[key] = column_names(value)
+            super().__setitem__(key, _to_numpy(value, key))
+        self._check_lengths()
+        self.observed = self._check_observed(observed)
+
+    def _check_observed(self, observed):
+        if observed is None:
+            return {}
+        if not isinstance(observed, dict):
+            raise TypeError(
+                "observed must be a dict of modality name to boolean array, got "
+                f"{type(observed).__name__}."
+            )
+        out = {}
+        for key, mask in observed.items():
+            if not dict.__contains__(self, key):
+                raise ValueError(
+                    f"observed names modality {key!r}, which is not in the dict "
+                    f"(modalities: {list(dict.keys(self))})."
+                )
+            mask = _to_numpy(mask)
+            if mask.dtype != bool or mask.shape != (self.n_samples,):
+                raise ValueError(
+                    f"observed[{key!r}] must be a boolean array of shape "
+                    f"({self.n_samples},), got dtype {mask.dtype} and shape {mask.shape}."
+                )
+            out[key] = mask
+        return out
+
+    def _check_lengths(self):
+        lengths = {k: (v.shape[0] if v.ndim else None) for k, v in self.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                "All modalities must have the same number of samples (rows); got "
+                + ", ".join(f"{k!r}: {n}" for k, n in lengths.items())
+            )
+
+    def __setitem__(self, key, value):
+        names = column_names(value)
+        value = _to_numpy(value, key)
+        n = self.n_samples if dict.__len__(self) else None
+        if key in self and dict.__len__(self) == 1:
+            n = None  # replacing the only modality may change the length
+        if n is not None and value.ndim and value.shape[0] != n:
+            raise ValueError(
+                f"Modality {key!r} has {value.shape[0]} rows; the other modalities "
+                f"have {n}."
+            )
+        super().__setitem__(key, value)
+        self.column_names[key] = names
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self.column_names.pop(key, None)
+
+    @property
+    def n_samples(self):
+        """Number of samples (rows), 0 for an empty dict."""
+        for value in self.values():
+            return int(value.shape[0]) if value.ndim else 0
+        return 0
+
+    @property
+    def shape(self):
+        """``(n_samples,)``, so scikit-learn treats the dict as sample-indexed."""
+        return (self.n_samples,)
+
+    def __len__(self):
+        return self.n_samples
+
+    @property
+    def n_modalities(self):
+        """Number of modalities (keys)."""
+        return dict.__len__(self)
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            if len(key) == 2 and key[1] is Ellipsis:
+                key = key[0]
+            else:
+                raise IndexError(
+                    "ModalityDict supports a modality name, or row indices "
+                    "(integer array, boolean mask, slice, or (rows, Ellipsis))."
+                )
+        if isinstance(key, str) or (
+            not isinstance(key, (slice, list, np.ndarray, numbers.Integral))
+            and dict.__contains__(self, key)
+        ):
+            return dict.__getitem__(self, key)
+        return self.take_rows(key)
+
+    def take_rows(self, rows):
+        """Return a new ``ModalityDict`` holding only the given rows.
+
+        Parameters
+        ----------
+        rows : int, slice, array-like of int or bool
+            Row selector applied to every modality.
+        """
+        if isinstance(rows, numbers.Integral):
+            rows = [rows]
+        if not isinstance(rows, slice):
+            rows = np.asarray(rows)
+            if rows.size == 0:
+                rows = rows.astype(np.intp)
+            if rows.dtype == bool and rows.shape[0] != self.n_samples:
+                raise IndexError(
+                    f"Boolean row mask has length {rows.shape[0]}, "
+                    f"expected {self.n_samples}."
+                )
+        return self._like(
+            {k: read_rows(v, rows) if is_lazy(v) else v[rows] for k, v in self.items()},
+            {k: m[rows] for k, m in self.observed.items()},
+        )
+
+    def _like(self, arrays, observed):
+        """A ``ModalityDict`` of ``arrays`` keeping this one's column names."""
+        out = ModalityDict(arrays, observed=observed)
+        out.column_names = {k: self.column_names.get(k) for k in arrays}
+        return out
+
+    def __repr__(self):
+        inner = ", ".join(
+            f"{k!r}: array{getattr(v, 'shape', ())}" for k, v in self.items()
+        )
+        return f"ModalityDict({{{inner}}})"
+
+    def __reduce__(self):
+        return (
+            _rebuild,
+            (self.__class__, dict(self.items()), self.observed),
+            {"column_names": self.column_names},
+        )
+
+    def __setstate__(self, state):
+        self.column_names = dict(state.get("column_names", {}))
+
+    def copy(self):
+        """Shallow copy as a ``ModalityDict`` (masks and column names kept)."""
+        return self._like(dict(self.items()), dict(self.observed))
+
+
+def _rebuild(cls, items, observed):
+    return cls(items, observed=observed)
+
+
+def views_as_dict(X):
+    """A list or tuple of views as a dict named ``view0``, ``view1``, ...; else ``X``."""
+    if is_view_sequence(X):
+        return {f"view{i}": v for i, v in enumerate(X)}
+    return X
+
+
+def as_modality_dict(X, modalities=None, *, feature_slices=None):
+    """Validate user input and return ``(names, arrays, observed)``.
+
+    Parameters
+    ----------
+    X : dict of array-like, ModalityDict, list or tuple of array-like, or array-like of shape (n, n_features)
+        A mapping from modality name to 2-D array, a list or tuple of 2-D
+        arrays (named ``view0``, ``view1``, ...), or one 2-D array whose
+        columns are split into modalities by ``modalities``.
+    modalities : dict of str to slice or list of int, default=None
+        Column groups for 2-D input; ``None`` means one modality named ``"X"``.
+        Ignored for dict input.
+
+    Returns
+    -------
+    names : list of str
+    arrays : list of ndarray of shape (n_samples, n_features_m), float64
+    observed : ndarray of shape (n_samples, n_modalities), bool
+    """
+    X = views_as_dict(X)
+    if isinstance(X, dict) and not sp.issparse(X):
+        if dict.__len__(X) == 0:
+            raise ValueError(
+                "X is an empty dict: pass at least one modality, e.g. "
+                "{'view_a': array_a, 'view_b': array_b}."
+            )
+        items = list(dict.items(X))
+    else:
+        if X is None or isinstance(X, (str, bytes)):
+            raise ValueError(
+                f"X must be a dict of 2-D arrays, a list of them or a 2-D array, got {X!r}."
+            )
+        arr = _to_numpy(X)
+        if arr.ndim != 2:
+            view_values("X", arr)  # raises a clear error
+        if modalities is None:
+            items = [("X", arr)]
+        else:
+            items = []
+            for name, cols in modalities.items():
+                try:
+                    part = arr[:, cols]
+                except IndexError as exc:
+                    raise ValueError(
+                        f"modalities[{name!r}] = {cols!r} does not index the "
+                        f"{arr.shape[1]} columns of X ({exc})."
+                    ) from None
+                if part.ndim == 1:
+                    part = part[:, None]
+                items.append((name, part))
+    names = []
+    arrays = []
+    masks = []
+    lengths = {}
+    explicit = getattr(X, "observed", None) if isinstance(X, ModalityDict) else None
+    explicit = explicit or {}
+    for name, value in items:
+        if not isinstance(name, str):
+            raise TypeError(f"Modality names must be strings, got {name!r}.")
+        if is_lazy(value):  # sparse or on disk: one streaming pass
+            arr, obs = scan_view(name, value, explicit.get(name))
+        else:
+            arr, obs = view_values(name, value)
+            if name in explicit:
+                obs = obs & explicit[name]
+        names.append(name)
+        arrays.append(arr)
+        masks.append(obs)
+        lengths[name] = arr.shape[0]
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            "All modalities must have the same number of samples; got "
+            + ", ".join(f"{k!r}: {n}" for k, n in lengths.items())
+        )
+    n = arrays[0].shape[0]
+    if n == 0:
+        raise ValueError(
+            "X has 0 sample(s) (rows) while a minimum of 1 is required."
+        )
+    observed = np.stack(masks, axis=1) if masks else np.zeros((n, 0), bool)
+    return names, arrays, observed

@@ -1,0 +1,340 @@
+"""The scikit-learn surface shared by every skpoe estimator.
+
+:class:`BaseMultimodalVAE` holds parameters, their validation, ``fit``,
+``save`` and pickling; ``fit`` delegates to :mod:`skpoe.estimators._fit` (validation and
+building on a staged copy) and :mod:`skpoe.train._trainer` (the loop). The methods of
+the fitted model (transform, predict, score, impute, sample) come from
+:class:`skpoe.estimators._fitted.FittedModelMixin`, over :mod:`skpoe.estimators._inference`.
+A public estimator is a few lines naming its torch module and its defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from numbers import Integral, Real
+
+import torch
+from sklearn.base import (
+    BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _fit_context
+)
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from skpoe.distributed import is_main_process
+from skpoe.estimators._fit import prepare_fit, report_fit_end, store_training
+from skpoe.estimators._fitted import FittedModelMixin
+from skpoe.estimators._params import hidden_sizes, per_modality
+from skpoe.estimators._threads import default_threads, limit_threads
+from skpoe.exceptions import TrainingDiverged
+from skpoe.likelihoods import Likelihood
+from skpoe.likelihoods._fitting import fit_likelihoods
+from skpoe.models.acceleration import PRECISIONS, compiled_networks
+from skpoe.persistence import registry
+from skpoe.persistence import save as _save
+from skpoe.semi_supervised import warn_if_labels_leak
+from skpoe.train.callbacks import notify
+
+__all__ = ["BaseMultimodalVAE"]
+
+_DEFAULT_HIDDEN = (256, 256)
+# The label's encoder and decoder are linear unless hidden_layer_sizes names
+# "__label__": a softmax regression on z generalises better from few labels
+# than an MLP decoder (benchmarks/results/model_quality_ablation.md).
+_LABEL_HIDDEN = ()
+
+
+class BaseMultimodalVAE(
+    ClassNamePrefixFeaturesOutMixin, FittedModelMixin, ClassifierMixin, BaseEstimator
+):
+    """Base class of the multimodal VAE estimators. Not for direct use.
+
+    A subclass names its torch module in ``_module_class`` and its own
+    parameters with :func:`~skpoe.estimators._params.with_model_options`;
+    skpoe's public subclasses are recorded in
+    :mod:`skpoe.persistence.registry` as they are defined, so model files can
+    name them.
+    """
+
+    _module_class = None
+    _module_options = ()
+    # -1 labels mean "unlabeled" to this estimator (skpoe.semi_supervised reads it)
+    _reads_unlabeled_rows = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls._module_class is not None:
+            registry.register(cls)
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", dict, Interval(Integral, 1, None, closed="left")],
+        "likelihoods": [str, dict, Likelihood, None],
+        "encoders": [dict, None],
+        "decoders": [dict, None],
+        "modalities": [dict, None],
+        "supervision_weight": [Interval(Real, 0, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [str, torch.device],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "checkpoint_path": [str, os.PathLike, None],
+        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "compile": ["boolean"],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "callbacks": [list, tuple, None],
+    }
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        hidden_layer_sizes=(256, 256),
+        likelihoods="auto",
+        encoders=None,
+        decoders=None,
+        modalities=None,
+        supervision_weight=50.0,
+        beta=1.0,
+        batch_size=64,
+        max_iter=50,
+        learning_rate_init=1e-3,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="auto",
+        max_grad_norm=None,
+        checkpoint_path=None,
+        checkpoint_every=1,
+        n_threads=None,
+        compile=False,
+        precision="float32",
+        callbacks=None,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.likelihoods = likelihoods
+        self.encoders = encoders
+        self.decoders = decoders
+        self.modalities = modalities
+        self.supervision_weight = supervision_weight
+        self.beta = beta
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.learning_rate_init = learning_rate_init
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+        self.max_grad_norm = max_grad_norm
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+        self.n_threads = n_threads
+        self.compile = compile
+        self.precision = precision
+        self.callbacks = callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.target_tags.required = False
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    # -- fit ----------------------------------------------------------------
+    def _new_module(self, liks):
+        """A new torch module for the fitted likelihoods ``liks`` (labels last)."""
+        names = list(self.likelihoods_)
+        hidden = hidden_sizes(self.hidden_layer_sizes, names, _DEFAULT_HIDDEN, _LABEL_HIDDEN)
+        return self._build_module(liks, names, hidden)
+
+    def _build_module(self, liks, names, hidden):
+        enc = per_modality(self.encoders, self.modalities_, "encoders", None)
+        dec = per_modality(self.decoders, self.modalities_, "decoders", None)
+        extra = len(liks) - len(enc)
+        weights = [1.0] * len(self.modalities_) + [self.supervision_weight] * extra
+        options = {k: getattr(self, k) for k in self._module_options}
+        return self._module_class(
+            liks,
+            self.n_components,
+            hidden,
+            weights,
+            beta=self.beta,
+            encoder_bodies=enc + [None] * extra,
+            decoder_bodies=dec + [None] * extra,
+            names=names,
+            label=len(self.modalities_) if extra else None,
+            **options,
+        )
+
+    def _reset_fitted(self):
+        """Forget every fitted attribute (a fresh fit starts clean)."""
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__"):
+                delattr(self, name)
+        self.__dict__.pop("_inference_seed", None)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the model to multimodal data with optional partial labels.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            Views keyed by modality name, each of shape (n_samples, n_features_m).
+            A row of NaN marks that view missing for that sample; NaN entries in
+            a partly observed row are missing entries, left out of the loss
+            (modalities that have them get observed-indicator inputs in their
+            encoders). A 2-D array is split into modalities by the
+            ``modalities`` parameter.
+        y : array-like of shape (n_samples,), default=None
+            Partial labels: ``-1`` (or NaN / None) marks unlabeled rows; classes
+            may be integers or strings. ``None`` fits without labels.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Raises
+        ------
+        TrainingDiverged
+            The loss became NaN or infinite (the message names the epoch).
+
+        Notes
+        -----
+        A fit changes the estimator only once it has a trained model to
+        store. All input is validated and the networks are built first; a fit
+        that fails there, or fails during training with any other error,
+        leaves the estimator exactly as it was. When the loss diverges, a
+        refit of a fitted estimator restores the previous model; a fresh fit
+        keeps the weights of its last finished epoch, or stays unfitted when
+        the first epoch diverged; a ``warm_start`` continuation keeps its last
+        finished epoch (it extends the previous model).
+
+        Ctrl-C (``KeyboardInterrupt``) after at least one finished epoch ends
+        the fit with the weights of the last finished epoch (with
+        ``early_stopping``, of the best validation epoch): the estimator is
+        fitted, ``n_iter_`` counts the epochs that ran, a
+        :class:`~skpoe.exceptions.FitInterruptedWarning` is given and ``self``
+        returned; ``warm_start=True`` continues from there. An interrupt
+        before the first epoch finishes leaves the estimator as it was and
+        propagates.
+
+        A warm start continues exactly: the optimizer state and the minibatch
+        random stream are kept with the fitted model, so ``fit`` with
+        ``max_iter=5`` twice equals one ``fit`` with ``max_iter=10`` (on the
+        same data; the early-stopping patience restarts with each fit). With
+        ``checkpoint_path`` a fit killed midway resumes where its last
+        checkpoint left off (see ``docs/training.md``).
+        """
+        warm = self.warm_start and hasattr(self, "module_")
+        new, trainer = prepare_fit(self, X, y, warm)
+        with limit_threads(default_threads(self.n_threads, new.module_, new.device_)):
+            try:
+                with compiled_networks(new.module_, self.compile):
+                    trainer.run()
+            except TrainingDiverged:
+                fresh = not hasattr(self, "module_")
+                if warm or (fresh and trainer.epoch > 0):
+                    self._commit(new, trainer)
+                raise
+        self._commit(new, trainer)
+        report_fit_end(self, trainer)
+        notify(trainer.callbacks, "on_fit_end", self, trainer)
+        return self
+
+    def _commit(self, new, trainer):
+        """Make the staged estimator ``new`` this one, with its training results."""
+        store_training(new, trainer)
+        vars(self).clear()
+        vars(self).update(vars(new))
+
+    def _fit_likelihoods(self, names, arrays, observed, labels):
+        """Set the fitted modalities, their likelihoods and the classes."""
+        self.modalities_ = list(names)
+        self.n_features_per_modality_ = {n_: a.shape[1] for n_, a in zip(names, arrays)}
+        specs = per_modality(self.likelihoods, names, "likelihoods", "auto")
+        self.likelihoods_ = fit_likelihoods(specs, names, arrays, observed, labels)
+        self.likelihood_reasons_ = {n_: self.likelihoods_[n_].choice_reason_ for n_ in names}
+        if self.verbose and is_main_process():
+            for n_ in names:
+                print(f"{type(self).__name__}: modality {n_!r} uses the "
+                      f"{self.likelihoods_[n_].name} likelihood ({self.likelihood_reasons_[n_]})",
+                      flush=True)
+        if labels is not None:
+            self.classes_ = labels[2]
+        self.supervised_ = labels is not None
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return :meth:`transform` of ``X``.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like
+        y : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+
+        Warns
+        -----
+        PartialLabelsWarning
+            When a :class:`~sklearn.pipeline.Pipeline` calls it with unlabeled
+            rows in ``y`` and the pipeline's final classifier would learn
+            ``-1`` as a class (see :mod:`skpoe.semi_supervised`).
+        """
+        warn_if_labels_leak(self, y)
+        return self.fit(X, y).transform(X)
+
+    # -- saving: delegated to skpoe.persistence._files -------------------------------
+    def save(self, path):
+        """Save the estimator to a file that :func:`skpoe.load` reads back safely.
+
+        Weights are stored as tensors and everything else as JSON, with the
+        skpoe, torch and format versions; loading never runs code from the
+        file, so this is the way to share a model. Pickle and joblib files
+        run code when loaded: use them only for files you trust. Custom
+        ``encoders``/``decoders`` networks are saved as weights only; pass
+        fresh instances to :func:`skpoe.load`. See :mod:`skpoe.persistence._files`.
+
+        Parameters
+        ----------
+        path : str, os.PathLike or binary file object
+            Where to write (``.skpoe`` is the customary suffix).
+        """
+        _save(self, path)
+
+    # -- pickling: always store on CPU, load onto the fitted device if present
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "module_" in state and self.device_.type != "cpu":
+            state["module_"] = copy.deepcopy(self.module_).to("cpu")
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "module_" in state:
+            dev = self.device_
+            if dev.type == "cuda" and not torch.cuda.is_available():
+                dev = torch.device("cpu")
+            self.device_ = dev
+            self.module_.to(dev)

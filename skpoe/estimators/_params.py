@@ -1,0 +1,318 @@
+"""The shared parameters' documentation, and model-specific parameters.
+
+:data:`COMMON_DOC` documents the parameters and attributes every estimator
+shares (:func:`document` builds a class docstring from it);
+:func:`with_model_options` adds an estimator's own parameters to the shared
+``__init__``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import numbers
+
+from skpoe.data._validation import LABEL
+
+__all__ = [
+    "COMMON_DOC", "document", "hidden_sizes", "per_modality", "with_model_options",
+]
+
+COMMON_DOC = """
+    Parameters
+    ----------
+    n_components : int, default=32
+        Size of the latent space (the embedding returned by ``transform``).
+    hidden_layer_sizes : int, tuple of int, or dict, default=(256, 256)
+        Hidden layers of each encoder MLP (decoders mirror them). A dict maps
+        modality names to sizes; modalities left out use ``(256, 256)``. The
+        label modality's networks are linear by default (its decoder is a
+        softmax regression on the latent code, which generalises better from
+        few labels than an MLP); name ``"__label__"`` in the dict to give them
+        hidden layers.
+    likelihoods : str, Likelihood, or dict, default="auto"
+        Per-modality likelihood: ``"auto"`` (``"bernoulli"`` for data in
+        [0, 1], ``"gaussian"`` otherwise; the choice and its reason are
+        stored in ``likelihood_reasons_`` and printed at ``verbose >= 1``), ``"bernoulli"``, ``"gaussian"``,
+        ``"laplace"``, ``"poisson"``, ``"negative_binomial"``,
+        ``"categorical"`` or a :class:`skpoe.likelihoods.Likelihood`. Gaussian
+        and Laplace data are standardized internally; results come back in the
+        user's units. A dict maps modality names to one of these.
+    encoders, decoders : dict of str to torch.nn.Module, default=None
+        Custom networks for some modalities; see :mod:`skpoe.nn` for the
+        contract (encoders return features, skpoe adds the Gaussian heads;
+        decoders return the likelihood's parameters). An encoder of a
+        modality with missing entries at fit time receives the observed
+        indicators appended to its input.
+    modalities : dict of str to slice or list of int, default=None
+        Column groups when ``X`` is one 2-D array (``None``: one modality
+        ``"X"``). Ignored for dict input.
+    supervision_weight : float, default=50.0
+        Weight of the label likelihood terms (the paper's c_y), the strength of
+        supervision. Tune it with ``GridSearchCV``.
+    beta : float, default=1.0
+        Weight of the KL terms.
+{extra_params}    batch_size : int, default=64
+        Rows per minibatch of each batch group.
+    max_iter : int, default=50
+        Number of epochs (an epoch is ``ceil(n_samples / batch_size)`` steps).
+        With few labels, longer training slowly overfits the labeled rows
+        (digits halves, 10% labels: one-view accuracy 0.80 after 30 epochs,
+        0.79 after 50, 0.79 after 100; see
+        ``benchmarks/results/model_quality_ablation.md``); on other data,
+        ``early_stopping=True`` with a larger ``max_iter`` chooses for you.
+    learning_rate_init : float, default=1e-3
+        Adam learning rate.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, stop when the validation
+        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs and
+        restore the best weights.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+        With ``early_stopping``, epochs without improvement of the validation
+        loss before training stops. Without it, training runs ``max_iter``
+        epochs: a VAE's training loss often plateaus for tens of epochs
+        (posterior collapse) before it improves again.
+    tol : float, default=1e-4
+        Minimum decrease of the validation loss that counts as improvement.
+    warm_start : bool, default=False
+        Continue training the fitted networks on the next ``fit`` for
+        ``max_iter`` more epochs. The optimizer state and the minibatch
+        random stream are kept with the fitted model, so two warm fits of 5
+        epochs equal one fit of 10 on the same data.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, minibatches and sampling. Results are
+        reproducible on CPU for a fixed seed; the global numpy and torch random
+        states are left untouched.
+    verbose : int, default=0
+        0 shows nothing. 1 shows progress: a tqdm bar in a terminal or a
+        notebook when tqdm is installed (``pip install "skpoe[progress]"``),
+        otherwise a line about ten times per fit. 2 prints a line every epoch.
+        Lines read ``epoch 40/100``, the loss and its terms (see
+        ``history_``), and the elapsed and remaining time.
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU.
+    max_grad_norm : float, default=None
+        Clip the total norm of the gradients to this value before each
+        update (``None``: no clipping).
+    checkpoint_path : str or path-like, default=None
+        File that holds the full training state (weights, optimizer, random
+        generators, epoch, history), rewritten atomically every
+        ``checkpoint_every`` epochs. If it exists when ``fit`` starts, the fit
+        resumes from it (a file of other data or parameters is refused with
+        :class:`~skpoe.exceptions.CheckpointError`). A fit that ends normally
+        removes it; an interrupted or diverged fit keeps it. Read without
+        executing code (``torch.load(weights_only=True)``).
+    checkpoint_every : int, default=1
+        Epochs between checkpoints.
+    n_threads : int, default=None
+        Torch intra-op threads during ``fit`` and inference; the caller's
+        ``torch.get_num_threads()`` is restored afterwards. ``None`` uses one
+        thread for models of fewer than 10 million parameters on the CPU
+        (on a shared 2-core machine fits ran 9-14 times faster than with two
+        threads; see ``benchmarks/results/threads.md``) and leaves the
+        setting alone otherwise.
+    compile : bool, default=False
+        Compile every encoder and decoder with ``torch.compile`` during
+        ``fit`` (worth it for long fits on a GPU; the first steps pay the
+        compilation).
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Mixed precision of the training step (``torch.autocast``: matrix
+        products in the given type, likelihoods, weights and optimiser state
+        in float32). ``"float16"`` needs a CUDA device. Inference runs in
+        float32.
+    callbacks : list of callback objects, default=None
+        Called around the fit and after every epoch: any object with any of
+        ``on_fit_begin(estimator, trainer)``,
+        ``on_epoch_end(estimator, trainer, epoch, logs)`` (return ``True`` to
+        stop) and ``on_fit_end(estimator, trainer)``; see
+        :mod:`skpoe.train.callbacks`. ``clone`` copies them, pickling keeps
+        them, :meth:`save` drops them (with a warning).
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained networks.
+    modalities_ : list of str
+        Modality names in fitted order.
+    n_features_per_modality_ : dict of str to int
+    likelihoods_ : dict of str to Likelihood
+        Fitted likelihood per modality (``"__label__"`` for the labels).
+    likelihood_reasons_ : dict of str to str
+        Per modality, how its likelihood was chosen: for ``"auto"`` the
+        range of the data that decided it, else the value given. Printed at
+        ``verbose >= 1``.
+    classes_ : ndarray of shape (n_classes,)
+        Known classes (present when fitted with ``y``).
+    supervised_ : bool
+        Whether the model was fitted with labels.
+    loss_curve_ : list of float
+        Mean training loss per epoch.
+    history_ : dict of str to list of float
+        Per-epoch values, one list entry per epoch: ``loss`` (the training
+        objective, as ``loss_curve_``), then terms evaluated after each
+        epoch on up to 1,000 training rows encoded from their views alone
+        (the posterior ``transform`` and ``predict`` use), decoded at the
+        posterior mean: ``rec[<view>]`` (-log p(x_view | z) per row
+        observing the view), ``kl`` (KL of the posterior to the prior),
+        and with labels ``label`` (cross-entropy of the label) and
+        ``accuracy`` (on labeled rows). With ``early_stopping``, ``val_loss``
+        and the same terms on the held-out rows as ``val_<term>``.
+    validation_loss_curve_ : list of float
+        Validation loss per epoch (with ``early_stopping``).
+    best_loss_ / best_validation_loss_ : float
+        Best monitored loss.
+    n_iter_ : int
+        Epochs run.
+    n_features_in_ : int
+        Total number of features over modalities.
+    feature_names_in_ : ndarray of str
+        Column names of the input, defined only when they are all known: for
+        a DataFrame on the 2-D route, the DataFrame's columns; for a dict (or
+        list) of views that are all DataFrames with string column names,
+        ``"<modality>__<column>"`` for every feature, in fitted modality
+        order (``len == n_features_in_``).
+    feature_names_per_modality_ : dict of str to (ndarray of str or None)
+        Column names of each view given as a DataFrame (``None`` for views
+        without names), defined when at least one view has them. At predict
+        time a view whose columns are renamed, added, dropped or reordered
+        raises a ``ValueError`` in scikit-learn's words ("The feature names
+        should match those that were passed during fit"), naming the
+        modality.
+    device_ : torch.device
+        Device holding the fitted networks.
+
+    Notes
+    -----
+    Missing data: a row of NaN in a modality marks that view missing for that
+    sample. NaN entries inside an otherwise observed row are missing entries:
+    they are left out of the likelihood and of the standardization, and a
+    modality that has any at fit time gets one observed-indicator input per
+    feature in its encoder. :meth:`impute` fills both kinds.
+
+"""
+
+
+def document(summary, extra_params=""):
+    """Class docstring: ``summary`` then the shared parameter and attribute docs."""
+    return summary.rstrip() + "\n\n" + COMMON_DOC.strip("\n").replace(
+        "{extra_params}", extra_params
+    ) + "\n"
+
+
+#: Names other libraries use for skpoe's parameters, for error messages.
+_ALIASES = {
+    "epochs": "max_iter", "n_epochs": "max_iter", "num_epochs": "max_iter",
+    "lr": "learning_rate_init", "learning_rate": "learning_rate_init",
+    "latent_dim": "n_components", "n_latent": "n_components", "latent_size": "n_components",
+    "z_dim": "n_components", "seed": "random_state", "patience": "n_iter_no_change",
+    "hidden_dims": "hidden_layer_sizes", "hidden_sizes": "hidden_layer_sizes",
+    "likelihood": "likelihoods",
+}
+
+
+def _closest(name, names):
+    """The valid parameter a mistyped or foreign ``name`` most likely means."""
+    if _ALIASES.get(name) in names:
+        return _ALIASES[name]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _bind(class_name, sig, self, args, kwargs):
+    """``sig.bind`` with errors that name the class and the closest parameter."""
+    names = [p for p in sig.parameters if p != "self"]
+    unknown = [k for k in kwargs if k not in sig.parameters or k == "self"]
+    if unknown:
+        hints = []
+        for k in unknown:
+            close = _closest(k, names)
+            hints.append(f"{k!r}" + (f" (did you mean {close!r}?)" if close else ""))
+        raise TypeError(
+            f"{class_name}() got unknown parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(hints)}. Valid parameters: {', '.join(names)}."
+        )
+    try:
+        return sig.bind(self, *args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(
+            f"{class_name}(): {exc}; only n_components may be passed by position, "
+            "the other parameters by name."
+        ) from None
+
+
+def with_model_options(**options):
+    """Class decorator: add model-specific parameters to the shared ``__init__``.
+
+    The generated ``__init__`` takes every parameter of
+    :class:`~skpoe.estimators._base.BaseMultimodalVAE` plus ``options`` (keyword-only, with these
+    defaults) and stores them unchanged, as scikit-learn requires; its
+    signature is what ``get_params`` inspects. The options are passed on to
+    the torch module.
+    """
+
+    def decorate(cls):
+        base = inspect.signature(cls.__init__)  # the shared __init__ it inherits
+        extra = [
+            inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+            for k, v in options.items()
+        ]
+        sig = base.replace(parameters=[*base.parameters.values(), *extra])
+
+        def __init__(self, *args, **kwargs):
+            bound = _bind(type(self).__name__, sig, self, args, kwargs)
+            bound.apply_defaults()
+            for name, value in list(bound.arguments.items())[1:]:
+                setattr(self, name, value)
+
+        __init__.__signature__ = sig
+        __init__.__doc__ = f"Set the parameters of {cls.__name__} (see the class docstring)."
+        __init__.__qualname__ = f"{cls.__name__}.__init__"
+        cls.__init__ = __init__
+        cls._module_options = tuple(options)
+        return cls
+
+    return decorate
+
+
+def per_modality(param, names, kind, default):
+    """Expand a parameter given for all modalities or as a dict per name."""
+    if isinstance(param, dict):
+        unknown = [k for k in param if k not in names]
+        if unknown:
+            raise ValueError(
+                f"{kind} names modalities {unknown} that are not in X "
+                f"(modalities: {list(names)})."
+            )
+        return [param.get(n, default) for n in names]
+    return [param if param is not None else default] * len(names)
+
+
+def hidden_sizes(param, names, default, label_default):
+    """Hidden layer sizes per modality from ``hidden_layer_sizes``.
+
+    Modalities a dict leaves out get ``default``; the label gets
+    ``label_default`` unless the dict names :data:`LABEL`.
+    """
+
+    def norm(h, name):
+        if isinstance(h, numbers.Integral):
+            h = (h,)
+        try:
+            h = tuple(int(v) for v in h)
+        except TypeError:
+            raise ValueError(
+                f"hidden_layer_sizes for {name!r} must be an int or a sequence "
+                f"of ints, got {h!r}."
+            ) from None
+        if any(v < 1 for v in h):
+            raise ValueError(
+                f"hidden_layer_sizes for {name!r} must be positive, got {h}."
+            )
+        return h
+
+    sizes = per_modality(param, names, "hidden_layer_sizes", default)
+    named = isinstance(param, dict) and LABEL in param
+    if LABEL in names and not named:
+        sizes[names.index(LABEL)] = label_default
+    return [norm(h, n) for h, n in zip(sizes, names)]

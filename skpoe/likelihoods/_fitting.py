@@ -1,0 +1,92 @@
+"""Likelihoods fitted from one streaming pass over a view's row blocks.
+
+:func:`fit_view_likelihood` fits a view held in memory as before, and a
+:class:`~skpoe.data.sources.ViewSource` from the statistics its scan gathered
+(:func:`skpoe.data.sources.scan_view`), without reading it again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skpoe.likelihoods import Bernoulli, Categorical, get_likelihood
+from skpoe.likelihoods.continuous import _Standardized
+from skpoe.likelihoods.discrete import _Counts
+from skpoe.data._validation import LABEL
+from skpoe.data.sources import ViewSource
+
+__all__ = ["fit_likelihoods", "fit_view_likelihood"]
+
+
+def _resolve_auto(src):
+    """``likelihoods='auto'`` for a streamed view.
+
+    Sparse views of non-negative integers with values above 1 are counts:
+    negative binomial. Otherwise the rule of in-memory data (Bernoulli in
+    [0, 1], Gaussian otherwise) applies.
+    """
+    st = src.stats
+    counts = (
+        st.count.any()
+        and np.nanmin(st.witness()[0]) >= 0
+        and np.isnan(st.non_integer).all()
+        and np.nanmax(st.witness()[1]) > 1
+    )
+    return "negative_binomial" if src.sparse_like and counts else "auto"
+
+
+def fit_view_likelihood(spec, arr, obs, name):
+    """Fit the likelihood of one view (array or :class:`ViewSource`).
+
+    A source is fitted from the statistics of its streaming pass: the
+    likelihood is built and checked on a witness of each column's range and
+    integrality, and its moments are set from the streamed ones. Likelihood
+    classes without streamed moments are fitted on the observed rows read
+    into memory.
+    """
+    if not isinstance(arr, ViewSource):
+        # every row observed: no copy of the view
+        return get_likelihood(spec, arr if obs.all() else arr[obs], name)
+    st = arr.stats
+    auto = spec is None or (isinstance(spec, str) and spec == "auto")
+    if auto:
+        spec = _resolve_auto(arr)
+    lik = get_likelihood(spec, st.witness(), name)
+    if auto and spec != "auto":
+        lik.choice_reason_ = (
+            "auto: sparse non-negative integer counts, so negative_binomial "
+            "(likelihoods='poisson' for counts without over-dispersion)"
+        )
+    lik.missing_indicators_ = bool(st.any_missing)
+    if isinstance(lik, _Standardized):
+        center, scale = st.moments()
+        # two rows with exactly these moments: the likelihood's own rule
+        # (floor of the scale) applies
+        state = get_likelihood(lik, np.stack([center - scale, center + scale]), name)
+        lik.center_, lik.scale_ = state.center_, state.scale_
+    elif isinstance(lik, _Counts):
+        lik.center_, scale = st.moments(log=True)
+        scale[scale < 1e-12] = 1.0
+        lik.scale_ = scale
+    elif not isinstance(lik, (Bernoulli, Categorical)):
+        lik = get_likelihood(lik, arr.read(np.flatnonzero(obs)), name)
+    return lik
+
+
+def fit_likelihoods(specs, names, arrays, observed, labels=None):
+    """Likelihood per modality (a dict) fitted to its observed rows.
+
+    ``specs`` holds each view's ``likelihoods`` entry; with ``labels`` (from
+    :func:`append_labels`) a categorical likelihood of the codes comes last,
+    under :data:`LABEL`.
+    """
+    fitted = [
+        fit_view_likelihood(spec, a, o, name)
+        for spec, a, o, name in zip(specs, arrays, observed.T, names)
+    ]
+    all_names = list(names)
+    if labels is not None:
+        codes, labeled, classes = labels
+        fitted.append(Categorical(len(classes)).fit(codes[labeled][:, None], LABEL))
+        all_names.append(LABEL)
+    return dict(zip(all_names, fitted))

@@ -1,0 +1,5 @@
+"""Compare estimators against baselines a user already has, on held-out rows and views."""
+
+from skpoe.model_selection._compare import ViewBaseline, compare_estimators, summarize, to_markdown
+
+__all__ = ["ViewBaseline", "compare_estimators", "summarize", "to_markdown"]

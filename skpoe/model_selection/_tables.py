@@ -1,0 +1,151 @@
+"""Result tables of :mod:`skpoe.model_selection._compare`: a pandas DataFrame when
+pandas is importable, else a numpy structured array with the same fields."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["make_table", "summarize", "to_markdown"]
+
+#: Metrics shown with one decimal (the others with three).
+ONE_DECIMAL = ("test_ll", "fit_time", "n_iter")
+
+
+def make_table(columns):
+    """A DataFrame (or structured array) from an ordered dict of 1-D columns."""
+    try:
+        import pandas as pd
+    except ImportError:
+        pd = None
+    if pd is not None:
+        return pd.DataFrame(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
+    dtype = []
+    for name, col in columns.items():
+        col = np.asarray(col)
+        if col.dtype.kind in "OUS":
+            dtype.append((name, f"U{max([len(str(c)) for c in col] + [1])}"))
+        else:
+            dtype.append((name, col.dtype))
+    out = np.empty(n, dtype=dtype)
+    for name, col in columns.items():
+        out[name] = col
+    return out
+
+
+def _columns(table):
+    """Column names and a name -> ndarray getter for either table kind."""
+    if hasattr(table, "columns"):  # pandas
+        return list(table.columns), lambda c: table[c].to_numpy()
+    if getattr(getattr(table, "dtype", None), "names", None):
+        return list(table.dtype.names), lambda c: table[c]
+    raise TypeError(
+        f"Expected a table from compare_estimators or summarize (a pandas DataFrame or a "
+        f"numpy structured array), got {type(table).__name__}."
+    )
+
+
+def summarize(table, metrics=None):
+    """Mean and standard deviation over seeds, per estimator.
+
+    Parameters
+    ----------
+    table : DataFrame or structured array
+        The long table of :func:`compare_estimators`.
+    metrics : list of str, default=None
+        Metrics to summarize; default every metric column.
+
+    Returns
+    -------
+    summary : DataFrame or structured array
+        One row per estimator (in order of appearance): ``estimator``,
+        ``n_seeds``, then ``<metric>_mean`` and ``<metric>_std`` per metric.
+        The std is the sample standard deviation over seeds (``ddof=1``), NaN
+        with a single seed; NaN values (metrics that do not apply) are left
+        out, so a metric that never applies has a NaN mean.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skpoe.model_selection._compare import summarize
+    >>> table = pd.DataFrame({"estimator": ["a", "a", "b"], "seed": [0, 1, 0],
+    ...                       "acc_all": [0.8, 0.9, 0.7]})
+    >>> summarize(table).columns.tolist()
+    ['estimator', 'n_seeds', 'acc_all_mean', 'acc_all_std']
+    """
+    cols, get = _columns(table)
+    if "estimator" not in cols:
+        raise ValueError("table has no 'estimator' column; pass the output of compare_estimators.")
+    if metrics is None:
+        metrics = [c for c in cols if c not in ("estimator", "seed")]
+    unknown = [m for m in metrics if m not in cols]
+    if unknown:
+        raise ValueError(f"Unknown metrics {unknown}; the table has {cols}.")
+    est = np.asarray(get("estimator")).astype(str)
+    names = list(dict.fromkeys(est))
+    out = {"estimator": np.array(names), "n_seeds": np.array([(est == n).sum() for n in names])}
+    for m in metrics:
+        values = np.asarray(get(m), dtype=np.float64)
+        means, stds = [], []
+        for n in names:
+            v = values[est == n]
+            v = v[~np.isnan(v)]
+            means.append(v.mean() if v.size else np.nan)
+            stds.append(v.std(ddof=1) if v.size > 1 else np.nan)
+        out[f"{m}_mean"], out[f"{m}_std"] = np.array(means), np.array(stds)
+    return make_table(out)
+
+
+def to_markdown(summary, missing="–"):
+    """A markdown table of a summary: one row per estimator, "mean ± std".
+
+    Three decimals, one for ``test_ll``, ``fit_time`` and ``n_iter``; the std
+    is left out where it is NaN (one seed), ``missing`` marks metrics that do
+    not apply. Needs neither pandas nor ``tabulate``.
+
+    Parameters
+    ----------
+    summary : DataFrame or structured array
+        The output of :func:`summarize` (a long table from
+        :func:`compare_estimators` is summarized first).
+    missing : str, default="–"
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skpoe.model_selection._compare import summarize, to_markdown
+    >>> table = pd.DataFrame({"estimator": ["a", "a", "b"], "seed": [0, 1, 0],
+    ...                       "acc_all": [0.8, 0.9, 0.7], "test_ll": [-20.0, -21.0, None]})
+    >>> print(to_markdown(summarize(table)))
+    | estimator | acc_all | test_ll |
+    |---|---:|---:|
+    | a | 0.850 ± 0.071 | -20.5 ± 0.7 |
+    | b | 0.700 | – |
+    """
+    cols, get = _columns(summary)
+    if not any(c.endswith("_mean") for c in cols):
+        summary = summarize(summary)
+        cols, get = _columns(summary)
+    metrics = [c[: -len("_mean")] for c in cols if c.endswith("_mean")]
+    lines = [
+        "| estimator | " + " | ".join(metrics) + " |",
+        "|---|" + "---:|" * len(metrics),
+    ]
+    for i, name in enumerate(np.asarray(get("estimator")).astype(str)):
+        cells = []
+        for m in metrics:
+            mean = float(get(f"{m}_mean")[i])
+            std = float(get(f"{m}_std")[i]) if f"{m}_std" in cols else np.nan
+            d = 1 if m in ONE_DECIMAL else 3
+            if np.isnan(mean):
+                cells.append(missing)
+            elif np.isnan(std):
+                cells.append(f"{mean:.{d}f}")
+            else:
+                cells.append(f"{mean:.{d}f} ± {std:.{d}f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,383 @@
+"""One training loop for every model, and the faults it survives.
+
+:class:`Trainer` runs the epochs of a fit: the minibatch indices of an epoch
+(:meth:`Trainer.epoch_batches`), a step's loss, gradients and update
+(:meth:`Trainer.step`; in data-parallel training DDP averages the gradients
+during backward), divergence and Ctrl-C. What follows each finished epoch (the per-epoch
+history, early stopping with best weights, progress, checkpoints, and the
+user's callbacks) is a list of callbacks (:mod:`skpoe.train.callbacks`). After every finished epoch it
+keeps a snapshot of the whole training state (weights, optimizer, random
+generators, counters); a fault restores one of these snapshots, so the model
+is never left with the weights of half an epoch. Losses are synchronised with the host once per epoch.
+
+Training draws its noise from a private generator
+(:func:`skpoe.noise.training_stream`), so fits in threads of one process do
+not share a stream. Inside an initialised process group each process computes
+its share of every step (:mod:`skpoe.distributed`); only rank 0 shows
+progress and writes checkpoints.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+from skpoe.train.batches import (
+    BatchGroups, TensorData, monitor_rows, monitor_terms, validation_loss,
+)
+from skpoe.train.batches import step_loss as _step_loss
+from skpoe.train.callbacks import EarlyStopping, builtin_callbacks, notify
+from skpoe.train.checkpoint import numpy_rng_state, save_checkpoint, set_numpy_rng_state
+from skpoe.train.checkpoint import clone_state as _clone, cpu_state as _to_cpu
+from skpoe.distributed import DataParallel, is_main_process
+from skpoe.exceptions import TrainingDiverged
+from skpoe.noise import training_stream
+
+__all__ = ["Trainer", "fit_seed"]
+
+
+def fit_seed(random_state, n_iter=None):
+    """Seed of one fit (weights, minibatches and later inference draws).
+
+    Drawn from ``random_state`` (fresh entropy for ``None``). ``n_iter``
+    offsets it, for a warm start of a model that kept no training state.
+    """
+    if random_state is not None:
+        seed = check_random_state(random_state).randint(2**31 - 1)
+    else:
+        seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    if n_iter is not None:
+        seed = (seed + n_iter) % (2**31 - 1)
+    return seed
+
+
+class Trainer:
+    """Train ``module`` on ``data`` in place.
+
+    Parameters
+    ----------
+    module : MultimodalModule
+    data : TensorData
+    train_rows, val_rows : ndarray of int
+        Rows to train on and rows held out for early stopping.
+    rng : numpy.random.RandomState
+        Draws the minibatches.
+    torch_state : dict
+        Torch generator states to train with (:func:`skpoe.noise.start_state`).
+    seed : int
+        The fit's seed (stored in checkpoints).
+    max_iter, batch_size, learning_rate, tol, n_iter_no_change, early_stopping
+        As the estimator's parameters.
+    max_grad_norm : float or None
+        Clip the gradients' total norm to this value before each update.
+    split_on : int or None
+        The label modality, whose rows get their own paired minibatch.
+    view_names : list of str
+        Names of the views, for the per-term history.
+    progress : skpoe.train.progress.Progress or None
+    checkpoint : dict or None
+        ``path``, ``every`` and ``fingerprint`` of the checkpoint file.
+    estimator : object or None
+        The estimator being fitted, passed to the callbacks.
+    callbacks : list
+        The user's callbacks (:mod:`skpoe.train.callbacks`); they run after
+        the built-in ones (history, early stopping, state, progress,
+        checkpoints), which :attr:`callbacks` lists with them.
+    """
+
+    def __init__(
+        self, module, data, train_rows, val_rows, *, rng, torch_state, seed, max_iter,
+        batch_size, learning_rate, tol, n_iter_no_change, early_stopping, max_grad_norm=None,
+        split_on=None, view_names=(), progress=None, checkpoint=None, estimator=None,
+        callbacks=(),
+    ):
+        self.module = module
+        self.data = data
+        self.rng = rng
+        self.torch_state = torch_state
+        self.seed = seed
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.max_grad_norm = max_grad_norm
+        self.learning_rate = learning_rate
+        self.split_on = split_on
+        self.view_names = list(view_names)
+        self.progress = progress
+        self.checkpoint = checkpoint
+        self.estimator = estimator
+        self.user_callbacks = list(callbacks)
+        self.n_train = len(train_rows)
+        mask_np = data.mask.cpu().numpy()
+        self.groups = BatchGroups(mask_np, train_rows, split_on)
+        self.val_groups = BatchGroups(mask_np, val_rows, split_on) if early_stopping else None
+        self.val_rows = val_rows
+        self.monitor = monitor_rows(train_rows)
+        # one fused kernel per parameter (4x faster than the default on CPU)
+        fused = data.device.type in ("cpu", "cuda")
+        self.optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, fused=fused or None)
+        self.epoch = 0  # epochs run, earlier fits included
+        self.start_epoch = 0  # epochs run before this fit
+        self.history = {"loss": []}
+        self.best = math.inf
+        self.no_improve = 0
+        self.best_state = None
+        self.stop_training = False  # set by a callback (early stopping, or the user's)
+        self.stopped_by = None  # the callback that stopped the fit
+        self.improved = False  # whether the last epoch improved the monitored loss
+        self.interrupted = False
+        self.last_good = None
+        self.parallel = None  # the data-parallel step during run, in a process group
+        self._stream = None  # the current generator states during run
+
+    # -- state --------------------------------------------------------------
+    def continue_from(self, epoch, history, resume=None):
+        """Continue a fitted model: ``epoch`` epochs run, their ``history``,
+        and its kept optimizer and generator states (``resume``), if any."""
+        self.epoch = self.start_epoch = int(epoch)
+        self.history = {k: list(v) for k, v in history.items()}
+        if resume is not None:
+            self.optimizer.load_state_dict(resume["optimizer"])
+            for group in self.optimizer.param_groups:  # the parameter may have changed
+                group["lr"] = self.learning_rate
+            set_numpy_rng_state(self.rng, resume["numpy_rng"])
+            self.torch_state = resume["torch_rng"]
+
+    def load(self, state):
+        """Resume from a checkpoint's full training state."""
+        self.module.load_state_dict(state["module"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        set_numpy_rng_state(self.rng, state["numpy_rng"])
+        self.torch_state = state["torch_rng"]
+        self.epoch = int(state["epoch"])
+        self.start_epoch = int(state["start_epoch"])
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.best = float(state["best"])
+        self.no_improve = int(state["no_improve"])
+        if state.get("best_module") is not None:
+            self.best_state = {
+                "module": state["best_module"], "optimizer": state["best_optimizer"]
+            }
+
+    def _snapshot(self, torch_state=None):
+        return {
+            "module": _clone(self.module.state_dict()),
+            "optimizer": _clone(self.optimizer.state_dict()),
+            "numpy_rng": self.rng.get_state(),
+            "torch_rng": torch_state or self._stream(),
+            "epoch": self.epoch,
+            "lengths": {k: len(v) for k, v in self.history.items()},
+            "best": self.best,
+            "no_improve": self.no_improve,
+        }
+
+    def _restore(self, snap, weights_only=False):
+        self.module.load_state_dict(snap["module"])
+        self.optimizer.load_state_dict(_clone(snap["optimizer"]))
+        if weights_only:
+            return
+        self.rng.set_state(snap["numpy_rng"])
+        self.torch_state = snap["torch_rng"]
+        self.epoch = snap["epoch"]
+        for k in list(self.history):
+            n = snap["lengths"].get(k, 0)
+            if n:
+                del self.history[k][n:]
+            else:
+                del self.history[k]
+        self.best, self.no_improve = snap["best"], snap["no_improve"]
+
+    def resume_state(self):
+        """What a warm start needs to continue exactly (on the CPU)."""
+        snap = self.last_good
+        optimizer = snap["optimizer"]
+        if self.early_stopping and self.best_state is not None:
+            optimizer = self.best_state["optimizer"]
+        return _to_cpu(
+            {"optimizer": optimizer, "numpy_rng": numpy_rng_state(self.rng),
+             "torch_rng": snap["torch_rng"]}
+        )
+
+    def checkpoint_state(self):
+        """The full training state after the last finished epoch."""
+        snap = self.last_good
+        rng = np.random.RandomState()
+        rng.set_state(snap["numpy_rng"])
+        best = self.best_state
+        state = {
+            "fingerprint": self.checkpoint["fingerprint"],
+            "seed": int(self.seed),
+            "module": snap["module"],
+            "optimizer": snap["optimizer"],
+            "numpy_rng": numpy_rng_state(rng),
+            "torch_rng": snap["torch_rng"],
+            "epoch": snap["epoch"],
+            "start_epoch": self.start_epoch,
+            "history": {k: v[: snap["lengths"].get(k, 0)] for k, v in self.history.items()},
+            "best": snap["best"],
+            "no_improve": snap["no_improve"],
+            "best_module": None if best is None or best is snap else best["module"],
+            "best_optimizer": None if best is None or best is snap else best["optimizer"],
+        }
+        if best is snap:
+            state["best_module"], state["best_optimizer"] = snap["module"], snap["optimizer"]
+        return _to_cpu(state)
+
+    def write_checkpoint(self):
+        """Write the state of the last finished epoch to the checkpoint file (rank 0)."""
+        if not is_main_process():  # every process holds the same state
+            return
+        if self.checkpoint is not None and self.last_good["epoch"] > self.start_epoch:
+            save_checkpoint(self.checkpoint["path"], self.checkpoint_state())
+
+    # -- the loop -------------------------------------------------------------
+    def epoch_batches(self):
+        """Minibatch indices of the next epoch: ``(n_steps, paired, singles)``."""
+        return self.groups.epoch(self.n_train, self.batch_size, self.rng, self.data.device)
+
+    def step(self, paired_idx, singles_idx):
+        """One optimiser step on a step's minibatches; returns its loss (a tensor).
+
+        In data-parallel training the loss is this process's share of the
+        step's loss, scaled so that the processes' mean gradient is the
+        gradient of the whole step.
+        """
+        if self.parallel is None:
+            total = _step_loss(self.module, self.data, self.groups, paired_idx, singles_idx).total
+        else:  # this process's slice of every minibatch group
+            total = self.parallel.step_loss(self.data, self.groups, paired_idx, singles_idx)
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        if self.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.max_grad_norm)
+        self.optimizer.step()
+        return total
+
+    def run_epoch(self):
+        """Train one epoch; returns its history record (raises on divergence)."""
+        self.module.train()
+        n_steps, paired, singles = self.epoch_batches()
+        running = torch.zeros((), device=self.data.device)
+        for s in range(n_steps):
+            total = self.step([idx[s] for idx in paired], [(m, idx[s]) for m, idx in singles])
+            running += total.detach()
+        if self.parallel is not None:  # the loss over every process: all stop together
+            running = self.parallel.mean(running)
+        loss = float(running) / n_steps
+        if not math.isfinite(loss):
+            raise TrainingDiverged(
+                f"The training loss became {loss} at epoch {self.epoch + 1}; training "
+                "stopped. Try a smaller learning_rate_init or max_grad_norm, or check "
+                "the scale of your data and the likelihood chosen for each modality."
+            )
+        record = {"loss": loss}
+        record.update(self._terms(self.monitor, ""))
+        if self.early_stopping:
+            record["val_loss"] = validation_loss(
+                self.module, self.data, self.val_groups, self._chunk()
+            )
+            record.update(self._terms(self.val_rows, "val_"))
+        self.module.train()
+        return record
+
+    def _terms(self, rows, prefix):
+        return monitor_terms(
+            self.module, self.data, rows, self.view_names, self.split_on, prefix,
+            self._chunk(),
+        )
+
+    def _chunk(self):
+        """Rows per pass of the per-epoch evaluations: large for data already
+        on the device, one minibatch for data read lazily (sparse, on disk)."""
+        return 4096 if isinstance(self.data, TensorData) else self.batch_size
+
+    def _after_epoch(self, record):
+        """Count the finished epoch and run every callback's ``on_epoch_end`` on it."""
+        self.epoch += 1
+        for cb in self.callbacks:
+            hook = getattr(cb, "on_epoch_end", None)
+            if hook is not None and hook(self.estimator, self, self.epoch, dict(record)):
+                self.stop_training = True
+                self.stopped_by = self.stopped_by or cb
+
+    def keep_state(self):
+        """Snapshot the finished epoch (see :class:`~skpoe.train.callbacks.KeepState`)."""
+        snap = self._snapshot()
+        self.last_good = snap
+        if self.improved and self.early_stopping:
+            self.best_state = snap
+
+    def _data_parallel(self):
+        """The data-parallel step in an initialised process group, else ``None``.
+
+        Every process must agree on the data, the networks and the epoch to
+        continue from (a checkpoint only some processes can read would not).
+        """
+        sizes = [self.data.n, *map(len, self.groups.per_modality), self.epoch]
+        return DataParallel.maybe(self.module, self.data.device, sizes)
+
+    @property
+    def epochs_this_fit(self):
+        return self.epoch - self.start_epoch
+
+    def run(self):
+        """Train until ``max_iter`` epochs of this fit ran or early stopping stops.
+
+        On a NaN or infinite loss the last finished epoch is restored and
+        :class:`TrainingDiverged` raised. On ``KeyboardInterrupt`` the best
+        state so far is restored and ``interrupted`` set; when no epoch
+        finished, the starting state is restored and the interrupt re-raised.
+        Any other error restores the starting state and propagates.
+        """
+        self.last_good = initial = self._snapshot(self.torch_state)
+        ran_before = self.epoch
+        self.callbacks = builtin_callbacks(self) + self.user_callbacks
+        try:
+            notify(self.callbacks, "on_fit_begin", self.estimator, self)
+            self.parallel = self._data_parallel()
+            with training_stream(self.torch_state, self.data.device) as self._stream:
+                while self.epoch < self.start_epoch + self.max_iter and not self.stop_training:
+                    self._after_epoch(self.run_epoch())
+        except TrainingDiverged:
+            self._restore(self.last_good)
+            raise
+        except KeyboardInterrupt:
+            if self.epoch == ran_before or self.last_good["epoch"] == ran_before:
+                self._restore(initial)
+                raise
+            self._restore(self.last_good)
+            self.interrupted = True
+            if self.progress is not None:
+                self.progress.message(
+                    f"Interrupted during epoch {self.epoch + 1}; keeping the "
+                    + ("best epoch's" if self.early_stopping else f"epoch {self.epoch}")
+                    + " weights."
+                )
+            self.write_checkpoint()
+        except BaseException:
+            self._restore(initial)
+            raise
+        finally:
+            self.parallel = self._stream = None
+            if self.progress is not None:
+                self.progress.close()
+        if self.stop_training and self.progress is not None:
+            if isinstance(self.stopped_by, EarlyStopping):
+                self.progress.message(
+                    f"Validation loss did not improve more than tol={self.tol} for "
+                    f"{self.n_iter_no_change} consecutive epochs; stopping."
+                )
+            else:
+                self.progress.message(
+                    f"Callback {type(self.stopped_by).__name__} stopped the fit after epoch "
+                    f"{self.epoch}."
+                )
+        if self.early_stopping and self.best_state is not None:
+            self._restore(self.best_state, weights_only=True)
+        self.module.eval()
+        return self

@@ -1,0 +1,147 @@
+"""Data that is encoded one block of rows at a time.
+
+:class:`LazyData` has the interface the training loop and inference use of
+:class:`~skpoe.train._trainer.TensorData` (``n``, ``mask``, ``batch(idx, present,
+max_observed)``, ``chunks(size)``, ``inputs[m][idx]`` and
+``targets[m][idx]``), but keeps each view where it is (an in-memory array,
+a sparse matrix or an on-disk array, see :mod:`skpoe.data.sources`) and encodes
+only the rows a minibatch or chunk asks for. :func:`make_data` keeps dense
+in-memory training data on the fast path (whole tensors on the device).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from skpoe.data._validation import encode
+from skpoe.models.base import Batch
+from skpoe.data.sources import ViewSource, as_source
+from skpoe.train.batches import TensorData
+
+__all__ = ["LazyData", "make_data"]
+
+
+class _Column:
+    """``data.inputs[m][idx]`` / ``data.targets[m][idx]`` of a LazyData."""
+
+    def __init__(self, data, which):
+        self.data, self.which = data, which
+
+    def __getitem__(self, m):
+        return _ColumnOf(self.data, m, self.which)
+
+    def __len__(self):
+        return len(self.data.sources)
+
+
+class _ColumnOf:
+    def __init__(self, data, m, which):
+        self.data, self.m, self.which = data, m, which
+
+    def __getitem__(self, idx):
+        return self.data.encoded(self.m, idx)[self.which]
+
+
+class LazyData:
+    """Views encoded per minibatch or chunk; only the mask lives on the device.
+
+    Parameters
+    ----------
+    sources : list of (ndarray, ViewSource or None)
+        One per modality in fitted order; ``None`` is a modality observed
+        in no row (the label slot at inference).
+    mask : ndarray of bool of shape (n_samples, n_modalities)
+    liks : list of Likelihood
+    device : torch.device
+    check : bool, default=False
+        Check each block's observed rows against its fitted likelihood
+        (new data at inference time).
+    """
+
+    def __init__(self, sources, mask, liks, device, check=False):
+        self.sources = [None if s is None else as_source(s, lik.modality)
+                        for s, lik in zip(sources, liks)]
+        self.liks = list(liks)
+        self.mask_np = np.asarray(mask, bool)
+        self.mask = torch.as_tensor(self.mask_np).to(device)
+        self.device = device
+        self.check = check
+        self.inputs = _Column(self, 0)
+        self.targets = _Column(self, 1)
+        self._last = None
+
+    @property
+    def n(self):
+        return self.mask_np.shape[0]
+
+    def read(self, m, rows):
+        """Raw rows of modality ``m`` (float64, NaN kept); NaN for ``None``."""
+        src = self.sources[m]
+        if src is None:
+            k = len(range(self.n)[rows]) if isinstance(rows, slice) else len(rows)
+            return np.full((k, self.liks[m].n_features_), np.nan)
+        return src.read(rows)
+
+    def _encode_block(self, m, raw, obs):
+        lik = self.liks[m]
+        if self.check:
+            lik.check(raw[obs])
+        (x,), (t,) = encode([raw], obs[:, None], [lik])
+        return self._to_device(x), self._to_device(t)
+
+    def _to_device(self, a):
+        """A host block on the device: through pinned memory and a
+        non-blocking copy for CUDA, as is on the CPU."""
+        tensor = torch.from_numpy(a)
+        if self.device.type != "cuda":
+            return tensor
+        return tensor.pin_memory().to(self.device, non_blocking=True)
+
+    def encoded(self, m, idx):
+        """(input, target) tensors of modality ``m`` at rows ``idx`` (tensor)."""
+        if self._last is not None and self._last[0] == m and self._last[1] is idx:
+            return self._last[2]
+        rows = idx.cpu().numpy()
+        out = self._encode_block(m, self.read(m, rows), self.mask_np[rows, m])
+        self._last = (m, idx, out)
+        return out
+
+    def _batch(self, rows, mask, present=None, max_observed=None, raws=None):
+        inputs, targets = [], []
+        for m, lik in enumerate(self.liks):
+            obs = self.mask_np[rows, m]
+            if present is not None and m not in present:
+                raw = np.full((len(obs), lik.n_features_), np.nan)
+                obs = np.zeros(len(obs), bool)
+            else:
+                raw = raws[m] if raws is not None else self.read(m, rows)
+            x, t = self._encode_block(m, raw, obs)
+            inputs.append(x)
+            targets.append(t)
+        return Batch(inputs, targets, mask, present, max_observed)
+
+    def batch(self, idx, present=None, max_observed=None):
+        """Rows ``idx`` (a LongTensor on the device) as a :class:`Batch`."""
+        return self._batch(idx.cpu().numpy(), self.mask[idx], present, max_observed)
+
+    def blocks(self, size):
+        """``(rows, raws, batch)`` over consecutive blocks of at most ``size``
+        rows: the slice, each modality's raw rows and the encoded batch."""
+        for start in range(0, self.n, size):
+            rows = slice(start, min(start + size, self.n))
+            raws = [self.read(m, rows) for m in range(len(self.liks))]
+            yield rows, raws, self._batch(rows, self.mask[rows], raws=raws)
+
+    def chunks(self, size):
+        """Consecutive row batches of at most ``size`` rows."""
+        for rows, _, batch in self.blocks(size):
+            yield torch.arange(rows.start, rows.stop, device=self.device), batch
+
+
+def make_data(arrays, observed, liks, device):
+    """Training data: whole tensors for in-memory arrays, else :class:`LazyData`."""
+    if not any(isinstance(a, ViewSource) for a in arrays):
+        inputs, targets = encode(arrays, observed, liks)
+        return TensorData(inputs, targets, observed, device)
+    return LazyData(arrays, observed, liks, device)
