@@ -9,9 +9,11 @@ from sklearn.utils import check_random_state
 from skpoe.data._container import ModalityDict
 
 __all__ = [
+    "drop_views",
     "load_digits_views",
     "load_mnist_views",
     "load_breast_cancer_views",
+    "load_wine_views",
     "hide_views_and_labels",
 ]
 
@@ -99,6 +101,29 @@ def load_breast_cancer_views():
     return ModalityDict({"mean": A[:, :10], "error": A[:, 10:20], "worst": A[:, 20:]}), y
 
 
+def load_wine_views():
+    """scikit-learn's wine table (178 wines, 3 cultivars) as three raw-scale views.
+
+    Returns
+    -------
+    X : ModalityDict
+        ``composition`` (alcohol, malic acid, ash, alcalinity of ash,
+        magnesium; 5 columns), ``phenols`` (total phenols, flavanoids,
+        nonflavanoid phenols, proanthocyanins, OD280/OD315; 5 columns) and
+        ``color`` (colour intensity, hue, proline; 3 columns), raw units
+        (proline runs to 1,680, hue below 2).
+    y : ndarray of shape (178,)
+        The cultivar, 0, 1 or 2.
+    """
+    from sklearn.datasets import load_wine
+
+    A, y = load_wine(return_X_y=True)
+    return ModalityDict({
+        "composition": A[:, [0, 1, 2, 3, 4]], "phenols": A[:, [5, 6, 7, 8, 11]],
+        "color": A[:, [9, 10, 12]],
+    }), y
+
+
 def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=None):
     """Hide labels and views to simulate a supervision level, reproducibly.
 
@@ -143,3 +168,38 @@ def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=Non
         for j, name in enumerate(names):
             X[name][chosen[keep != j]] = np.nan
     return X, y_hidden
+
+
+def drop_views(X, rate, random_state=None):
+    """Hide each view of each row with probability ``rate``, keeping at least one view per row.
+
+    Every row, labeled or not, can lose views: a row that would lose them all
+    keeps one chosen uniformly among its views. Rows already missing views
+    keep what they miss.
+
+    Parameters
+    ----------
+    X : dict of array-like
+    rate : float in [0, 1)
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X_dropped : ModalityDict
+        Float copies of the views with dropped views set to NaN.
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"rate must be in [0, 1), got {rate!r}.")
+    rng = check_random_state(random_state)
+    X = ModalityDict({k: np.array(v, dtype=np.float64) for k, v in X.items()})
+    names = list(X)
+    observed = np.stack([~np.isnan(X[v]).all(1) for v in names], 1)
+    drop = (rng.rand(*observed.shape) < rate) & observed
+    keep_one = rng.randint(len(names), size=len(observed))
+    emptied = ~(observed & ~drop).any(1)
+    for i in np.flatnonzero(emptied):  # keep one of the row's own views
+        own = np.flatnonzero(observed[i])
+        drop[i, own[keep_one[i] % len(own)]] = False
+    for j, name in enumerate(names):
+        X[name][drop[:, j]] = np.nan
+    return X

@@ -134,3 +134,25 @@ def test_hide_views_and_labels_levels_and_reproducibility():
     assert not np.isnan(X["top"]).any()  # input untouched
     with pytest.raises(ValueError, match="labeled"):
         hide_views_and_labels(X, y, labeled=1.5)
+
+
+def test_drop_views_keeps_a_view_per_row_and_hides_at_the_rate():
+    from skpoe.datasets import drop_views, load_digits_views
+
+    X, _ = load_digits_views()
+    X["top"][:5] = np.nan  # already missing: stays missing, and the row keeps its bottom
+    D = drop_views(X, 0.3, random_state=0)
+    missing = np.stack([np.isnan(D[v]).all(1) for v in D], 1)
+    assert not missing.all(1).any() and missing[:5, 0].all() and not missing[:5, 1].any()
+    assert 0.2 < missing[5:].mean() < 0.35
+    np.testing.assert_array_equal(np.isnan(drop_views(X, 0.3, 0)["top"]), np.isnan(D["top"]))
+    with pytest.raises(ValueError, match="rate"):
+        drop_views(X, 1.0)
+
+
+def test_wine_views_are_raw_scale_tables():
+    from skpoe.datasets import load_wine_views
+
+    X, y = load_wine_views()
+    assert list(X) == ["composition", "phenols", "color"] and len(y) == 178
+    assert sum(v.shape[1] for v in X.values()) == 13 and X["color"][:, 2].max() > 1000

@@ -92,6 +92,9 @@ class BaseMultimodalVAE(
         "compile": ["boolean"],
         "precision": [StrOptions(set(PRECISIONS))],
         "callbacks": [list, tuple, None],
+        "pseudo_label_weight": [Interval(Real, 0, None, closed="left")],
+        "agreement_weight": [Interval(Real, 0, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -123,6 +126,9 @@ class BaseMultimodalVAE(
         compile=False,
         precision="float32",
         callbacks=None,
+        pseudo_label_weight=0.0,
+        agreement_weight=0.0,
+        n_neighbors=10,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -150,6 +156,9 @@ class BaseMultimodalVAE(
         self.compile = compile
         self.precision = precision
         self.callbacks = callbacks
+        self.pseudo_label_weight = pseudo_label_weight
+        self.agreement_weight = agreement_weight
+        self.n_neighbors = n_neighbors
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -171,6 +180,8 @@ class BaseMultimodalVAE(
         extra = len(liks) - len(enc)
         weights = [1.0] * len(self.modalities_) + [self.supervision_weight] * extra
         options = {k: getattr(self, k) for k in self._module_options}
+        options.update(pseudo_label_weight=self.pseudo_label_weight,
+                       agreement_weight=self.agreement_weight)
         return self._module_class(
             liks,
             self.n_components,

@@ -23,7 +23,8 @@ from skpoe.exceptions import FitInterruptedWarning
 from skpoe.noise import seeded_torch, start_state
 from skpoe.train.progress import Progress, still_falling
 from skpoe.train._trainer import Trainer, fit_seed
-from skpoe.train.batches import split_rows
+from skpoe.data._graph import pseudo_label_targets
+from skpoe.train.batches import TensorData, split_rows
 from skpoe.train.callbacks import check_callbacks
 
 __all__ = ["prepare_fit", "make_trainer", "store_training", "report_fit_end"]
@@ -82,14 +83,41 @@ def prepare_fit(est, X, y, warm):
         torch_state = start_state(seed, device)
     new.device_ = device
     new._inference_seed = seed
+    data = make_data(arrays, observed, liks, device)
+    if labels is not None and (est.pseudo_label_weight or est.agreement_weight):
+        set_unlabeled_targets(est, data, arrays[:-1], observed[:, :-1], labels, train_rows)
     trainer = make_trainer(
-        new, make_data(arrays, observed, liks, device), train_rows, val_rows,
+        new, data, train_rows, val_rows,
         rng=rng, torch_state=torch_state, seed=seed, warm=warm, resume=resume, ckpt=ckpt,
         fingerprint=fp,
     )
     trainer.estimator = est  # callbacks see the estimator whose fit runs
     trainer.user_callbacks = callbacks
     return new, trainer
+
+
+def set_unlabeled_targets(est, data, views, observed, labels, train_rows):
+    """Give in-memory training data the targets of the unlabeled rows' label terms.
+
+    With ``pseudo_label_weight`` these are label spreading's distributions over
+    the views' neighbourhood graph, built from the labels of the training rows
+    (:func:`skpoe.data._graph.pseudo_label_targets`); with agreement alone, empty
+    targets. Data read lazily (sparse, on disk) gets none and trains without
+    these terms.
+    """
+    if not isinstance(data, TensorData):
+        return
+    codes, labeled, classes = labels
+    n = len(codes)
+    if est.pseudo_label_weight:
+        in_train = np.zeros(n, bool)
+        in_train[train_rows] = True
+        soft, weight = pseudo_label_targets(
+            views, observed, codes, labeled & in_train, len(classes), est.n_neighbors
+        )
+    else:
+        soft, weight = np.zeros((n, len(classes)), np.float32), np.zeros(n, np.float32)
+    data.set_unlabeled_targets(soft, weight)
 
 
 def _previous_history(est):

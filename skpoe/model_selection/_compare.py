@@ -15,10 +15,10 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
-from skpoe.model_selection._baselines import ViewBaseline, default_baselines
+from skpoe.model_selection._baselines import ViewBaseline, baseline_catalogue, default_baselines
 from skpoe.model_selection._tables import make_table, summarize, to_markdown
 from skpoe.data._container import ModalityDict, encode_labels
-from skpoe.datasets import hide_views_and_labels
+from skpoe.datasets import drop_views, hide_views_and_labels
 from skpoe.metrics import cross_coherence, latent_accuracy, test_log_likelihood
 
 __all__ = ["compare_estimators", "summarize", "to_markdown", "ViewBaseline"]
@@ -59,6 +59,12 @@ def _check_baselines(baselines):
         return []
     if isinstance(baselines, str) and baselines == "default":
         return list(default_baselines().items())
+    if isinstance(baselines, (list, tuple)) and all(isinstance(b, str) for b in baselines):
+        known = baseline_catalogue()
+        unknown = [b for b in baselines if b not in known]
+        if unknown:
+            raise ValueError(f"Unknown baselines {unknown}; known: {list(known)}.")
+        return [(b, known[b]) for b in baselines]
     if isinstance(baselines, dict):
         items = _named(baselines, "baselines")
         for name, clf in items:
@@ -66,8 +72,8 @@ def _check_baselines(baselines):
                 raise TypeError(f"baselines[{name!r}] has no predict method: {clf!r}.")
         return items
     raise ValueError(
-        "baselines must be 'default', None or a dict name -> scikit-learn classifier; "
-        f"got {baselines!r}."
+        "baselines must be 'default', None, a list of names or a dict name -> scikit-learn "
+        f"classifier; got {baselines!r}."
     )
 
 
@@ -99,7 +105,7 @@ def _check_data(X, y):
     return X, codes
 
 
-def _split(X, y, seed, test_size, labeled, missing_views):
+def _split(X, y, seed, test_size, labeled, missing_views, view_dropout=0.0):
     """Seeded stratified split; labels and views hidden in the training part."""
     idx = np.arange(len(y))
     try:
@@ -111,6 +117,8 @@ def _split(X, y, seed, test_size, labeled, missing_views):
     X_h, y_h = hide_views_and_labels(
         X[tr], y[tr], labeled=labeled, missing_views=missing_views, random_state=seed
     )
+    if view_dropout:
+        X_h = drop_views(X_h, view_dropout, np.random.RandomState([seed, 1]))
     lab = y_h != -1
     if np.unique(y_h[lab]).size < 2:
         raise ValueError(
@@ -170,7 +178,10 @@ def _run_one(kind, name, est, seed, s, views, oracles, K, in_worker):
         fit_time = time.perf_counter() - t0
         row = _evaluate_model(est, s, views, oracles, K)
     else:
-        base = ViewBaseline(est, views).fit(s["X_h"], s["y_h"])
+        if getattr(est, "sees_all_labels", False):  # the supervised reference: every label
+            base = ViewBaseline(est.classifier, views).fit(s["X_tr"], s["y_tr"])
+        else:
+            base = ViewBaseline(est, views).fit(s["X_h"], s["y_h"])
         fit_time = time.perf_counter() - t0
         row = {f"acc_{v}": float(np.mean(base.predict(s["X_te"], v) == s["y_te"])) for v in views}
         row["acc_all"] = float(np.mean(base.predict(s["X_te"]) == s["y_te"]))
@@ -202,6 +213,7 @@ def compare_estimators(
     *,
     labeled=0.1,
     missing_views=0.2,
+    view_dropout=0.0,
     test_size=0.25,
     seeds=(0, 1, 2),
     baselines="default",
@@ -240,6 +252,10 @@ def compare_estimators(
         Share of training rows that keep their label (and every view).
     missing_views : float in [0, 1], default=0.2
         Share of the unlabeled training rows that keep only one view.
+    view_dropout : float in [0, 1), default=0.0
+        Then hide each view of every training row, labeled or not, with this
+        probability, keeping at least one view per row
+        (:func:`skpoe.datasets.drop_views`).
     test_size : float or int, default=0.25
         As in :func:`sklearn.model_selection.train_test_split`.
     seeds : sequence of int, default=(0, 1, 2)
@@ -253,6 +269,11 @@ def compare_estimators(
         training rows, any other the labeled rows only. A baseline predicts
         from one view when fitted on that view's columns, and from all views
         when fitted on the concatenated views, missing views mean-imputed.
+        A list names baselines of
+        :func:`~skpoe.model_selection._baselines.baseline_catalogue`:
+        ``["LogisticRegression", "LabelSpreading", "SelfTraining",
+        "SVC ceiling (all labels)"]``; the last is a reference fitted on every
+        training row's true label, not a baseline.
     coherence : bool, default=True
         Compute cross-coherence (needs two views or more) and add a reference
         row ``"oracle (real views)"``: the oracles' accuracy on real test
@@ -332,7 +353,7 @@ def compare_estimators(
 
     splits, oracles = {}, {}
     for seed in seeds:
-        s = splits[seed] = _split(X, y, seed, test_size, labeled, missing_views)
+        s = splits[seed] = _split(X, y, seed, test_size, labeled, missing_views, view_dropout)
         oracles[seed] = {}
         if coherence:
             for vs in {_others(views, v) for v in views} | {tuple(views)}:
@@ -346,7 +367,8 @@ def compare_estimators(
         for seed in seeds
     ]
     in_worker = n_jobs not in (None, 1)
-    data = {seed: {k: s[k] for k in ("X_h", "y_h", "X_te", "y_te")} for seed, s in splits.items()}
+    data = {seed: {k: s[k] for k in ("X_h", "y_h", "X_te", "y_te", "X_tr", "y_tr")}
+            for seed, s in splits.items()}
     calls = (
         (_run_one, (kind, name, est, seed, data[seed], views, oracles[seed], K, in_worker))
         for kind, name, est, seed in tasks

@@ -36,11 +36,13 @@ from skpoe.models.experts import (
     mixture_log_prob,
     mixture_moments,
     product_with_prior,
+    reparameterize,
 )
 from skpoe.models.acceleration import step_autocast
 from skpoe.nn import Decoder, GaussianEncoder, full_precision
 from skpoe.models.fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
-from skpoe.noise import randn_rows, shard_parts
+from skpoe.noise import shard_parts
+from skpoe.models.unlabeled import unlabeled_label_terms
 
 __all__ = ["Batch", "Experts", "LossRecord", "MultimodalModule", "MixtureModule"]
 
@@ -98,13 +100,6 @@ class LossRecord:
 
     total: torch.Tensor
     terms: dict
-
-
-def reparameterize(mu, var, sample=True):
-    """z = mu + sqrt(var) * eps (or mu when ``sample`` is False); rows on dim 0."""
-    if not sample:
-        return mu
-    return mu + randn_rows(mu) * var.sqrt()
 
 
 class MultimodalModule(nn.Module):
@@ -172,6 +167,11 @@ class MultimodalModule(nn.Module):
     # -- what a model defines -------------------------------------------
     n_heads = 1
     """Gaussian heads per encoder."""
+
+    pseudo_label_weight = 0.0
+    """Weight (times the label's) of the soft pseudo-label terms on unlabeled rows."""
+    agreement_weight = 0.0
+    """Weight (times the label's) of the cross-view agreement terms on unlabeled rows."""
 
     def __init_subclass__(cls, abstract=False, **kwargs):
         """A concrete model must define every abstract method: checked as the class is made."""
@@ -357,6 +357,11 @@ class MultimodalModule(nn.Module):
         else:
             per_row = [self.evaluate(part) for part in parts]
         return per_row
+
+    def unlabeled_label_loss(self, batch, soft, weight, sample=True):
+        """Mean label terms of a minibatch of unlabeled rows (see :mod:`skpoe.models.unlabeled`)."""
+        with step_autocast(self):
+            return unlabeled_label_terms(self, batch, soft, weight, sample).mean()
 
     # -- inference --------------------------------------------------------
     def infer(self, batch):

@@ -11,7 +11,10 @@ import math
 
 import torch
 
+from skpoe.noise import randn_rows
+
 __all__ = [
+    "reparameterize",
     "product_with_prior",
     "slot_experts",
     "slot_weights",
@@ -201,3 +204,10 @@ def mixture_log_prob(z, mu, var, weight):
     active = weight.bool()
     lp = torch.where(active, lp, torch.full_like(lp, -math.inf))
     return torch.logsumexp(lp, -1) - torch.log(active.sum(1).clamp(min=1).to(lp.dtype))
+
+
+def reparameterize(mu, var, sample=True):
+    """z = mu + sqrt(var) * eps (or mu when ``sample`` is False); rows on dim 0."""
+    if not sample:
+        return mu
+    return mu + randn_rows(mu) * var.sqrt()

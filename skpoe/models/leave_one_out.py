@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from skpoe.models.experts import kl_gaussians
-from skpoe.models.base import reparameterize
+from skpoe.models.experts import reparameterize, kl_gaussians
 from skpoe.models.fused import gather
 
 __all__ = ["LeaveOneOut"]

@@ -20,6 +20,7 @@ progress and writes checkpoints.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -114,7 +115,12 @@ class Trainer:
         self.user_callbacks = list(callbacks)
         self.n_train = len(train_rows)
         mask_np = data.mask.cpu().numpy()
-        self.groups = BatchGroups(mask_np, train_rows, split_on)
+        # the label terms of unlabeled rows: a model asking for them, data holding their targets
+        self.unlabeled = bool(
+            split_on is not None and getattr(data, "soft", None) is not None
+            and (module.pseudo_label_weight or module.agreement_weight)
+        )
+        self.groups = BatchGroups(mask_np, train_rows, split_on, self.unlabeled)
         self.val_groups = BatchGroups(mask_np, val_rows, split_on) if early_stopping else None
         self.val_rows = val_rows
         self.monitor = monitor_rows(train_rows)
@@ -240,7 +246,7 @@ class Trainer:
         """Minibatch indices of the next epoch: ``(n_steps, paired, singles)``."""
         return self.groups.epoch(self.n_train, self.batch_size, self.rng, self.data.device)
 
-    def step(self, paired_idx, singles_idx):
+    def step(self, paired_idx, singles_idx, unlabeled_idx=None):
         """One optimiser step on a step's minibatches; returns its loss (a tensor).
 
         In data-parallel training the loss is this process's share of the
@@ -248,7 +254,10 @@ class Trainer:
         gradient of the whole step.
         """
         if self.parallel is None:
-            total = _step_loss(self.module, self.data, self.groups, paired_idx, singles_idx).total
+            total = _step_loss(
+                self.module, self.data, self.groups, paired_idx, singles_idx,
+                unlabeled_idx=unlabeled_idx,
+            ).total
         else:  # this process's slice of every minibatch group
             total = self.parallel.step_loss(self.data, self.groups, paired_idx, singles_idx)
         self.optimizer.zero_grad(set_to_none=True)
@@ -262,9 +271,17 @@ class Trainer:
         """Train one epoch; returns its history record (raises on divergence)."""
         self.module.train()
         n_steps, paired, singles = self.epoch_batches()
+        unlabeled = None
+        if self.unlabeled and self.parallel is None:
+            unlabeled = self.groups.unlabeled_epoch(
+                n_steps, self.batch_size, self.rng, self.data.device
+            )
         running = torch.zeros((), device=self.data.device)
         for s in range(n_steps):
-            total = self.step([idx[s] for idx in paired], [(m, idx[s]) for m, idx in singles])
+            total = self.step(
+                [idx[s] for idx in paired], [(m, idx[s]) for m, idx in singles],
+                None if unlabeled is None else unlabeled[s],
+            )
             running += total.detach()
         if self.parallel is not None:  # the loss over every process: all stop together
             running = self.parallel.mean(running)
@@ -340,6 +357,14 @@ class Trainer:
         try:
             notify(self.callbacks, "on_fit_begin", self.estimator, self)
             self.parallel = self._data_parallel()
+            if self.parallel is not None and self.unlabeled and is_main_process():
+                warnings.warn(
+                    "Data-parallel training does not yet add the label terms of unlabeled "
+                    "rows (pseudo_label_weight, agreement_weight); this fit trains without "
+                    "them. Set both to 0 to silence this warning.",
+                    UserWarning,
+                    stacklevel=2,
+                )
             with training_stream(self.torch_state, self.data.device) as self._stream:
                 while self.epoch < self.start_epoch + self.max_iter and not self.stop_training:
                     self._after_epoch(self.run_epoch())

@@ -37,6 +37,12 @@ class TensorData:
         self.targets = [torch.as_tensor(t).to(device) for t in targets]
         self.mask = torch.as_tensor(mask).to(device)
         self.device = device
+        self.soft = self.soft_weight = None  # targets of the unlabeled rows' label terms
+
+    def set_unlabeled_targets(self, soft, weight):
+        """Soft label targets (n, n_classes) and their weights (n,) for the unlabeled rows."""
+        self.soft = torch.as_tensor(soft).to(self.device)
+        self.soft_weight = torch.as_tensor(weight).to(self.device)
 
     @property
     def n(self):
@@ -75,10 +81,13 @@ class BatchGroups:
     two, rows observing it and rows not observing it, each with its own
     cycled minibatch: at low supervision the few labeled rows are then
     revisited every step instead of making up a small share of one batch.
-    Every modality also has a group of all rows observing it.
+    Every modality also has a group of all rows observing it. With
+    ``unlabeled`` the rows not observing ``split_on`` also form their own
+    group, for the label terms of unlabeled rows
+    (:mod:`skpoe.models.unlabeled`), drawn only when it is asked for.
     """
 
-    def __init__(self, mask_np, rows, split_on=None):
+    def __init__(self, mask_np, rows, split_on=None, unlabeled=False):
         sub = mask_np[rows]
         paired = sub.sum(1) >= 2
         if split_on is None:
@@ -93,6 +102,18 @@ class BatchGroups:
             if p.any()
         ]
         self.per_modality = [rows[sub[:, m]] for m in range(mask_np.shape[1])]
+        self.unlabeled = rows[:0]
+        if unlabeled and split_on is not None:
+            self.unlabeled = rows[~sub[:, split_on]]
+            views = tuple(m for m in range(mask_np.shape[1]) if m != split_on)
+            self.unlabeled_info = (views, int(sub[~sub[:, split_on]].sum(1).max(initial=0)))
+
+    def unlabeled_epoch(self, n_steps, batch_size, rng, device):
+        """(n_steps, b) indices of the unlabeled group's minibatches, or None without it."""
+        if not len(self.unlabeled):
+            return None
+        b = min(batch_size, len(self.unlabeled))
+        return torch.from_numpy(_cycled(self.unlabeled, n_steps, b, rng)).to(device)
 
     def epoch(self, n_rows, batch_size, rng, device):
         """Minibatch indices of one epoch: ``n_steps``, the paired groups'
@@ -129,11 +150,24 @@ def split_rows(n, rng, early_stopping, validation_fraction):
     return np.sort(rows[n_val:]), np.sort(rows[:n_val])
 
 
-def step_loss(module, data, groups, paired_idx, singles_idx, sample=True):
-    """The :class:`~skpoe.models.base.LossRecord` of one step's minibatches."""
+def step_loss(module, data, groups, paired_idx, singles_idx, sample=True, unlabeled_idx=None):
+    """The :class:`~skpoe.models.base.LossRecord` of one step's minibatches.
+
+    ``unlabeled_idx`` indexes a minibatch of the unlabeled group, whose label
+    terms (:meth:`~skpoe.models.base.MultimodalModule.unlabeled_label_loss`)
+    are added to the total.
+    """
     paired = [data.batch(idx, *info) for idx, info in zip(paired_idx, groups.paired_info)]
     singles = [(m, data.inputs[m][idx], data.targets[m][idx]) for m, idx in singles_idx]
-    return module.loss(paired, singles, sample)
+    record = module.loss(paired, singles, sample)
+    if unlabeled_idx is not None:
+        batch = data.batch(unlabeled_idx, *groups.unlabeled_info)
+        extra = module.unlabeled_label_loss(
+            batch, data.soft[unlabeled_idx], data.soft_weight[unlabeled_idx], sample
+        )
+        record.terms["unlabeled"] = extra.detach()
+        record.total = record.total + extra
+    return record
 
 
 @torch.no_grad()

@@ -233,7 +233,7 @@ def test_errors(data):
         compare_estimators(est, X, y, test_size=5)  # fewer test rows than classes
     with pytest.raises(ValueError, match="raise labeled"):
         compare_estimators(est, X, y, labeled=0.001)
-    for spec in ("knn", ["LogisticRegression"], 3):
+    for spec in ("knn", ["NoSuchBaseline"], 3):
         with pytest.raises((ValueError, TypeError), match="baselines"):
             compare_estimators(est, X, y, baselines=spec)
     with pytest.raises(TypeError, match="predict"):
@@ -247,3 +247,46 @@ def test_errors(data):
         compare_estimators(est, X, y, n_importance_samples=0)
     with pytest.raises(TypeError, match="dict"):
         compare_estimators(MultimodalPoEVAE(), X, y)
+
+
+def test_named_baselines_self_training_and_the_ceiling(data):
+    from sklearn.semi_supervised import SelfTrainingClassifier
+    from sklearn.svm import SVC
+
+    X, y = data
+    table = compare_estimators(
+        {"poe": MultimodalPoEVAE(**{**TINY, "max_iter": 1})}, X, y, seeds=(0,), coherence=False,
+        baselines=["SelfTraining", "SVC ceiling (all labels)"], **SETTINGS,
+    )
+    assert list(table["estimator"]) == ["poe", "SelfTraining", "SVC ceiling (all labels)"]
+    X_tr, y_tr, X_h, y_h, X_te, y_te = _split(X, y, 0)
+    st = make_pipeline(StandardScaler(), SelfTrainingClassifier(LogisticRegression(max_iter=2000)))
+    obs = ~np.isnan(X_h["top"]).all(axis=1)
+    pred = st.fit(X_h["top"][obs], y_h[obs]).predict(X_te["top"])
+    assert _rows(table, "SelfTraining").loc[0]["acc_top"] == np.mean(pred == y_te)
+    # the ceiling sees every training row with its true label and every view
+    svc = make_pipeline(StandardScaler(), SVC()).fit(X_tr["bottom"], y_tr)
+    got = _rows(table, "SVC ceiling (all labels)").loc[0]["acc_bottom"]
+    assert got == np.mean(svc.predict(X_te["bottom"]) == y_te)
+
+
+def test_view_dropout_hides_views_of_labeled_rows_too(data, monkeypatch):
+    import skpoe.model_selection._compare as compare
+
+    X, y = data
+    seen = {}
+    original = compare._split
+
+    def spy(*args, **kwargs):
+        s = original(*args, **kwargs)
+        seen.update(s)
+        return s
+
+    monkeypatch.setattr(compare, "_split", spy)
+    compare_estimators({"poe": MultimodalPoEVAE(**{**TINY, "max_iter": 1})}, X, y, seeds=(0,),
+                       coherence=False, baselines=None, labeled=0.5, missing_views=0.0,
+                       view_dropout=0.3, n_importance_samples=2)
+    lab = seen["y_h"] != -1
+    missing = np.stack([np.isnan(seen["X_h"][v]).all(1) for v in VIEWS], 1)
+    assert missing[lab].any() and missing[~lab].any() and not missing.all(1).any()
+    assert 0.15 < missing.mean() < 0.45
