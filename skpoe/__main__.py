@@ -14,7 +14,7 @@ __all__ = ["main", "run_demo"]
 
 
 def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
-             device="auto", seed=0, verbose=1, stream=None):
+             device="auto", seed=0, verbose=1, stream=None, few_labels=0.01):
     """Fit MultimodalPoEVAE on digits halves with 10% labels and missing views.
 
     Prints a table of label accuracy from the top only, the bottom only and
@@ -25,14 +25,18 @@ def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
     bottoms (the generated half framed in red), and the accuracy table. The
     figure needs matplotlib (``pip install "skpoe[demo]"``); without it the
     table is printed and the demo says how to get the figure. ``epochs=None``
-    uses the estimator's default ``max_iter``.
+    uses the estimator's default ``max_iter``. Then, on the same split with
+    a share ``few_labels`` of the labels (1%: 13 of 1,347 rows), it prints the
+    model next to a logistic regression, ``LabelSpreading`` and
+    ``SelfTrainingClassifier`` in a few lines (``few_labels=0`` skips it).
 
     Returns
     -------
     results : dict
         ``{"views": {name: (skpoe_acc, logreg_acc, labelspreading_acc)},
-        "fit_seconds": float, "png": path or None}`` (``None`` without
-        matplotlib).
+        "fit_seconds": float, "png": path or None, "few_labels": {"views":
+        {name: (top, bottom, both)}, "n_labeled": int} or None}`` (``png`` is
+        ``None`` without matplotlib).
     """
     from sklearn.model_selection import train_test_split
 
@@ -99,6 +103,12 @@ def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
     for name, accs in results.items():
         say(f"| {name} | " + " | ".join(f"{a:.3f}" for a in accs) + " |")
     say(f"\nfit time: {fit_seconds:.1f} s for {model.n_iter_} epochs on {model.device_}")
+    few = _few_labels(X[idx_train], y[idx_train], X_test, y_test, few_labels, params, device, seed)
+    if few is not None:
+        say(f"\nwith {few['n_labeled']} labels ({few_labels:.0%}), the unlabeled rows doing "
+            "the rest (accuracy from top / bottom / both):")
+        for name, accs in few["views"].items():
+            say(f"  {name:<20} " + " / ".join(f"{a:.3f}" for a in accs))
 
     # cross-modal generation: each half generated from the other, beside the truth
     shown = np.array([int(np.where(y_test == d)[0][0]) for d in range(10)])
@@ -118,7 +128,38 @@ def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
     else:
         say(f"wrote {out}: real digits, then each half generated from the other (red "
             "frame), and the accuracy table")
-    return {"views": results, "fit_seconds": fit_seconds, "png": out}
+    return {"views": results, "fit_seconds": fit_seconds, "png": out, "few_labels": few}
+
+
+def _few_labels(X_train, y_train, X_test, y_test, labeled, params, device, seed):
+    """The same split with a share ``labeled`` of labels: the model and three baselines."""
+    if not labeled:
+        return None
+    from skpoe import MultimodalPoEVAE
+    from skpoe.datasets import hide_views_and_labels
+    from skpoe.model_selection._baselines import ViewBaseline, baseline_catalogue
+
+    X_h, y_h = hide_views_and_labels(X_train, y_train, labeled=labeled, missing_views=0.2,
+                                     random_state=seed)
+    model = MultimodalPoEVAE(random_state=seed, device=device, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_h, y_h)
+    catalogue = baseline_catalogue()
+    views = {"MultimodalPoEVAE": model}
+    for name in ("LogisticRegression", "LabelSpreading", "SelfTraining"):
+        views[name] = ViewBaseline(catalogue[name], ["top", "bottom"]).fit(X_h, y_h.astype(int))
+    out = {}
+    for name, est in views.items():
+        accs = []
+        for view in ("top", "bottom", None):
+            if name == "MultimodalPoEVAE":
+                pred = est.predict(X_test if view is None else {view: X_test[view]})
+            else:
+                pred = est.predict(X_test, view)
+            accs.append(float(np.mean(pred == y_test)))
+        out[name] = tuple(accs)
+    return {"views": out, "n_labeled": int((y_h != -1).sum())}
 
 
 def main(argv=None):
@@ -130,6 +171,8 @@ def main(argv=None):
     demo.add_argument("--labeled", type=float, default=0.1, help="share of labeled training rows")
     demo.add_argument("--missing-views", type=float, default=0.2,
                       help="share of unlabeled rows that keep only one half")
+    demo.add_argument("--few-labels", type=float, default=0.01,
+                      help="then the same with this share of labels (0: skip)")
     demo.add_argument("--out", default="skpoe_demo.png", help="PNG of cross-modal generation")
     demo.add_argument("--device", default="auto")
     demo.add_argument("--seed", type=int, default=0)
@@ -141,6 +184,7 @@ def main(argv=None):
     run_demo(
         epochs=args.epochs, labeled=args.labeled, missing_views=args.missing_views,
         out=args.out, device=args.device, seed=args.seed, verbose=0 if args.quiet else 1,
+        few_labels=args.few_labels,
     )
     return 0
 

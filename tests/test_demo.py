@@ -38,6 +38,12 @@ def test_run_demo_table_and_figure(tmp_path):
     assert "| predict the label from | MultimodalPoEVAE | logistic regression" in text
     assert "LabelSpreading" in text
     assert set(res["views"]) == {"top", "bottom", "top + bottom"}
+    few = res["few_labels"]
+    assert set(few["views"]) == {"MultimodalPoEVAE", "LogisticRegression", "LabelSpreading",
+                                 "SelfTraining"}
+    assert 5 <= few["n_labeled"] <= 30
+    assert all(len(a) == 3 and all(0 <= v <= 1 for v in a) for a in few["views"].values())
+    assert f"with {few['n_labeled']} labels (1%)" in text and "SelfTraining" in text
     for accs in res["views"].values():
         assert len(accs) == 3 and all(0.0 <= a <= 1.0 for a in accs)
     # the baselines are real: far above chance on digits halves

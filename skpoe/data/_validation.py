@@ -208,12 +208,12 @@ def require_observed(observed, what):
 def check_new_missing_entries(arrays, observed, liks):
     """warm_start: a modality first fitted on complete data stays complete."""
     for arr, obs, lik in zip(arrays, observed.T, liks):
-        if not lik.missing_indicators_ and has_missing_entries(arr, obs):
+        if not lik.has_missing_entries and has_missing_entries(arr, obs):
             raise ValueError(
                 f"warm_start=True: modality {lik.modality!r} has missing entries "
                 "(NaN inside observed rows) but was first fitted on complete "
-                "rows, so its encoder has no missing-entry indicators; fit "
-                "from scratch (warm_start=False)."
+                "rows, so its training terms do not leave missing entries out; "
+                "fit from scratch (warm_start=False)."
             )
 
 

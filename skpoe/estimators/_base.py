@@ -37,6 +37,10 @@ from skpoe.train.callbacks import notify
 __all__ = ["BaseMultimodalVAE"]
 
 _DEFAULT_HIDDEN = (256, 256)
+# hidden_layer_sizes="auto": one layer of 64 below this many training rows, where the wider
+# default overfits small tables (benchmarks/results/semi_supervised_tuning_tables.md)
+_SMALL_DATA_ROWS = 1000
+_SMALL_DATA_HIDDEN = (64,)
 # The label's encoder and decoder are linear unless hidden_layer_sizes names
 # "__label__": a softmax regression on z generalises better from few labels
 # than an MLP decoder (benchmarks/results/model_quality_ablation.md).
@@ -67,7 +71,8 @@ class BaseMultimodalVAE(
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", dict, Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", dict, Interval(Integral, 1, None, closed="left"),
+                               StrOptions({"auto"})],
         "likelihoods": [str, dict, Likelihood, None],
         "encoders": [dict, None],
         "decoders": [dict, None],
@@ -95,13 +100,14 @@ class BaseMultimodalVAE(
         "pseudo_label_weight": [Interval(Real, 0, None, closed="left")],
         "agreement_weight": [Interval(Real, 0, None, closed="left")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "missing_indicators": ["boolean"],
     }
 
     def __init__(
         self,
         n_components=32,
         *,
-        hidden_layer_sizes=(256, 256),
+        hidden_layer_sizes="auto",
         likelihoods="auto",
         encoders=None,
         decoders=None,
@@ -126,9 +132,10 @@ class BaseMultimodalVAE(
         compile=False,
         precision="float32",
         callbacks=None,
-        pseudo_label_weight=0.0,
-        agreement_weight=0.0,
+        pseudo_label_weight=0.2,
+        agreement_weight=0.2,
         n_neighbors=10,
+        missing_indicators=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -159,6 +166,7 @@ class BaseMultimodalVAE(
         self.pseudo_label_weight = pseudo_label_weight
         self.agreement_weight = agreement_weight
         self.n_neighbors = n_neighbors
+        self.missing_indicators = missing_indicators
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -171,7 +179,10 @@ class BaseMultimodalVAE(
     def _new_module(self, liks):
         """A new torch module for the fitted likelihoods ``liks`` (labels last)."""
         names = list(self.likelihoods_)
-        hidden = hidden_sizes(self.hidden_layer_sizes, names, _DEFAULT_HIDDEN, _LABEL_HIDDEN)
+        param = self.hidden_layer_sizes
+        if isinstance(param, str):  # "auto", resolved at fit from the number of rows
+            param = self.auto_hidden_layer_sizes_
+        hidden = hidden_sizes(param, names, _DEFAULT_HIDDEN, _LABEL_HIDDEN)
         return self._build_module(liks, names, hidden)
 
     def _build_module(self, liks, names, hidden):
@@ -282,8 +293,12 @@ class BaseMultimodalVAE(
         """Set the fitted modalities, their likelihoods and the classes."""
         self.modalities_ = list(names)
         self.n_features_per_modality_ = {n_: a.shape[1] for n_, a in zip(names, arrays)}
+        if isinstance(self.hidden_layer_sizes, str):
+            small = arrays[0].shape[0] < _SMALL_DATA_ROWS
+            self.auto_hidden_layer_sizes_ = _SMALL_DATA_HIDDEN if small else _DEFAULT_HIDDEN
         specs = per_modality(self.likelihoods, names, "likelihoods", "auto")
-        self.likelihoods_ = fit_likelihoods(specs, names, arrays, observed, labels)
+        self.likelihoods_ = fit_likelihoods(specs, names, arrays, observed, labels,
+                                            self.missing_indicators)
         self.likelihood_reasons_ = {n_: self.likelihoods_[n_].choice_reason_ for n_ in names}
         if self.verbose and is_main_process():
             for n_ in names:

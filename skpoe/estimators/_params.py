@@ -23,9 +23,13 @@ COMMON_DOC = """
     ----------
     n_components : int, default=32
         Size of the latent space (the embedding returned by ``transform``).
-    hidden_layer_sizes : int, tuple of int, or dict, default=(256, 256)
-        Hidden layers of each encoder MLP (decoders mirror them). A dict maps
-        modality names to sizes; modalities left out use ``(256, 256)``. The
+    hidden_layer_sizes : "auto", int, tuple of int, or dict, default="auto"
+        Hidden layers of each encoder MLP (decoders mirror them). ``"auto"``:
+        ``(256, 256)``, or ``(64,)`` when ``fit`` gets fewer than 1,000 rows,
+        where the wider networks overfit small tables (measured in
+        ``benchmarks/results/semi_supervised_tuning_tables.md``; the choice is
+        ``auto_hidden_layer_sizes_``). A dict maps modality names to sizes;
+        modalities left out use ``(256, 256)``. The
         label modality's networks are linear by default (its decoder is a
         softmax regression on the latent code, which generalises better from
         few labels than an MLP); name ``"__label__"`` in the dict to give them
@@ -128,6 +132,30 @@ COMMON_DOC = """
         stop) and ``on_fit_end(estimator, trainer)``; see
         :mod:`skpoe.train.callbacks`. ``clone`` copies them, pickling keeps
         them, :meth:`save` drops them (with a warning).
+    pseudo_label_weight : float, default=0.2
+        Weight, times ``supervision_weight``, of the soft pseudo-labels of
+        unlabeled rows: label spreading over the views' neighbourhood graph
+        (``n_neighbors`` per view) gives each unlabeled row a label
+        distribution, and the label decoded from its views' posterior (and
+        from each single view's) is pulled toward it, weighted by its
+        confidence (see :mod:`skpoe.models.unlabeled` and
+        ``docs/semi_supervised.md``). 0 turns it off; with
+        ``agreement_weight=0`` and ``view_supervision=0`` the objective is the
+        paper's.
+    agreement_weight : float, default=0.2
+        Weight, times ``supervision_weight``, of cross-view agreement on
+        unlabeled rows with two or more views: each single view's label
+        distribution is pulled toward the joint one (co-training). 0 turns it
+        off.
+    n_neighbors : int, default=10
+        Neighbours per view in the graph of the pseudo-labels.
+    missing_indicators : bool, default=False
+        How the encoders see missing entries (NaN inside an observed row):
+        ``False`` fills them with their column's mean over the observed
+        training entries; ``True`` fills them with zeros in encoded space and
+        appends one 0/1 observed indicator per feature (useful when *whether*
+        a value is missing carries information). Either way they are left
+        out of the likelihood.
 
     Attributes
     ----------
@@ -136,6 +164,8 @@ COMMON_DOC = """
     modalities_ : list of str
         Modality names in fitted order.
     n_features_per_modality_ : dict of str to int
+    auto_hidden_layer_sizes_ : tuple of int
+        The hidden layers ``hidden_layer_sizes="auto"`` chose (only then).
     likelihoods_ : dict of str to Likelihood
         Fitted likelihood per modality (``"__label__"`` for the labels).
     likelihood_reasons_ : dict of str to str

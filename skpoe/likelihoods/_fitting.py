@@ -57,7 +57,7 @@ def fit_view_likelihood(spec, arr, obs, name):
             "auto: sparse non-negative integer counts, so negative_binomial "
             "(likelihoods='poisson' for counts without over-dispersion)"
         )
-    lik.missing_indicators_ = bool(st.any_missing)
+    lik.missing_entries_ = lik.missing_indicators_ = bool(st.any_missing)
     if isinstance(lik, _Standardized):
         center, scale = st.moments()
         # two rows with exactly these moments: the likelihood's own rule
@@ -73,17 +73,31 @@ def fit_view_likelihood(spec, arr, obs, name):
     return lik
 
 
-def fit_likelihoods(specs, names, arrays, observed, labels=None):
+def _column_means(arr, obs):
+    """Means of the observed entries of each column over the observed rows."""
+    if isinstance(arr, ViewSource):
+        st = arr.stats
+        return np.where(st.count > 0, st.mean, np.nan)
+    with np.errstate(all="ignore"):
+        return np.nanmean(arr if obs.all() else arr[obs], 0)
+
+
+def fit_likelihoods(specs, names, arrays, observed, labels=None, missing_indicators=True):
     """Likelihood per modality (a dict) fitted to its observed rows.
 
     ``specs`` holds each view's ``likelihoods`` entry; with ``labels`` (from
     :func:`append_labels`) a categorical likelihood of the codes comes last,
-    under :data:`LABEL`.
+    under :data:`LABEL`. Without ``missing_indicators``, views with missing
+    entries encode them as their columns' observed means
+    (:meth:`~skpoe.likelihoods.Likelihood.fill_with_means`; likelihoods
+    whose encoding is not affine keep the indicator columns).
     """
-    fitted = [
-        fit_view_likelihood(spec, a, o, name)
-        for spec, a, o, name in zip(specs, arrays, observed.T, names)
-    ]
+    fitted = []
+    for spec, a, o, name in zip(specs, arrays, observed.T, names):
+        lik = fit_view_likelihood(spec, a, o, name)
+        if not missing_indicators and lik.missing_entries_:
+            lik.fill_with_means(_column_means(a, o))
+        fitted.append(lik)
     all_names = list(names)
     if labels is not None:
         codes, labeled, classes = labels

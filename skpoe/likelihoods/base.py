@@ -43,17 +43,47 @@ class Likelihood:
     n_extra_per_feature = 0
     target_dtype = torch.float32
     missing_indicators_ = False  # models fitted before missing entries existed
+    missing_entries_ = None  # older files: whether there were any is missing_indicators_
+    fill_ = None  # older files: missing entries are 0 in encoded space
 
     def fit(self, X, modality="X"):
         """Learn preprocessing state from the observed rows ``X`` (numpy).
 
-        NaN entries are missing; if there are any, the encoder input gets one
-        observed-indicator column per feature (``missing_indicators_``).
+        NaN entries are missing (``missing_entries_``); if there are any, the
+        encoder input gets one observed-indicator column per feature
+        (``missing_indicators_``), unless :meth:`fill_with_means` turns them
+        off.
         """
         self.modality = modality
         self._check_values(X)
         self.n_features_ = X.shape[1]
-        self.missing_indicators_ = bool(np.isnan(X).any())
+        self.missing_entries_ = self.missing_indicators_ = bool(np.isnan(X).any())
+        return self
+
+    @property
+    def has_missing_entries(self):
+        """Whether the training rows had missing entries (their targets are masked)."""
+        return self.missing_indicators_ if self.missing_entries_ is None else self.missing_entries_
+
+    #: whether the encoded values are an affine function of the values, so that the mean of
+    #: the encoded column is the encoded column mean (missing entries can then take it)
+    affine_encoding = False
+
+    def fill_with_means(self, column_means):
+        """Encode missing entries as the encoded column means, without indicator columns.
+
+        ``column_means`` (n_features,) are the means of the observed entries of
+        the training rows (NaN for a column with none, which gets 0). Only for
+        likelihoods with an :attr:`affine_encoding`; others keep their
+        indicators.
+        """
+        if not self.affine_encoding:
+            return self
+        means = np.where(np.isfinite(column_means), column_means, np.nan)[None, :]
+        fill = self.encode_values(np.where(np.isnan(means), 0.0, means))[0].astype(np.float32)
+        fill[np.isnan(means[0])] = 0.0
+        self.fill_ = fill
+        self.missing_indicators_ = False
         return self
 
     def _check_values(self, X):
@@ -121,16 +151,19 @@ class Likelihood:
     def encoder_input(self, X):
         """Map observed rows (NaN entries allowed) to the encoder's input.
 
-        Missing entries are 0 in encoded space (the mean for standardized
-        data); with ``missing_indicators_`` a 0/1 observed indicator per
-        feature is appended.
+        Missing entries take ``fill_``, each encoded column's mean over the
+        training rows' observed entries (0 in encoded space for models
+        fitted with indicators, the mean for standardized data); with
+        ``missing_indicators_`` a 0/1 observed indicator per feature is
+        appended.
         """
         missing = np.isnan(X)
         if not missing.any():
             x = self.encode_values(X)
         else:
             x = self.encode_values(np.where(missing, 0.0, X))
-            x[self._encoded_columns(missing)] = 0.0
+            cols = self._encoded_columns(missing)
+            x[cols] = 0.0 if self.fill_ is None else np.broadcast_to(self.fill_, x.shape)[cols]
         if self.missing_indicators_:
             x = np.concatenate([x, (~missing).astype(np.float32)], axis=1)
         return x

@@ -16,6 +16,8 @@ __all__ = ["Bernoulli", "Gaussian", "Laplace"]
 class Bernoulli(Likelihood):
     """Bernoulli likelihood (values in [0, 1], not binarized)."""
 
+    affine_encoding = True
+
     name = "bernoulli"
 
     def _check_values(self, X):
@@ -38,6 +40,8 @@ class Bernoulli(Likelihood):
 
 class _Standardized(Likelihood):
     """Real-valued likelihood on internally standardized data."""
+
+    affine_encoding = True
 
     n_extra_per_feature = 1
 

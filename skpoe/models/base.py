@@ -253,7 +253,7 @@ class MultimodalModule(nn.Module):
         dec = self.decoders[m]
         lik = self.likelihoods[m]
         mask = None
-        if lik.missing_indicators_ or not self.training:
+        if lik.has_missing_entries or not self.training:
             target, mask = lik.split_missing(target)
             if not self.training and bool(mask.all()):
                 mask = None  # complete data: the plain sum

@@ -8,7 +8,8 @@ from skpoe import ModalityDict, MultimodalPoEVAE
 
 from conftest import TINY
 
-KW = dict(TINY, max_iter=2)
+# lazy views train without the unlabeled rows' label terms: compare like with like
+KW = dict(TINY, max_iter=2, pseudo_label_weight=0.0, agreement_weight=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +105,12 @@ def test_non_numeric_store(tmp_path):
     ds = f.create_dataset("s", data=np.array([[b"a"], [b"b"]]))
     with pytest.raises(TypeError, match="'s'.*dtype"):
         MultimodalPoEVAE(**KW).fit({"s": ds})
+
+
+def test_lazy_views_train_without_the_unlabeled_terms(views, tmp_path):
+    from skpoe.estimators._fit import prepare_fit
+
+    top, bottom, y = views
+    X = ModalityDict(top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "b", bottom))
+    _, trainer = prepare_fit(MultimodalPoEVAE(**TINY), X, y, False)
+    assert not trainer.unlabeled and getattr(trainer.data, "soft", None) is None

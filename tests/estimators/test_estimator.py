@@ -440,3 +440,19 @@ def test_device_cpu_explicit(small):
 def test_device_cuda_without_cuda_raises(small):
     with pytest.raises(ValueError, match="cuda"):
         tiny(device="cuda", max_iter=1).fit(small.X)
+
+
+def test_auto_hidden_layer_sizes_follow_the_number_of_rows(tmp_path):
+    import skpoe
+    from skpoe.datasets import load_digits_views
+
+    X, y = load_digits_views()
+    small = skpoe.MultimodalPoEVAE(max_iter=1, random_state=0).fit(X[:999], y[:999])
+    large = skpoe.MultimodalPoEVAE(max_iter=1, random_state=0).fit(X[:1000], y[:1000])
+    assert small.auto_hidden_layer_sizes_ == (64,) and large.auto_hidden_layer_sizes_ == (256, 256)
+    assert small.module_.encoders[0].net[0].out_features == 64
+    given = skpoe.MultimodalPoEVAE(max_iter=1, hidden_layer_sizes=(32,)).fit(X[:999], y[:999])
+    assert not hasattr(given, "auto_hidden_layer_sizes_")
+    small.save(tmp_path / "m.skpoe")
+    again = skpoe.load(tmp_path / "m.skpoe")
+    np.testing.assert_array_equal(again.transform(X[:50]), small.transform(X[:50]))

@@ -243,7 +243,7 @@ def test_every_estimator_with_scattered_nan(Estimator, scattered):
     views, y_part = scattered
     model = Estimator(**{**TINY, "max_iter": 2}).fit(views, y_part)
     assert all(np.isfinite(model.loss_curve_))
-    assert model.likelihoods_["mean"].n_inputs == 20
+    assert model.likelihoods_["mean"].n_inputs == 10  # column means fill, no indicators
     assert np.isfinite(model.transform(views)).all()
     proba = model.predict_proba(views)
     assert np.isfinite(proba).all()
@@ -318,11 +318,15 @@ def test_model_without_indicators_reads_missing_entries_as_the_mean(cancer):
 def test_custom_encoder_receives_indicators(scattered):
     views, y_part = scattered
     body = nn.Sequential(nn.Linear(20, 8), nn.ReLU())
-    model = MultimodalPoEVAE(**{**TINY, "max_iter": 1}, encoders={"mean": body})
+    model = MultimodalPoEVAE(**{**TINY, "max_iter": 1}, encoders={"mean": body},
+                             missing_indicators=True)
     assert np.isfinite(model.fit(views, y_part).transform(views)).all()
     narrow = nn.Sequential(nn.Linear(10, 8), nn.ReLU())
     with pytest.raises(ValueError, match=r"encoders\['mean'\].*\(2, 20\)"):
-        MultimodalPoEVAE(**TINY, encoders={"mean": narrow}).fit(views, y_part)
+        MultimodalPoEVAE(**TINY, encoders={"mean": narrow}, missing_indicators=True).fit(
+            views, y_part)
+    # without indicators (the default) the encoder reads the 10 values alone
+    MultimodalPoEVAE(**{**TINY, "max_iter": 1}, encoders={"mean": narrow}).fit(views, y_part)
 
 
 def test_two_d_route_with_scattered_nan(cancer):
@@ -343,8 +347,40 @@ def test_tensor_targets_mark_missing_entries(fitted_scattered, scattered):
     obs = batch.mask[:, 0].numpy()
     np.testing.assert_array_equal(np.isnan(t[obs]), np.isnan(arrays[0][obs]))
     x = batch.inputs[0].numpy()
+    lik = model.likelihoods_["mean"]
+    assert x.shape[1] == 10
+    missing = np.isnan(arrays[0][obs])
+    np.testing.assert_array_equal(x[obs][missing], np.broadcast_to(lik.fill_, missing.shape)[missing])
+
+
+def test_indicator_inputs_on_request(scattered):
+    views, y_part = scattered
+    model = MultimodalPoEVAE(**{**TINY, "max_iter": 1}, missing_indicators=True).fit(views, y_part)
+    data, arrays = model._views_data(views, "transform")
+    _, batch = next(data.chunks(data.n))
+    x, obs = batch.inputs[0].numpy(), batch.mask[:, 0].numpy()
     np.testing.assert_array_equal(x[obs, 10:], ~np.isnan(arrays[0][obs]))
     assert np.all(x[obs, :10][np.isnan(arrays[0][obs])] == 0)
+
+
+def test_column_means_fill_missing_entries_in_encoded_space():
+    from skpoe.likelihoods import Bernoulli, Gaussian
+
+    X = np.array([[0.2, 1.0], [np.nan, 0.0], [0.6, np.nan], [0.4, 1.0]])
+    b = Bernoulli().fit(X, "v").fill_with_means(np.nanmean(X, 0))
+    np.testing.assert_allclose(b.fill_, [0.4, 2 / 3], rtol=1e-6)
+    np.testing.assert_allclose(b.encoder_input(X)[1:3], [[0.4, 0.0], [0.6, 2 / 3]], rtol=1e-6)
+    g = Gaussian().fit(X * 100, "v").fill_with_means(np.nanmean(X * 100, 0))
+    np.testing.assert_allclose(g.fill_, 0, atol=1e-6)  # the mean, in standardized units
+    assert b.n_inputs == 2 and b.has_missing_entries and not b.missing_indicators_
+    # a column with no observed entry gets 0; a non-affine encoding keeps its indicators
+    b2 = Bernoulli().fit(X, "v").fill_with_means(np.array([np.nan, 0.5]))
+    np.testing.assert_allclose(b2.fill_, [0.0, 0.5])
+    from skpoe.likelihoods import Poisson
+
+    counts = np.array([[1.0, 2.0], [np.nan, 3.0]])
+    p = Poisson().fit(counts, "c").fill_with_means(np.nanmean(counts, 0))
+    assert p.missing_indicators_ and p.fill_ is None
 
 
 # --------------------------------------------------------------------------

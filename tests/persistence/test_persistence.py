@@ -133,7 +133,7 @@ def test_missing_entries_likelihood_instances_and_2d_input(small, tmp_path):
         **SMALL, modalities={"top": slice(0, 32), "bottom": list(range(32, 64))},
         likelihoods={"top": Gaussian(), "bottom": "laplace"},
     ).fit(df, small.y_part[:120])
-    assert est.likelihoods_["top"].missing_indicators_
+    assert est.likelihoods_["top"].has_missing_entries and est.likelihoods_["top"].fill_ is not None
     loaded = skpoe.load(_saved(est, tmp_path))
     _same_params(est, loaded)
     assert np.array_equal(loaded.feature_names_in_, est.feature_names_in_)

@@ -36,7 +36,7 @@ def reference_data():
 
 
 #: parameters added after the recording, at the values that reproduce it
-UNLABELED_TERMS_OFF = dict(pseudo_label_weight=0.0, agreement_weight=0.0)
+UNLABELED_TERMS_OFF = dict(pseudo_label_weight=0.0, agreement_weight=0.0, missing_indicators=True)
 
 
 def fit_all():
@@ -48,7 +48,8 @@ def fit_all():
     top_rows = X["top"][~np.isnan(X["top"]).all(1)][:50]
     for cls in skpoe.ESTIMATORS:
         name = cls.__name__
-        # the objective as recorded (no label terms on unlabeled rows, which came later)
+        # the objective as recorded (no label terms on unlabeled rows, which came later, and
+        # missing entries encoded with indicator columns, as then)
         est = cls(n_components=4, hidden_layer_sizes=(16,), max_iter=3, batch_size=32,
                   random_state=0, n_threads=1, **UNLABELED_TERMS_OFF).fit(X, y)
         models[name] = est
