@@ -14,6 +14,8 @@ O(n * n_neighbors) memory and O(n * min(n, max_candidates) * n_features) time pe
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
@@ -24,7 +26,8 @@ __all__ = ["pseudo_label_targets", "spread_labels", "view_graph"]
 def _standardized(x):
     """Columns scaled to mean 0 and variance 1 over their observed entries; NaN become 0."""
     x = np.asarray(x, dtype=np.float64)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns: NaN, then 0 / 1
         mean = np.nanmean(x, 0) if x.size else np.zeros(x.shape[1])
         std = np.nanstd(x, 0) if x.size else np.ones(x.shape[1])
     mean = np.where(np.isfinite(mean), mean, 0.0)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from skpoe.likelihoods import Bernoulli, Categorical, get_likelihood
@@ -78,7 +80,8 @@ def _column_means(arr, obs):
     if isinstance(arr, ViewSource):
         st = arr.stats
         return np.where(st.count > 0, st.mean, np.nan)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column with no observed entry: NaN
         return np.nanmean(arr if obs.all() else arr[obs], 0)
 
 

@@ -78,6 +78,10 @@ def test_terms_match_direct_computation(Estimator, small):
         want = _direct(module, batch, soft, weight, 0.3, 0.7)
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
     assert got[2] == 0  # one view and no confidence: nothing to learn from
+    with torch.no_grad():  # variants the comparison catches: confidence ignored, terms swapped
+        unweighted = _direct(module, batch, soft, torch.ones(3), 0.3, 0.7)
+        swapped = _direct(module, batch, soft, weight, 0.7, 0.3)
+    assert not torch.allclose(got, unweighted, rtol=1e-3) and not torch.allclose(got, swapped, rtol=1e-3)
 
 
 def test_agreement_stops_the_gradient_of_its_target(fitted, small):
