@@ -149,7 +149,7 @@ def main(argv=None):
                 table.insert(0, "labeled", used)
                 table.insert(0, "protocol", protocol)
                 table.insert(0, "dataset", name)
-                table.to_csv(raw, mode="a", header=not os.path.exists(raw), index=False)
+                table.to_csv(raw, mode="a", header=True, index=False)  # a header per block
                 metrics = [f"acc_{v}" for v in X] + ["acc_all", "fit_time"]
                 summary = summarize(table.drop(columns=["dataset", "protocol", "labeled"]), metrics)
                 first, gap = margins(summary, list(X))

@@ -22,6 +22,15 @@ BASELINES = ["LogisticRegression", "LabelSpreading", "SelfTraining"]
 CEILING = "SVC ceiling (all labels)"
 
 
+def read_blocks(path):
+    """The CSV's blocks: each starts with its own header (views differ between data sets)."""
+    import io
+
+    text = open(path).read().splitlines()
+    starts = [i for i, line in enumerate(text) if line.startswith("dataset,")] + [len(text)]
+    return [pd.read_csv(io.StringIO("\n".join(text[a:b]))) for a, b in zip(starts, starts[1:])]
+
+
 def summary(frame, model="MultimodalPoEVAE"):
     rows = []
     views = [c[4:] for c in frame.columns if c.startswith("acc_")]
@@ -63,7 +72,7 @@ def main(argv=None):
     ])
     parser.add_argument("--out", default=os.path.join(HERE, "results", "semi_supervised_summary.md"))
     args = parser.parse_args(argv)
-    frames = [pd.read_csv(p) for p in args.csv if os.path.exists(p)]
+    frames = [f for p in args.csv if os.path.exists(p) for f in read_blocks(p)]
     df = summary(pd.concat(frames, ignore_index=True))
     text = "\n".join([
         "# Semi-supervised benchmark, one line per view",
