@@ -89,10 +89,8 @@ def prepare_fit(est, X, y, warm):
     trainer = make_trainer(
         new, data, train_rows, val_rows,
         rng=rng, torch_state=torch_state, seed=seed, warm=warm, resume=resume, ckpt=ckpt,
-        fingerprint=fp,
+        fingerprint=fp, estimator=est, callbacks=callbacks,
     )
-    trainer.estimator = est  # callbacks see the estimator whose fit runs
-    trainer.user_callbacks = callbacks
     return new, trainer
 
 
@@ -130,13 +128,14 @@ def _previous_history(est):
 
 
 def make_trainer(est, data, train_rows, val_rows, *, rng, torch_state, seed, warm, resume,
-                 ckpt, fingerprint):
+                 ckpt, fingerprint, estimator=None, callbacks=()):
     """The trainer of a fit of the staged estimator ``est``.
 
     ``warm`` continues ``est``'s fitted model (with its kept optimizer and
     generator states ``resume``, if any); ``ckpt`` is a checkpoint's full
     training state to resume from; ``fingerprint`` ties written checkpoints
-    to this fit (``None`` without ``checkpoint_path``).
+    to this fit (``None`` without ``checkpoint_path``); ``estimator`` (the
+    estimator whose fit runs) and ``callbacks`` go to the callbacks.
     """
     checkpoint = None
     if est.checkpoint_path is not None:
@@ -151,6 +150,7 @@ def make_trainer(est, data, train_rows, val_rows, *, rng, torch_state, seed, war
         max_grad_norm=est.max_grad_norm,
         split_on=len(est.modalities_) if est.supervised_ else None,
         view_names=est.modalities_, checkpoint=checkpoint,
+        estimator=estimator, callbacks=callbacks,  # callbacks see the estimator whose fit runs
     )
     if warm:
         trainer.continue_from(est.n_iter_, _previous_history(est), resume)
