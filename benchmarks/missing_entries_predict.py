@@ -5,9 +5,12 @@ their label, 10% of the unlabeled rows keep one half, and 10% of the observed en
 missing (NaN). Each test row then has 0, 10, 20 or 40% of its entries missing (at least one
 kept per half). Compared, all fitted on the same training rows:
 
-* ``MultimodalPoEVAE``: defaults (missing entries encoded as the column means);
-* ``MultimodalPoEVAE (indicators)``: ``missing_indicators=True``, the encoding before
-  (zeros plus a 0/1 observed indicator per feature);
+* ``MultimodalPoEVAE``: defaults (missing entries encoded as the column means; training hides
+  up to 80% of the observed entries of each row from the encoders, ``entry_masking="auto"``);
+* ``MultimodalPoEVAE, impute first``: the same model, predicting from ``impute(X)``;
+* ``MultimodalPoEVAE (no masking)``: ``entry_masking=0``, the defaults before masking;
+* ``MultimodalPoEVAE (indicators)``: ``missing_indicators=True, entry_masking=0``, the encoding
+  before both (zeros plus a 0/1 observed indicator per feature);
 * ``KNNImputer + LR``: ``KNNImputer`` fitted on every training row (both halves side by side),
   then a standardized logistic regression on the labeled rows;
 * ``mean imputer + LR``: the same with ``SimpleImputer``.
@@ -38,8 +41,8 @@ from skpoe.datasets import hide_views_and_labels, load_digits_views
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RATES = (0.0, 0.1, 0.2, 0.4)
-METHODS = ["MultimodalPoEVAE", "MultimodalPoEVAE (indicators)", "KNNImputer + LR",
-           "mean imputer + LR"]
+METHODS = ["MultimodalPoEVAE", "MultimodalPoEVAE, impute first", "MultimodalPoEVAE (no masking)",
+           "MultimodalPoEVAE (indicators)", "KNNImputer + LR", "mean imputer + LR"]
 
 
 def hide_entries(X, rate, rng):
@@ -65,12 +68,14 @@ def one_seed(seed):
     X_h = hide_entries(X_h, 0.1, np.random.RandomState([seed, 1]))
     models = {
         METHODS[0]: MultimodalPoEVAE(random_state=seed).fit(X_h, y_h),
-        METHODS[1]: MultimodalPoEVAE(random_state=seed, missing_indicators=True).fit(X_h, y_h),
+        METHODS[2]: MultimodalPoEVAE(random_state=seed, entry_masking=0.0).fit(X_h, y_h),
+        METHODS[3]: MultimodalPoEVAE(random_state=seed, missing_indicators=True,
+                                     entry_masking=0.0).fit(X_h, y_h),
     }
     flat = np.hstack([X_h["top"], X_h["bottom"]])
     lab = y_h != -1
     pipes = {}
-    for name, imputer in ((METHODS[2], KNNImputer()), (METHODS[3], SimpleImputer())):
+    for name, imputer in ((METHODS[4], KNNImputer()), (METHODS[5], SimpleImputer())):
         imputer.fit(flat)
         lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
         pipes[name] = (imputer, lr.fit(imputer.transform(flat[lab]), y_h[lab]))
@@ -78,6 +83,8 @@ def one_seed(seed):
     for rate in RATES:
         X_t = hide_entries({k: X[te][k] for k in X}, rate, np.random.RandomState([seed, 2]))
         acc = {name: float(np.mean(m.predict(X_t) == y[te])) for name, m in models.items()}
+        filled = models[METHODS[0]].impute(X_t)
+        acc[METHODS[1]] = float(np.mean(models[METHODS[0]].predict(filled) == y[te]))
         test_flat = np.hstack([X_t["top"], X_t["bottom"]])
         for name, (imputer, lr) in pipes.items():
             acc[name] = float(np.mean(lr.predict(imputer.transform(test_flat)) == y[te]))

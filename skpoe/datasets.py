@@ -124,13 +124,16 @@ def load_wine_views():
     }), y
 
 
-def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=None):
+def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=None,
+                          stratify=False):
     """Hide labels and views to simulate a supervision level, reproducibly.
 
     A share ``labeled`` of the rows keeps its label and every view (the
     supervised rows). Of the other rows, labels become ``-1`` and a share
     ``missing_views`` keeps only one view, chosen uniformly (its other views
-    become rows of NaN).
+    become rows of NaN). With ``stratify`` the share is taken in each class,
+    rounded, and at least one row per class keeps its label, so that a low
+    share of a small table still labels every class.
 
     Parameters
     ----------
@@ -139,6 +142,9 @@ def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=Non
     labeled : float in [0, 1], default=0.1
     missing_views : float in [0, 1], default=0.0
     random_state : int, RandomState instance or None, default=None
+    stratify : bool, default=False
+        Keep ``labeled`` of each class's rows (at least one) instead of
+        ``labeled`` of all rows.
 
     Returns
     -------
@@ -157,8 +163,14 @@ def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=Non
     if y.shape[0] != n:
         raise ValueError(f"y has {y.shape[0]} labels but X has {n} samples.")
     order = rng.permutation(n)
-    n_lab = int(round(labeled * n))
-    unlabeled = order[n_lab:]
+    if stratify:
+        keep = np.zeros(n, bool)
+        for c in np.unique(y):
+            rows = order[y[order] == c]
+            keep[rows[: max(1, int(round(labeled * rows.size)))]] = True
+        unlabeled = order[~keep[order]]
+    else:
+        unlabeled = order[int(round(labeled * n)):]
     y_hidden = y.astype(object if y.dtype.kind in "OUS" else np.int64, copy=True)
     y_hidden[unlabeled] = -1
     names = list(X)

@@ -31,6 +31,7 @@ import warnings
 import torch
 from torch import nn
 
+from skpoe.models.masking import masked_batch, masked_inputs
 from skpoe.noise import step_shards
 
 __all__ = [
@@ -261,12 +262,13 @@ class DataParallel:
         paired, singles, shards, weights = [], [], ([], []), []
         for idx, info in zip(paired_idx, groups.paired_info):
             local, shard, scale = self._slice(idx)
-            paired.append(data.batch(local, *info))
+            paired.append(masked_batch(data, data.batch(local, *info)))
             shards[0].append(shard)
             weights.append(scale)
         for m, idx in singles_idx:
             local, shard, scale = self._slice(idx)
-            singles.append((m, data.inputs[m][local], data.targets[m][local]))
+            x = masked_inputs(data, m, data.inputs[m][local])
+            singles.append((m, x, data.targets[m][local]))
             shards[1].append(shard)
             weights.append(scale)
         return self.ddp(paired, singles, shards, weights)

@@ -156,3 +156,24 @@ def test_wine_views_are_raw_scale_tables():
     X, y = load_wine_views()
     assert list(X) == ["composition", "phenols", "color"] and len(y) == 178
     assert sum(v.shape[1] for v in X.values()) == 13 and X["color"][:, 2].max() > 1000
+
+
+def test_hide_views_and_labels_stratified_labels_every_class():
+    from skpoe.datasets import hide_views_and_labels
+
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1, 2], [60, 30, 10])
+    X = {"a": rng.rand(100, 3), "b": rng.rand(100, 2)}
+    _, plain = hide_views_and_labels(X, y, labeled=0.02, random_state=1)
+    _, strat = hide_views_and_labels(X, y, labeled=0.02, random_state=1, stratify=True)
+    assert (plain != -1).sum() == 2  # 2% of 100 rows: some class goes unlabeled
+    kept = strat[strat != -1]
+    assert sorted(kept) == [0, 1, 2]  # round(0.02 * n_c) rows per class, at least one
+    _, ten = hide_views_and_labels(X, y, labeled=0.1, random_state=1, stratify=True)
+    assert np.bincount(ten[ten != -1]).tolist() == [6, 3, 1]
+    assert (ten[ten != -1] == y[ten != -1]).all()
+    Xs, s2 = hide_views_and_labels(X, y, labeled=0.1, missing_views=1.0, random_state=1,
+                                   stratify=True)
+    unl = s2 == -1
+    assert (np.isnan(Xs["a"][unl]).all(1) ^ np.isnan(Xs["b"][unl]).all(1)).all()
+    assert not np.isnan(Xs["a"][~unl]).any()

@@ -27,7 +27,7 @@ from skpoe.estimators._params import hidden_sizes, per_modality
 from skpoe.estimators._threads import default_threads, limit_threads
 from skpoe.exceptions import TrainingDiverged
 from skpoe.likelihoods import Likelihood
-from skpoe.likelihoods._fitting import fit_likelihoods
+from skpoe.likelihoods._fitting import entry_masking_rates, fit_likelihoods
 from skpoe.models.acceleration import PRECISIONS, compiled_networks
 from skpoe.persistence import registry
 from skpoe.persistence import save as _save
@@ -101,6 +101,7 @@ class BaseMultimodalVAE(
         "agreement_weight": [Interval(Real, 0, None, closed="left")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "missing_indicators": ["boolean"],
+        "entry_masking": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -136,6 +137,7 @@ class BaseMultimodalVAE(
         agreement_weight=0.2,
         n_neighbors=10,
         missing_indicators=False,
+        entry_masking="auto",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -167,6 +169,7 @@ class BaseMultimodalVAE(
         self.agreement_weight = agreement_weight
         self.n_neighbors = n_neighbors
         self.missing_indicators = missing_indicators
+        self.entry_masking = entry_masking
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -300,6 +303,10 @@ class BaseMultimodalVAE(
         self.likelihoods_ = fit_likelihoods(specs, names, arrays, observed, labels,
                                             self.missing_indicators)
         self.likelihood_reasons_ = {n_: self.likelihoods_[n_].choice_reason_ for n_ in names}
+        views = [self.likelihoods_[n_] for n_ in names]
+        self.entry_masking_ = entry_masking_rates(
+            views, names, arrays, observed, getattr(self, "entry_masking", 0.0)
+        )
         if self.verbose and is_main_process():
             for n_ in names:
                 print(f"{type(self).__name__}: modality {n_!r} uses the "

@@ -24,6 +24,7 @@ from skpoe.noise import seeded_torch, start_state
 from skpoe.train.progress import Progress, still_falling
 from skpoe.train._trainer import Trainer, fit_seed
 from skpoe.data._graph import pseudo_label_targets
+from skpoe.models.masking import EntryMasking
 from skpoe.train.batches import TensorData, split_rows
 from skpoe.train.callbacks import check_callbacks
 
@@ -84,6 +85,10 @@ def prepare_fit(est, X, y, warm):
     new.device_ = device
     new._inference_seed = seed
     data = make_data(arrays, observed, liks, device)
+    rates = getattr(new, "entry_masking_", {})
+    rates = {m: rates.get(n, 0.0) for m, n in enumerate(names)}
+    if any(rates.values()):
+        data.entry_masking = EntryMasking(rates, {m: liks[m].fill_ for m in rates}, device)
     if labels is not None and (est.pseudo_label_weight or est.agreement_weight):
         set_unlabeled_targets(est, data, arrays[:-1], observed[:, :-1], labels, train_rows)
     trainer = make_trainer(

@@ -156,6 +156,17 @@ COMMON_DOC = """
         appends one 0/1 observed indicator per feature (useful when *whether*
         a value is missing carries information). Either way they are left
         out of the likelihood.
+    entry_masking : "auto" or float in [0, 1), default="auto"
+        Training hides random observed entries from the encoders, so that
+        predictions hold up when new rows miss entries: each row of a masked
+        view draws a share uniformly in ``[0, entry_masking]`` and each entry
+        is hidden with that probability, taking the fill a missing entry
+        takes (the likelihood still scores the whole row). ``"auto"`` masks
+        the views that had missing entries at fit time, up to 80% of their
+        entries, and leaves complete views as they are; a number masks every
+        view; 0 turns it off. Views encoded with indicator columns are not
+        masked. See ``docs/training.md`` and
+        ``benchmarks/results/missing_entries_predict.md``.
 
     Attributes
     ----------
@@ -166,6 +177,9 @@ COMMON_DOC = """
     n_features_per_modality_ : dict of str to int
     auto_hidden_layer_sizes_ : tuple of int
         The hidden layers ``hidden_layer_sizes="auto"`` chose (only then).
+    entry_masking_ : dict of str to float
+        Per view, the largest share of entries that training hid from its
+        encoder (``entry_masking``; 0 for views left unmasked).
     likelihoods_ : dict of str to Likelihood
         Fitted likelihood per modality (``"__label__"`` for the labels).
     likelihood_reasons_ : dict of str to str

@@ -17,7 +17,11 @@ from skpoe.likelihoods.discrete import _Counts
 from skpoe.data._validation import LABEL
 from skpoe.data.sources import ViewSource
 
-__all__ = ["fit_likelihoods", "fit_view_likelihood"]
+__all__ = ["fit_likelihoods", "fit_view_likelihood", "entry_masking_rates", "AUTO_ENTRY_MASKING"]
+
+#: the largest per-row share of hidden entries that ``entry_masking="auto"`` gives a view
+#: fitted with missing entries (benchmarks/missing_entries_predict.py)
+AUTO_ENTRY_MASKING = 0.8
 
 
 def _resolve_auto(src):
@@ -107,3 +111,28 @@ def fit_likelihoods(specs, names, arrays, observed, labels=None, missing_indicat
         fitted.append(Categorical(len(classes)).fit(codes[labeled][:, None], LABEL))
         all_names.append(LABEL)
     return dict(zip(all_names, fitted))
+
+
+def entry_masking_rates(liks, names, arrays, observed, entry_masking):
+    """Per view, the largest share of entries hidden from its encoder in training.
+
+    ``entry_masking="auto"`` masks views that had missing entries at fit
+    time, at :data:`AUTO_ENTRY_MASKING`; a number masks every view at that
+    rate. Only views whose missing entries are encoded as column means
+    (:meth:`~skpoe.likelihoods.Likelihood.fill_with_means`: an affine
+    encoding, without indicator columns) can be masked; the others get 0. A
+    masked view without a fill yet gets its column means, so that training
+    and prediction fill hidden entries alike. Returns ``{name: rate}``.
+    """
+    rates = {}
+    for lik, name, a, o in zip(liks, names, arrays, observed.T):
+        if entry_masking == "auto":
+            rate = AUTO_ENTRY_MASKING if lik.has_missing_entries else 0.0
+        else:
+            rate = float(entry_masking)
+        if rate and (not lik.affine_encoding or lik.missing_indicators_):
+            rate = 0.0
+        if rate and lik.fill_ is None:
+            lik.fill_with_means(_column_means(a, o))
+        rates[name] = rate
+    return rates

@@ -105,7 +105,8 @@ def _check_data(X, y):
     return X, codes
 
 
-def _split(X, y, seed, test_size, labeled, missing_views, view_dropout=0.0):
+def _split(X, y, seed, test_size, labeled, missing_views, view_dropout=0.0,
+           stratify_labels=False):
     """Seeded stratified split; labels and views hidden in the training part."""
     idx = np.arange(len(y))
     try:
@@ -115,7 +116,8 @@ def _split(X, y, seed, test_size, labeled, missing_views, view_dropout=0.0):
             f"Cannot split {len(y)} rows with test_size={test_size!r} stratified by class: {exc}"
         ) from None
     X_h, y_h = hide_views_and_labels(
-        X[tr], y[tr], labeled=labeled, missing_views=missing_views, random_state=seed
+        X[tr], y[tr], labeled=labeled, missing_views=missing_views, random_state=seed,
+        stratify=stratify_labels,
     )
     if view_dropout:
         X_h = drop_views(X_h, view_dropout, np.random.RandomState([seed, 1]))
@@ -214,6 +216,7 @@ def compare_estimators(
     labeled=0.1,
     missing_views=0.2,
     view_dropout=0.0,
+    stratify_labels=False,
     test_size=0.25,
     seeds=(0, 1, 2),
     baselines="default",
@@ -256,6 +259,10 @@ def compare_estimators(
         Then hide each view of every training row, labeled or not, with this
         probability, keeping at least one view per row
         (:func:`skpoe.datasets.drop_views`).
+    stratify_labels : bool, default=False
+        Keep ``labeled`` of each class's training rows, at least one per
+        class (``hide_views_and_labels(..., stratify=True)``): low shares of
+        small tables then still label every class.
     test_size : float or int, default=0.25
         As in :func:`sklearn.model_selection.train_test_split`.
     seeds : sequence of int, default=(0, 1, 2)
@@ -353,7 +360,9 @@ def compare_estimators(
 
     splits, oracles = {}, {}
     for seed in seeds:
-        s = splits[seed] = _split(X, y, seed, test_size, labeled, missing_views, view_dropout)
+        s = splits[seed] = _split(
+            X, y, seed, test_size, labeled, missing_views, view_dropout, stratify_labels
+        )
         oracles[seed] = {}
         if coherence:
             for vs in {_others(views, v) for v in views} | {tuple(views)}:

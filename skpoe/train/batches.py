@@ -17,6 +17,7 @@ import torch
 
 from skpoe.models.experts import kl_to_prior
 from skpoe.models.base import Batch
+from skpoe.models.masking import masked_batch, masked_inputs
 
 __all__ = [
     "TensorData",
@@ -157,11 +158,17 @@ def step_loss(module, data, groups, paired_idx, singles_idx, sample=True, unlabe
     terms (:meth:`~skpoe.models.base.MultimodalModule.unlabeled_label_loss`)
     are added to the total.
     """
-    paired = [data.batch(idx, *info) for idx, info in zip(paired_idx, groups.paired_info)]
-    singles = [(m, data.inputs[m][idx], data.targets[m][idx]) for m, idx in singles_idx]
+    paired = [
+        masked_batch(data, data.batch(idx, *info))
+        for idx, info in zip(paired_idx, groups.paired_info)
+    ]
+    singles = [
+        (m, masked_inputs(data, m, data.inputs[m][idx]), data.targets[m][idx])
+        for m, idx in singles_idx
+    ]
     record = module.loss(paired, singles, sample)
     if unlabeled_idx is not None:
-        batch = data.batch(unlabeled_idx, *groups.unlabeled_info)
+        batch = masked_batch(data, data.batch(unlabeled_idx, *groups.unlabeled_info))
         extra = module.unlabeled_label_loss(
             batch, data.soft[unlabeled_idx], data.soft_weight[unlabeled_idx], sample
         )

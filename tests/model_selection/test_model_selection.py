@@ -290,3 +290,14 @@ def test_view_dropout_hides_views_of_labeled_rows_too(data, monkeypatch):
     missing = np.stack([np.isnan(seen["X_h"][v]).all(1) for v in VIEWS], 1)
     assert missing[lab].any() and missing[~lab].any() and not missing.all(1).any()
     assert 0.15 < missing.mean() < 0.45
+
+
+def test_stratify_labels_makes_one_percent_of_a_small_table_usable():
+    from skpoe.datasets import load_wine_views
+
+    X, y = load_wine_views()
+    kw = dict(baselines=["LogisticRegression"], seeds=[0], coherence=False)
+    with pytest.raises(ValueError, match="1 class"):
+        compare_estimators({}, X, y, labeled=0.01, **kw)
+    table = compare_estimators({}, X, y, labeled=0.01, stratify_labels=True, **kw)
+    assert table["acc_all"].between(0, 1).all() and len(table) == 1
