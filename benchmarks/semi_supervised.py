@@ -112,6 +112,8 @@ def main(argv=None):
                         default=["MultimodalPoEVAE", "MultimodalPoEVAE:before"])
     parser.add_argument("--params", default=None, help="JSON dict of estimator parameters")
     parser.add_argument("--baselines", nargs="*", default=BASELINES)
+    parser.add_argument("--stratify-labels", choices=["tables", "all"], default="tables",
+                        help="which data sets hide labels per class (at least one per class)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=os.path.join(HERE, "results", "semi_supervised.md"))
     args = parser.parse_args(argv)
@@ -141,7 +143,7 @@ def main(argv=None):
                 table = compare_estimators(
                     models_for(args.models, params), X, y, labeled=used, seeds=seeds,
                     coherence=False, baselines=args.baselines or None, n_importance_samples=10,
-                    n_jobs=args.jobs, verbose=0, stratify_labels=name in TABLES,
+                    n_jobs=args.jobs, verbose=0, stratify_labels=name in TABLES or args.stratify_labels == "all",
                     **PROTOCOLS[protocol],
                 )
                 table.insert(0, "labeled", used)
