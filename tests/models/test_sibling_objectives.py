@@ -196,3 +196,31 @@ def test_private_latents_have_the_documented_shapes(small):
         np.testing.assert_array_equal(module.code_for(0, z)[:, D:], 0.0)
         np.testing.assert_array_equal(module.code_for(1, full)[:, D:], 2.0)
         assert module.code_for(2, full).shape == (3, D)
+
+
+@pytest.mark.parametrize("Estimator", [MMVAEPlus, DMVAE], ids=lambda E: E.__name__)
+def test_private_latents_on_request_and_in_imputation(Estimator, small):
+    """transform is the shared latent, transform_private each view's (NaN where the view is
+    missing); a missing entry of an observed view is decoded with that view's private mean,
+    a missing view at w = 0."""
+    model = _fit(Estimator, small, n_private_components=3)
+    X = {k: np.array(v, dtype=float) for k, v in small.X.items()}
+    X["bottom"][:5] = np.nan
+    X["top"][5:10, :4] = np.nan
+    assert model.transform(X).shape == (small.n, model.n_components)
+    W = model.transform_private(X)
+    assert W["top"].shape == (small.n, 3) and np.isfinite(W["top"]).all()
+    assert np.isnan(W["bottom"][:5]).all() and np.isfinite(W["bottom"][5:]).all()
+    module = model.module_
+    imputed = model.impute(X)
+    z = torch.as_tensor(model.transform(X), dtype=torch.float32)
+    with torch.no_grad():
+        own = torch.cat([z, torch.as_tensor(W["top"], dtype=torch.float32)], 1)
+        at_own = model.likelihoods_["top"].inverse(module.decode_mean(0, own).double().numpy())
+        at_zero = model.likelihoods_["top"].inverse(module.decode_mean(0, z).double().numpy())
+        gen = model.likelihoods_["bottom"].inverse(module.decode_mean(1, z).double().numpy())
+    np.testing.assert_allclose(imputed["top"][5:10, :4], at_own[5:10, :4], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(imputed["top"][5:10, :4], at_zero[5:10, :4], atol=1e-4)
+    np.testing.assert_allclose(imputed["bottom"][:5], gen[:5], rtol=1e-5, atol=1e-6)
+    S, _ = model.sample(4, random_state=0)
+    assert S["top"].shape == (4, 32) and np.isfinite(S["top"]).all()
