@@ -6,7 +6,9 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 """
 
 from skpoe.data._container import ModalityDict
-from skpoe.estimators._classes import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
+from skpoe.estimators._classes import (
+    DMVAE, ESTIMATORS, JMVAE, MMVAE, MVAE, MVTCAE, VAEVAE, MMVAEPlus, MoPoEVAE, MultimodalPoEVAE,
+)
 from skpoe.exceptions import CheckpointError, FitInterruptedWarning, TrainingDiverged
 from skpoe import metrics, model_selection, semi_supervised
 from skpoe.persistence._files import ModelFileError, load
@@ -15,11 +17,15 @@ from skpoe._version import __version__
 
 __all__ = [
     "CheckpointError",
+    "DMVAE",
     "ESTIMATORS",
     "FitInterruptedWarning",
+    "JMVAE",
     "ModelFileError",
     "MMVAE",
+    "MMVAEPlus",
     "MVAE",
+    "MVTCAE",
     "ModalityDict",
     "MoPoEVAE",
     "MultimodalPoEVAE",

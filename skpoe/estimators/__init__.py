@@ -6,8 +6,11 @@ Each public estimator is a few lines in :mod:`skpoe.estimators._classes` naming 
 """
 
 from skpoe.estimators._base import BaseMultimodalVAE
-from skpoe.estimators._classes import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
+from skpoe.estimators._classes import (
+    DMVAE, ESTIMATORS, JMVAE, MMVAE, MVAE, MVTCAE, VAEVAE, MMVAEPlus, MoPoEVAE, MultimodalPoEVAE,
+)
 
 __all__ = [
-    "BaseMultimodalVAE", "ESTIMATORS", "MMVAE", "MVAE", "MoPoEVAE", "MultimodalPoEVAE", "VAEVAE",
+    "BaseMultimodalVAE", "DMVAE", "ESTIMATORS", "JMVAE", "MMVAE", "MMVAEPlus", "MVAE", "MVTCAE",
+    "MoPoEVAE", "MultimodalPoEVAE", "VAEVAE",
 ]

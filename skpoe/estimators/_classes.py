@@ -12,9 +12,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from skpoe.estimators._base import BaseMultimodalVAE
 from skpoe.estimators._params import document, with_model_options
-from skpoe.models import MMVAEModule, MoPoEModule, MVAEModule, PoEModule, VAEVAEModule
+from skpoe.estimators._private import PrivateLatentsMixin
+from skpoe.models import (
+    DMVAEModule, JMVAEModule, MMVAEModule, MMVAEPlusModule, MoPoEModule, MVAEModule,
+    MVTCAEModule, PoEModule, VAEVAEModule,
+)
 
-__all__ = ["MultimodalPoEVAE", "MVAE", "VAEVAE", "MMVAE", "MoPoEVAE", "ESTIMATORS"]
+__all__ = [
+    "MultimodalPoEVAE", "MVAE", "VAEVAE", "MMVAE", "MoPoEVAE", "JMVAE", "MVTCAE", "MMVAEPlus",
+    "DMVAE", "ESTIMATORS",
+]
 
 _STAR_DOC = """    star : bool, default=False
         The authors' "star" variant: also apply each observed modality's
@@ -142,5 +149,98 @@ class MoPoEVAE(BaseMultimodalVAE):
     ) + _EXAMPLE.format(name="MoPoEVAE")
 
 
-ESTIMATORS = (MultimodalPoEVAE, MVAE, VAEVAE, MMVAE, MoPoEVAE)
+_ALPHA = {"alpha": [Interval(Real, 0, 1, closed="both")]}
+_PRIVATE = {"n_private_components": [Interval(Integral, 1, None, closed="left")]}
+_PRIVATE_DOC = """    n_private_components : int, default=8
+        Size of each view's private latent (the label has none). ``transform`` returns the
+        shared latent; :meth:`transform_private` the private ones.
+"""
+
+
+@with_model_options(alpha=0.1)
+class JMVAE(BaseMultimodalVAE):
+    _module_class = JMVAEModule
+    _parameter_constraints = _star(_ALPHA)
+    __doc__ = document(
+        """Joint multimodal VAE, JMVAE-kl (Suzuki et al., 2016).
+
+    A joint encoder gives the posterior of the observed views; each view's own encoder is
+    pulled toward it by ``alpha * KL(q(z|X) || q(z|x_m))``, so that one view alone can
+    stand in for all of them. Missing views: the joint encoder is VAEVAE's masked one, which
+    sees which views are present, so any two or more observed views have a joint posterior;
+    a row with one observed view is encoded, and trained, by that view's own encoder and
+    decoder (its ELBO). Missing entries are left out of the likelihood, as for every
+    model.""",
+        """    alpha : float, default=0.1
+        Weight of the KL terms pulling each view's encoder toward the joint one.
+""",
+    ) + _EXAMPLE.format(name="JMVAE")
+
+
+@with_model_options(alpha=0.1)
+class MVTCAE(BaseMultimodalVAE):
+    _module_class = MVTCAEModule
+    _parameter_constraints = _star(_ALPHA)
+    __doc__ = document(
+        """Multi-view total-correlation autoencoder (Hwang et al., 2021).
+
+    The posterior is MVAE's product of the prior and the observed views' experts; the loss
+    is the paper's total-correlation bound: ``(M - alpha) / M`` times the reconstruction,
+    plus ``beta`` times ``(1 - alpha) KL(q(z|X) || p(z))`` (the VIB term) and
+    ``alpha / M`` times the sum of ``KL(q(z|X) || q(z|x_m))`` (the conditional VIB terms),
+    with M the row's number of observed modalities. Missing views: the bound over the
+    observed ones; a row with one view gets its ELBO.""",
+        """    alpha : float, default=0.1
+        Share of the conditional VIB terms (the total-correlation weight of the paper).
+""",
+    ) + _EXAMPLE.format(name="MVTCAE")
+
+
+@with_model_options(n_private_components=8, objective="dreg", n_importance_samples=10)
+class MMVAEPlus(PrivateLatentsMixin, BaseMultimodalVAE):
+    _module_class = MMVAEPlusModule
+    _parameter_constraints = _star(
+        {
+            **_PRIVATE,
+            "objective": [StrOptions({"elbo", "dreg"})],
+            "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        }
+    )
+    __doc__ = document(
+        """MMVAE+ (Palumbo et al., 2023): a mixture of experts with modality-specific latents.
+
+    Each view has a shared latent, whose posterior is MMVAE's mixture of the observed views'
+    posteriors, and a private latent. Each view's draw reconstructs that view with its own
+    private code and every other observed view with a private code drawn from that view's
+    auxiliary prior (a Gaussian of learned variance), so the shared latent carries what the
+    views share. Missing views: the mixture over the observed views; a missing view is
+    generated at its private prior mean. Missing entries of an observed view are imputed
+    from its own private code.""",
+        _PRIVATE_DOC + """    objective : {"elbo", "dreg"}, default="dreg"
+        ``"dreg"``: the importance-weighted bound with DReG gradients (the paper's);
+        ``"elbo"``: one draw per component.
+    n_importance_samples : int, default=10
+        Draws per component for ``objective="dreg"`` (K).
+""",
+    ) + _EXAMPLE.format(name="MMVAEPlus")
+
+
+@with_model_options(n_private_components=8)
+class DMVAE(PrivateLatentsMixin, BaseMultimodalVAE):
+    _module_class = DMVAEModule
+    _parameter_constraints = _star(_PRIVATE)
+    __doc__ = document(
+        """Private-shared disentangled multimodal VAE, DMVAE (Lee & Pavlovic, 2021).
+
+    A shared latent with MVAE's product-of-experts posterior and a private latent per view.
+    Trained with the ELBO of the joint posterior and, for each observed view, the cross
+    ELBO in which that view's shared code, with every view's own private code,
+    reconstructs all observed views. Missing views: the product over the observed ones (a
+    row with one view gets its ELBO); a missing view is generated at its private prior mean.
+    Missing entries of an observed view are imputed from its own private code.""",
+        _PRIVATE_DOC,
+    ) + _EXAMPLE.format(name="DMVAE")
+
+
+ESTIMATORS = (MultimodalPoEVAE, MVAE, VAEVAE, MMVAE, MoPoEVAE, JMVAE, MVTCAE, MMVAEPlus, DMVAE)
 """Every multimodal VAE estimator, for loops and parametrized tests."""

@@ -74,16 +74,18 @@ class Inference:
             observed = np.concatenate([observed, np.zeros((n, 1), bool)], 1)
         return LazyData(sources, observed, liks, self.device, check=True)
 
-    def shared_noise(self, n_draws, offset, random_state=None):
-        """Standard normal draws (n_draws, 1, D) shared by all rows.
+    def shared_noise(self, n_draws, offset, random_state=None, width=None):
+        """Standard normal draws (n_draws, 1, width) shared by all rows.
 
         Every row uses the same draws, so sampled outputs of a row depend on
         that row only, whatever the batch, order or subset it comes in.
-        ``random_state`` ``None`` uses the fitted model's own seed.
+        ``random_state`` ``None`` uses the fitted model's own seed; ``width``
+        ``None`` is the latent size (a joint draw of private latents is wider).
         """
         g = torch.Generator(device=self.device)
         g.manual_seed(self._seed(offset, random_state))
-        return torch.randn((n_draws, 1, self.n_components), generator=g, device=self.device)
+        width = self.n_components if width is None else width
+        return torch.randn((n_draws, 1, width), generator=g, device=self.device)
 
     def _seed(self, offset, random_state):
         if random_state is None:
@@ -146,7 +148,7 @@ class Inference:
         ]
         width = max([l.n_outputs for l in liks] + hidden)
         chunk = max(1, min(self.chunk_size, _SCORE_BUDGET // (K * max(width, self.n_components))))
-        eps = self.shared_noise(int(K), _SCORE, random_state)
+        eps = self.shared_noise(int(K), _SCORE, random_state, self.module.noise_width)
         log_det = np.array([lik.log_det() for lik in self.views])
         n_views = len(self.views)
 
@@ -171,6 +173,7 @@ class Inference:
 
         def fill(batch, rows, raws):
             mu, _ = self.module.infer(batch)
+            codes = self.module.impute_codes(batch, mu)  # mu, or with private latents
             obs = data.mask_np[rows, :n_views]
             for m in range(n_views):
                 block = np.array(raws[m], dtype=np.float64)
@@ -178,7 +181,7 @@ class Inference:
                 missing = np.isnan(block)
                 need = missing.any(1)  # missing views and rows with missing entries
                 if need.any():
-                    decoded = self.decode(m, mu[torch.from_numpy(need).to(mu.device)])
+                    decoded = self.decode(m, codes[torch.from_numpy(need).to(mu.device)])
                     block[need] = np.where(missing[need], decoded, block[need])
                 out[m][rows] = block
             return np.zeros((block.shape[0], 0))
@@ -194,13 +197,14 @@ class Inference:
         return lik.inverse(mean)
 
     def sample(self, n_samples, random_state):
-        """Decoded views (list) and label codes (or ``None``) for z ~ N(0, I)."""
+        """Decoded views (list) and label codes (or ``None``) for z ~ N(0, I)
+        (with private latents, a joint draw of z and every view's w_m)."""
         if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         g = torch.Generator(device=self.device)
         g.manual_seed(self._seed(_SAMPLE, random_state))
         self.module.eval()
-        z = torch.randn((n_samples, self.n_components), generator=g, device=self.device)
+        z = torch.randn((n_samples, self.module.noise_width), generator=g, device=self.device)
         views = [self.decode(m, z) for m in range(len(self.views))]
         codes = None
         if self.label is not None:

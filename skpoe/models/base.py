@@ -41,6 +41,7 @@ from skpoe.models.experts import (
 from skpoe.models.acceleration import step_autocast
 from skpoe.nn import Decoder, GaussianEncoder, full_precision
 from skpoe.models.fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
+from skpoe.models.private import SharedCodes
 from skpoe.noise import shard_parts
 from skpoe.models.unlabeled import unlabeled_label_terms
 
@@ -88,6 +89,7 @@ class Experts:
     mu: torch.Tensor
     prec: torch.Tensor
     batch: Batch
+    private: tuple = None  # (mu, var) (n, M, P) of private latents (skpoe.models.private)
 
     def single(self, m):
         """Heads of modality m: ``mu, prec`` of shape (n, H, D)."""
@@ -102,7 +104,7 @@ class LossRecord:
     terms: dict
 
 
-class MultimodalModule(nn.Module):
+class MultimodalModule(SharedCodes, nn.Module):
     """Encoders, decoders and likelihoods of M modalities.
 
     Parameters
@@ -155,12 +157,12 @@ class MultimodalModule(nn.Module):
         decoder_bodies = decoder_bodies or [None] * M
         self.encoders = nn.ModuleList(
             GaussianEncoder(
-                lik.n_inputs, hidden[m], n_latent, self.n_heads, encoder_bodies[m], names[m]
+                lik.n_inputs, hidden[m], self.code_width(m), self.n_heads, encoder_bodies[m], names[m]
             )
             for m, lik in enumerate(likelihoods)
         )
         self.decoders = nn.ModuleList(
-            Decoder(n_latent, hidden[m], lik, decoder_bodies[m], names[m])
+            Decoder(self.code_width(m), hidden[m], lik, decoder_bodies[m], names[m])
             for m, lik in enumerate(likelihoods)
         )
 

@@ -49,14 +49,24 @@ class MMVAEModule(MixtureModule):
             q_mu, q_var = mu, var
         log_q = mixture_log_prob(z, q_mu, q_var, active)
         log_prior = log_normal(z, torch.zeros_like(z), torch.ones_like(z))
-        rec = yield from self.reconstruction(z, batch)
+        rec, extra, drawn = yield from self.component_terms(experts, z, dreg, sample)
         log_w = rec + self.beta * (log_prior - log_q)  # (K, M, n)
+        if extra is not None:
+            log_w = log_w + self.beta * extra
         comp = active.transpose(0, 1).to(log_w.dtype)  # (M, n)
         if dreg:
             wt = torch.softmax(log_w.detach(), 0)
-            if z.requires_grad:
-                z.register_hook(lambda g: wt.unsqueeze(-1) * g)
+            for t in drawn:
+                if t.requires_grad:
+                    t.register_hook(lambda g: wt.unsqueeze(-1) * g)
             per_comp = (wt * log_w).sum(0)
         else:
             per_comp = log_w[0]
         return -(per_comp * comp).sum(0) / comp.sum(0).clamp(min=1)
+
+    def component_terms(self, experts, z, dreg, sample=True):
+        """Part: the reconstruction (K, M, n) of every observed modality from each component's
+        draws ``z`` (K, M, n, D); further log-density terms of the bound (or None); the draws
+        whose gradients DReG reweights. (MMVAE+ adds its private latents here.)"""
+        rec = yield from self.reconstruction(z, experts.batch)
+        return rec, None, [z]

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 import skpoe.estimators._base
-from skpoe import MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
+from skpoe import DMVAE, JMVAE, MMVAE, MVAE, MVTCAE, VAEVAE, MMVAEPlus, MoPoEVAE, MultimodalPoEVAE
 from skpoe.datasets import load_digits_views
 from skpoe.models.fused import evaluate, gather, row_wise
 import skpoe.estimators._fit
@@ -35,6 +35,11 @@ CASES = [
     (MMVAE, {}),
     (MMVAE, {"objective": "dreg", "n_importance_samples": 3}),
     (MoPoEVAE, {}),
+    (JMVAE, {}),
+    (MVTCAE, {}),
+    (MMVAEPlus, {"objective": "elbo"}),
+    (MMVAEPlus, {"n_importance_samples": 3}),
+    (DMVAE, {}),
 ]
 
 

@@ -1,0 +1,52 @@
+"""``transform_private``: the private latents of the models that have them (MMVAE+, DMVAE).
+
+``transform`` returns the shared latent of every model; a model with per-modality private
+latents (:mod:`skpoe.models.private`) also gives each view's private code on request.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skpoe.data._container import ModalityDict
+from skpoe.data._validation import check_finite_output
+
+__all__ = ["PrivateLatentsMixin"]
+
+
+class PrivateLatentsMixin:
+    """``transform_private`` for estimators whose module has private latents."""
+
+    def transform_private(self, X):
+        """Posterior means of each view's private latent (the shared one is :meth:`transform`).
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like
+            Views as in :meth:`transform`.
+
+        Returns
+        -------
+        W : ModalityDict of str to ndarray of shape (n_samples, n_private_components)
+            For each fitted view, the mean of q(w_view | x_view); NaN on the rows where that
+            view is missing (its private latent is then its prior, N(0, I), and carries
+            nothing about the row).
+        """
+        data, _ = self._views_data(X, "transform_private")
+        inference = self._inference()
+        n_views = len(self.modalities_)
+
+        def private(batch, *_):
+            mu, _ = inference.module.infer_private(batch)
+            return mu[:, :n_views].reshape(batch.n, -1)
+
+        with self._threads():
+            flat = inference._over_chunks(data, private)
+        check_finite_output(flat, "transform_private")
+        P = int(self.n_private_components)
+        out = ModalityDict()
+        for m, name in enumerate(self.modalities_):
+            block = flat[:, m * P : (m + 1) * P].copy()
+            block[~data.mask_np[:, m]] = np.nan
+            out[name] = block
+        return out

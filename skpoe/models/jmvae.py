@@ -1,0 +1,43 @@
+"""JMVAE (Suzuki et al., 2016), the JMVAE-kl objective: a joint encoder, and unimodal
+encoders pulled toward it.
+
+The joint encoder is VAEVAE's masked joint encoder (an MLP over every view, unobserved ones
+zeroed, plus the observed mask), so a row with any two or more observed modalities has a joint
+posterior; the paper's has one network for all M views, the same thing when every view is
+observed. A row with one observed view uses that view's unimodal encoder directly. On rows with
+two or more observed modalities S the loss is the joint ELBO plus the unimodal encoders' pull
+
+    -sum_{m in S} w_m log p(x_m | z) + beta KL(q(z|x_S) || p(z))
+        + alpha sum_{m in S} KL(q(z|x_S) || q(z|x_m)),     z ~ q(z|x_S);
+
+rows with one observed view train that view's encoder and decoder by its own ELBO (the
+engine's single-modality terms), which the paper, with complete data only, has no need of.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from skpoe.models.experts import kl_gaussians, kl_to_prior, reparameterize
+from skpoe.models.vaevae import VAEVAEModule
+
+__all__ = ["JMVAEModule"]
+
+
+class JMVAEModule(VAEVAEModule):
+    """VAEVAE's networks with the JMVAE-kl objective."""
+
+    alpha = 0.1
+
+    def paired_terms(self, experts, sample=True):
+        batch = experts.batch
+        s = batch.mask
+        q_mu, q_var = self.posterior(experts, s)
+        z = reparameterize(q_mu, q_var, sample)
+        rec = yield from self.reconstruction(z, batch)
+        pull = 0.0
+        for m in batch.present:
+            u_mu, u_var = self.single_posterior(*experts.single(m), m)
+            kl = kl_gaussians(q_mu, q_var, u_mu, u_var)
+            pull = pull + torch.where(s[:, m], kl, torch.zeros_like(kl))
+        return -rec + self.beta * kl_to_prior(q_mu, q_var) + float(self.alpha) * pull

@@ -1,0 +1,49 @@
+"""MVTCAE (Hwang et al., 2021): the total-correlation objective of multi-view learning.
+
+The posterior of an observed set S is MVAE's product of the prior and one expert per observed
+modality. On a row with |S| >= 2 observed modalities (labels count as one) the loss is the
+paper's bound, with M = |S|:
+
+    -(M - alpha) / M * sum_{m in S} w_m log p(x_m | z)
+        + beta [(1 - alpha) KL(q(z|x_S) || p(z)) + alpha / M sum_{m in S} KL(q(z|x_S) || q(z|x_m))],
+
+z ~ q(z|x_S), where q(z|x_m) is the posterior of view m alone (the prior times its expert). The
+conditional VIB terms, weighted by alpha, pull each view's posterior toward the joint one.
+Rows with one observed view get that view's ELBO (the engine's single-modality terms; the
+bound at M = 1 is the same ELBO scaled by 1 - alpha).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from skpoe.models.experts import kl_gaussians, kl_to_prior, reparameterize
+from skpoe.models.base import MultimodalModule
+from skpoe.models.mvae import MVAEModule
+
+__all__ = ["MVTCAEModule"]
+
+
+class MVTCAEModule(MultimodalModule):
+    """Prior x observed experts; total-correlation (VIB + conditional VIB) objective."""
+
+    n_heads = 1
+    alpha = 0.1
+    posterior = MVAEModule.posterior
+
+    def paired_terms(self, experts, sample=True):
+        batch = experts.batch
+        s = batch.mask
+        q_mu, q_var = self.posterior(experts, s)
+        z = reparameterize(q_mu, q_var, sample)
+        rec = yield from self.reconstruction(z, batch)
+        eye = torch.eye(self.M, dtype=torch.bool, device=s.device)
+        cvib = 0.0
+        for m in batch.present:
+            p_mu, p_var = self.posterior(experts, s & eye[m])
+            kl = kl_gaussians(q_mu, q_var, p_mu, p_var)
+            cvib = cvib + torch.where(s[:, m], kl, torch.zeros_like(kl))
+        a = float(self.alpha)
+        count = s.sum(1).to(rec.dtype)
+        vib = (1.0 - a) * kl_to_prior(q_mu, q_var)
+        return -(count - a) / count * rec + self.beta * (vib + a / count * cvib)
