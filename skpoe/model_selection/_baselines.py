@@ -85,7 +85,10 @@ class ViewBaseline:
     (in ``views`` order), each missing view replaced by its column means over
     the training rows that observe it. A semi-supervised classifier (see
     :func:`is_semi_supervised`) gets every such row with ``-1`` for unlabeled
-    ones; any other classifier gets the labeled rows only.
+    ones; any other classifier gets the labeled rows only. Where the labeled
+    rows a classifier would see hold a single class (a view that few labeled
+    rows observe), it is replaced by that constant prediction
+    (``DummyClassifier``), as a user would have to.
 
     Parameters
     ----------
@@ -116,12 +119,20 @@ class ViewBaseline:
         self.per_view_ = {}
         for v in self.views:
             rows = self._rows(y, observed[v])
-            self.per_view_[v] = clone(self.classifier).fit(X[v][rows], y[rows])
+            self.per_view_[v] = self._fit_one(X[v][rows], y[rows])
         self.means_ = {v: np.asarray(X[v], dtype=float)[observed[v]].mean(0) for v in self.views}
         any_view = np.any([observed[v] for v in self.views], axis=0)
         rows = self._rows(y, any_view)
-        self.all_ = clone(self.classifier).fit(self._impute(X)[rows], y[rows])
+        self.all_ = self._fit_one(self._impute(X)[rows], y[rows])
         return self
+
+    def _fit_one(self, X, y):
+        """The classifier fitted on ``X, y``; a constant one where ``y`` labels one class."""
+        if np.unique(y[y != -1]).size < 2:
+            from sklearn.dummy import DummyClassifier
+
+            return DummyClassifier(strategy="most_frequent").fit(X[y != -1], y[y != -1])
+        return clone(self.classifier).fit(X, y)
 
     def _impute(self, X):
         blocks = []

@@ -301,3 +301,17 @@ def test_stratify_labels_makes_one_percent_of_a_small_table_usable():
         compare_estimators({}, X, y, labeled=0.01, **kw)
     table = compare_estimators({}, X, y, labeled=0.01, stratify_labels=True, **kw)
     assert table["acc_all"].between(0, 1).all() and len(table) == 1
+
+
+def test_view_baseline_predicts_the_one_class_a_view_labels():
+    from skpoe.model_selection._baselines import ViewBaseline, default_baselines
+
+    rng = np.random.RandomState(0)
+    X = {"a": rng.rand(30, 3), "b": rng.rand(30, 2)}
+    y = -np.ones(30, int)
+    y[:3], y[3] = 1, 0
+    X["a"][3] = np.nan  # view a's labeled rows hold class 1 only
+    for clf in default_baselines().values():
+        base = ViewBaseline(clf, ["a", "b"]).fit(X, y)
+        assert (base.predict(X, "a") == 1).all()
+        assert set(base.predict(X, "b")) <= {0, 1} and len(base.predict(X)) == 30
