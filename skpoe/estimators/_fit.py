@@ -105,12 +105,24 @@ def set_unlabeled_targets(est, data, views, observed, labels, train_rows):
     With ``pseudo_label_weight`` these are label spreading's distributions over
     the views' neighbourhood graph, built from the labels of the training rows
     (:func:`skpoe.data._graph.pseudo_label_targets`); with agreement alone, empty
-    targets. Data read lazily (sparse, on disk) gets none and trains without
-    these terms.
+    targets. Views read lazily (sparse, memmap, HDF5, zarr, and the memmaps
+    joblib hands to parallel workers) are read once, densely, for the graph
+    when their observed rows take at most :data:`GRAPH_MAX_BYTES` as float64;
+    larger ones train without the pseudo-labels, with a warning.
     """
-    if not isinstance(data, TensorData):
-        return
     codes, labeled, classes = labels
+    if est.pseudo_label_weight and not isinstance(data, TensorData):
+        views = _graph_views(data, observed)
+        if views is None:
+            warnings.warn(
+                f"{type(est).__name__}: the views' observed rows would take more than "
+                f"{GRAPH_MAX_BYTES >> 20} MiB as float64, so this fit trains without the "
+                "pseudo-labels of unlabeled rows (pseudo_label_weight). Set it to 0 to "
+                "silence this warning.",
+                UserWarning,
+                stacklevel=5,
+            )
+            return
     n = len(codes)
     if est.pseudo_label_weight:
         in_train = np.zeros(n, bool)
@@ -121,6 +133,26 @@ def set_unlabeled_targets(est, data, views, observed, labels, train_rows):
     else:
         soft, weight = np.zeros((n, len(classes)), np.float32), np.zeros(n, np.float32)
     data.set_unlabeled_targets(soft, weight)
+
+
+#: the most memory (bytes, float64) that the views' observed rows may take to be read in whole
+#: for the pseudo-labels' graph when they are given lazily
+GRAPH_MAX_BYTES = 1 << 30
+
+
+def _graph_views(data, observed):
+    """The views of lazily read ``data`` as dense arrays for the graph, or ``None``."""
+    n_views = observed.shape[1]
+    size = sum(int(observed[:, m].sum()) * data.liks[m].n_features_ * 8 for m in range(n_views))
+    if size > GRAPH_MAX_BYTES:
+        return None
+    views = []
+    for m in range(n_views):
+        block = np.full((observed.shape[0], data.liks[m].n_features_), np.nan)
+        rows = np.flatnonzero(observed[:, m])
+        block[rows] = data.read(m, rows)
+        views.append(block)
+    return views
 
 
 def _previous_history(est):

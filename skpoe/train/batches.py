@@ -21,6 +21,7 @@ from skpoe.models.masking import masked_batch, masked_inputs
 
 __all__ = [
     "TensorData",
+    "UnlabeledTargets",
     "BatchGroups",
     "split_rows",
     "step_loss",
@@ -30,7 +31,18 @@ __all__ = [
 ]
 
 
-class TensorData:
+class UnlabeledTargets:
+    """The targets of the unlabeled rows' label terms, kept on the data's device."""
+
+    soft = soft_weight = None  # none until set: the fit trains without those terms
+
+    def set_unlabeled_targets(self, soft, weight):
+        """Soft label targets (n, n_classes) and their weights (n,) for the unlabeled rows."""
+        self.soft = torch.as_tensor(soft).to(self.device)
+        self.soft_weight = torch.as_tensor(weight).to(self.device)
+
+
+class TensorData(UnlabeledTargets):
     """Per-modality encoder inputs, targets and the observed mask, on a device."""
 
     def __init__(self, inputs, targets, mask, device):
@@ -38,12 +50,6 @@ class TensorData:
         self.targets = [torch.as_tensor(t).to(device) for t in targets]
         self.mask = torch.as_tensor(mask).to(device)
         self.device = device
-        self.soft = self.soft_weight = None  # targets of the unlabeled rows' label terms
-
-    def set_unlabeled_targets(self, soft, weight):
-        """Soft label targets (n, n_classes) and their weights (n,) for the unlabeled rows."""
-        self.soft = torch.as_tensor(soft).to(self.device)
-        self.soft_weight = torch.as_tensor(weight).to(self.device)
 
     @property
     def n(self):

@@ -17,7 +17,7 @@ import torch
 from skpoe.data._validation import encode
 from skpoe.models.base import Batch
 from skpoe.data.sources import ViewSource, as_source
-from skpoe.train.batches import TensorData
+from skpoe.train.batches import TensorData, UnlabeledTargets
 
 __all__ = ["LazyData", "make_data"]
 
@@ -43,7 +43,7 @@ class _ColumnOf:
         return self.data.encoded(self.m, idx)[self.which]
 
 
-class LazyData:
+class LazyData(UnlabeledTargets):
     """Views encoded per minibatch or chunk; only the mask lives on the device.
 
     Parameters

@@ -8,7 +8,7 @@ from skpoe import ModalityDict, MultimodalPoEVAE
 
 from conftest import TINY
 
-# lazy views train without the unlabeled rows' label terms: compare like with like
+# the reads are compared without the unlabeled rows' label terms (their graph reads views whole)
 KW = dict(TINY, max_iter=2, pseudo_label_weight=0.0, agreement_weight=0.0)
 
 
@@ -107,10 +107,33 @@ def test_non_numeric_store(tmp_path):
         MultimodalPoEVAE(**KW).fit({"s": ds})
 
 
-def test_lazy_views_train_without_the_unlabeled_terms(views, tmp_path):
+def test_lazy_views_train_with_the_unlabeled_terms(views, tmp_path):
     from skpoe.estimators._fit import prepare_fit
 
     top, bottom, y = views
     X = ModalityDict(top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "b", bottom))
     _, trainer = prepare_fit(MultimodalPoEVAE(**TINY), X, y, False)
-    assert not trainer.unlabeled and getattr(trainer.data, "soft", None) is None
+    assert trainer.unlabeled and trainer.data.soft.shape == (len(y), len(np.unique(y[y >= 0])))
+    assert float(trainer.data.soft_weight.max()) > 0
+
+
+def test_on_disk_views_get_the_unlabeled_terms_too(views, tmp_path):
+    """Memmaps (joblib hands them to parallel workers) train as in-memory views do."""
+    top, bottom, y = views
+    kw = dict(TINY, max_iter=2)
+    mem = MultimodalPoEVAE(**kw).fit({"top": top, "bottom": bottom}, y)
+    X = ModalityDict(top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "bottom", bottom))
+    disk = MultimodalPoEVAE(**kw).fit(X, y)
+    np.testing.assert_allclose(disk.predict_proba(X), mem.predict_proba(X), rtol=1e-5, atol=1e-6)
+    off = MultimodalPoEVAE(**KW).fit(X, y)  # the terms are on: without them it differs
+    assert not np.allclose(off.predict_proba(X), disk.predict_proba(X))
+
+
+def test_on_disk_views_too_large_for_the_graph_warn(views, tmp_path, monkeypatch):
+    import skpoe.estimators._fit as fit_module
+
+    top, bottom, y = views
+    X = ModalityDict(top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "bottom", bottom))
+    monkeypatch.setattr(fit_module, "GRAPH_MAX_BYTES", 1000)
+    with pytest.warns(UserWarning, match="without the pseudo-labels"):
+        MultimodalPoEVAE(**dict(TINY, max_iter=1)).fit(X, y)
