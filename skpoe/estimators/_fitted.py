@@ -192,17 +192,17 @@ class FittedModelMixin(TransformerMixin):
 
         Returns
         -------
-        X_imputed : ModalityDict, or dict of str to DataFrame
+        X_imputed : ModalityDict
             Every fitted modality, with no NaN left (dense arrays, also for
             sparse or on-disk views: impute row slices of large data). When
-            ``X`` has DataFrame views (or is a DataFrame), a dict of
-            DataFrames with the input's row index; views given as DataFrames
+            ``X`` has DataFrame views (or is a DataFrame), every view is a
+            DataFrame with the input's row index; views given as DataFrames
             keep their columns, the others are named ``"<view>0"``,
             ``"<view>1"``, ...
         """
         filled = self._run(X, "impute", "impute")
         frames = as_frames(self.modalities_, filled, X, self.modalities)
-        return ModalityDict(zip(self.modalities_, filled)) if frames is None else frames
+        return ModalityDict(zip(self.modalities_, filled) if frames is None else frames)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate all views jointly from the prior.
