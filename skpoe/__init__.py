@@ -5,10 +5,11 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 (rows of NaN), missing entries (NaN inside a row) and partial labels (``-1``).
 """
 
+from skpoe.compose import PerView
 from skpoe.data._container import ModalityDict
 from skpoe.estimators._classes import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
 from skpoe.exceptions import CheckpointError, FitInterruptedWarning, TrainingDiverged
-from skpoe import metrics, model_selection, semi_supervised
+from skpoe import compose, metrics, model_selection, semi_supervised
 from skpoe.persistence._files import ModelFileError, load
 
 from skpoe._version import __version__
@@ -23,8 +24,10 @@ __all__ = [
     "ModalityDict",
     "MoPoEVAE",
     "MultimodalPoEVAE",
+    "PerView",
     "TrainingDiverged",
     "VAEVAE",
+    "compose",
     "load",
     "metrics",
     "model_selection",
