@@ -26,7 +26,7 @@ fit with that ``max_iter`` makes: the first epochs do not depend on
 The curves are saved as JSON next to the table, so that criteria can be
 rejudged without refitting (``--curves FILE``).
 
-Usage: python benchmarks/convergence_warning.py [--more 150] [--threshold 0.05]
+Usage: python benchmarks/convergence_warning.py [--more 150] [--threshold 0.10]
        [--out benchmarks/results/convergence_warning.md] [--curves FILE]
 """
 
@@ -141,9 +141,9 @@ def table(runs, threshold):
         curve = run["curve"][:50]
         for n in PREFIXES + (50,):
             c = curve[:n]
-            old = still_falling(c, 0.005) is not None if n == 50 else level_drop(c) > 0.005
+            old = level_drop(c) > 0.005
             share = progress_share(c)
-            new = bool(share > threshold)
+            new = still_falling(c, threshold) is not None
             lines.append(
                 f"| {run['data']} | {run['model']} | {n} | {c[-1]:.2f} | {level_drop(c):.2%} | "
                 f"{share:.1%} | {'yes' if old else 'no'} | {'yes' if new else 'no'} |"
@@ -170,7 +170,7 @@ def table(runs, threshold):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--more", type=int, default=150)
-    parser.add_argument("--threshold", type=float, default=0.05)
+    parser.add_argument("--threshold", type=float, default=0.10)
     parser.add_argument("--out", default=os.path.join(HERE, "results", "convergence_warning.md"))
     parser.add_argument("--curves", default=None, help="rejudge saved curves (JSON)")
     args = parser.parse_args(argv)

@@ -217,9 +217,11 @@ def report_fit_end(est, trainer):
         which = "validation loss" if est.early_stopping else "training loss"
         warnings.warn(
             f"{name}: max_iter={est.max_iter} epochs ended while the {which} was still "
-            f"falling ({100 * drop:.1f}% over the last epochs, see skpoe.train.progress."
-            "still_falling). Consider early_stopping=True with a larger max_iter, to let "
-            "the validation loss decide when to stop.",
+            f"falling (its last epochs brought "
+            f"{100 * drop:.0f}% of the fit's progress, see skpoe.train.progress."
+            "still_falling): more epochs would help. Raise max_iter, or use "
+            "early_stopping=True with a larger max_iter to let the validation loss decide "
+            "when to stop.",
             ConvergenceWarning,
             stacklevel=4,
         )

@@ -205,7 +205,10 @@ class FittedModelMixin(TransformerMixin):
         return ModalityDict(zip(self.modalities_, filled) if frames is None else frames)
 
     def sample(self, n_samples=1, random_state=None):
-        """Generate all views jointly from the prior.
+        """Generate all views jointly from the prior: returns a ``(views, labels)`` tuple.
+
+        ``X_new, y_new = model.sample(100)``: ``y_new`` is ``None`` for a
+        model fitted without labels.
 
         Parameters
         ----------
@@ -216,9 +219,11 @@ class FittedModelMixin(TransformerMixin):
         Returns
         -------
         X : ModalityDict
-            Decoder means of every view for z ~ N(0, I).
+            First item of the tuple: decoder means of every view for
+            z ~ N(0, I), each of shape (n_samples, n_features_m).
         y : ndarray of shape (n_samples,) or None
-            Most probable class of each draw (``None`` without labels).
+            Second item: the most probable class of each draw (``None``
+            without labels).
         """
         check_is_fitted(self, "module_")
         n_samples = check_count(n_samples, "n_samples")
