@@ -20,6 +20,10 @@ __all__ = ["Progress", "format_terms", "still_falling", "tqdm_available"]
 #: chosen from the loss curves in ``benchmarks/results/convergence_warning.md``.
 FALLING = 0.10
 
+#: And the fall between the last two windows must exceed this share of the
+#: loss's level, so that minibatch noise on a flat curve is not "progress".
+LEVEL = 0.005
+
 
 def _clock(seconds):
     seconds = int(round(seconds))
@@ -154,7 +158,9 @@ def still_falling(curve, rel=FALLING):
     that progress. A straight line gives ``w / (len(curve) - w)`` (11% for 50
     epochs), a curve that has flattened out much less. The level of the loss
     is not used: a VAE's loss holds a large constant (the data's own
-    entropy) and can be negative for Gaussian views. Averaging over windows
+    entropy) and can be negative for Gaussian views; the fall must only
+    exceed ``LEVEL`` (0.5%) of it, so that noise on a flat curve does not
+    count as progress. Averaging over windows
     keeps minibatch noise from deciding. Curves shorter than ``2 w`` epochs
     (4) are not judged.
 
@@ -179,4 +185,6 @@ def still_falling(curve, rel=FALLING):
     if total <= 0:
         return None
     share = (before - recent) / total
+    if before - recent <= LEVEL * max(abs(before), abs(recent)):
+        return None
     return share if share > rel else None
