@@ -8,7 +8,7 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 from skpoe.compose import PerView
 from skpoe.data._container import ModalityDict
 from skpoe.estimators._classes import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
-from skpoe.exceptions import CheckpointError, FitInterruptedWarning, TrainingDiverged
+from skpoe.exceptions import CheckpointError, FitInterruptedWarning, SkpoeWarning, TrainingDiverged
 from skpoe import compose, metrics, model_selection, semi_supervised
 from skpoe.persistence._files import ModelFileError, load
 
@@ -25,6 +25,7 @@ __all__ = [
     "MoPoEVAE",
     "MultimodalPoEVAE",
     "PerView",
+    "SkpoeWarning",
     "TrainingDiverged",
     "VAEVAE",
     "compose",

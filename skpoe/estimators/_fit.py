@@ -9,7 +9,6 @@ import os
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from skpoe.data._validation import (
     append_labels, check_new_missing_entries, check_X, require_observed,
@@ -19,7 +18,7 @@ from skpoe.models.acceleration import autocast_dtype
 from skpoe.train.lazy import make_data
 from skpoe.train.checkpoint import fingerprint, load_checkpoint
 from skpoe.distributed import is_main_process, local_device, shared_seed
-from skpoe.exceptions import FitInterruptedWarning
+from skpoe.exceptions import ConvergenceWarning, FitInterruptedWarning
 from skpoe.noise import seeded_torch, start_state
 from skpoe.train.progress import Progress, still_falling
 from skpoe.train._trainer import Trainer, fit_seed
