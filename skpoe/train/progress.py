@@ -38,18 +38,26 @@ def _number(v):
     return f"{v:.4g}" if abs(v) < 1 else f"{v:.2f}"
 
 
+#: How the progress line names the accuracies of ``history_``.
+_SHOWN_AS = {"accuracy": "train_acc(labeled)", "val_accuracy": "val_acc"}
+
+
 def format_terms(record):
     """``loss 123.45  rec[top] 60.12 ...``: one epoch's values, in history order.
 
     Of the validation rows' values only ``val_loss`` and ``val_accuracy``
-    are shown.
+    are shown. The accuracies are named for the rows they are measured on:
+    ``train_acc(labeled)`` is the label accuracy on the labeled training
+    rows (decoded at the posterior mean of all their views, so it reaches
+    1.000 early on small data and says little about new rows), ``val_acc``
+    that on the labeled rows that ``early_stopping`` holds out.
     """
     parts = []
     for key, value in record.items():
         if key.startswith("val_") and key not in ("val_loss", "val_accuracy"):
             continue  # the validation rows' terms stay in history_ only
-        if key == "accuracy" or key == "val_accuracy":
-            parts.append(f"{key.replace('accuracy', 'acc')} {value:.3f}")
+        if key in _SHOWN_AS:
+            parts.append(f"{_SHOWN_AS[key]} {value:.3f}")
         else:
             parts.append(f"{key} {_number(value)}")
     return "  ".join(parts)

@@ -33,7 +33,7 @@ def test_plain_lines_show_epoch_time_and_terms(small, capsys):
     assert [l.split()[1] for l in lines] == [f"{k}/20" for k in range(2, 21, 2)]
     pattern = (
         r"epoch +\d+/20  loss [\d.]+  rec\[top\] [\d.]+  rec\[bottom\] [\d.]+  "
-        r"kl [\d.]+  label [\d.]+  acc [\d.]+  \[\d+:\d\d elapsed(, \d+:\d\d left)?\]"
+        r"kl [\d.]+  label [\d.]+  train_acc\(labeled\) [\d.]+  \[\d+:\d\d elapsed(, \d+:\d\d left)?\]"
     )
     assert all(re.fullmatch(pattern, line) for line in lines), lines
     assert all("left]" in l for l in lines[:-1]) and "left" not in lines[-1]
@@ -71,7 +71,9 @@ def test_progress_timing_and_format():
     assert elapsed == pytest.approx(6.0, abs=0.5)
     assert left == pytest.approx(12.0, abs=1.0)  # four epochs left at three seconds each
     text = format_terms({"loss": 1875.671, "kl": 12.3456, "accuracy": 0.8125, "val_kl": 1.0})
-    assert text == "loss 1875.7  kl 12.35  acc 0.812"
+    assert text == "loss 1875.7  kl 12.35  train_acc(labeled) 0.812"
+    text = format_terms({"loss": 2.0, "accuracy": 1.0, "val_loss": 3.0, "val_accuracy": 0.75})
+    assert text == "loss 2.00  train_acc(labeled) 1.000  val_loss 3.00  val_acc 0.750"
 
 
 def test_history_holds_per_term_curves(tiny_supervised):
