@@ -50,6 +50,7 @@ from skpoe import MultimodalPoEVAE  # noqa: E402
 from skpoe.datasets import hide_views_and_labels, load_digits_views  # noqa: E402
 from skpoe.metrics import labeled_scorer  # noqa: E402
 from skpoe.semi_supervised import LabeledOnly  # noqa: E402
+from skpoe.plotting import mark_smoke_run
 
 
 def main(quick=False, out_dir="."):
@@ -123,6 +124,8 @@ def main(quick=False, out_dir="."):
     fig.tight_layout()
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "grid_search.png")
+    if quick:
+        mark_smoke_run(fig)  # the figure says it is no result
     fig.savefig(path, dpi=110)
     plt.close(fig)
     print(f"\nwrote {path}")

@@ -33,6 +33,7 @@ from torch import nn
 
 from skpoe.models.masking import masked_batch, masked_inputs
 from skpoe.noise import step_shards
+from skpoe.exceptions import SkpoeWarning
 
 __all__ = [
     "DataParallel",
@@ -138,7 +139,7 @@ def local_device(device):
             "WORLD_SIZE is set but torch.distributed is not initialised: each process "
             "fits its own model. Call skpoe.distributed.init_process_group() first to "
             "train one model across the processes.",
-            UserWarning,
+            SkpoeWarning,
             stacklevel=3,
         )
     if _active_group() is None or device.type != "cuda" or device.index is not None:

@@ -230,6 +230,10 @@ def to_mudata(X, obs_names=None):
         obs = X.observed.get(name)
         if obs is None:
             obs = np.ones(n, bool) if sp.issparse(value) else ~np.isnan(value).all(1)
-        rows = np.flatnonzero(obs)
-        mods[name] = anndata.AnnData(value[rows], obs=pd.DataFrame(index=names[rows]))
+        rows = np.flatnonzero(np.asarray(obs))
+        var = None
+        if hasattr(value, "iloc"):  # a DataFrame view: its columns name the variables
+            var = pd.DataFrame(index=pd.Index([str(c) for c in value.columns]))
+            value = value.to_numpy(dtype=np.float64)
+        mods[name] = anndata.AnnData(value[rows], obs=pd.DataFrame(index=names[rows]), var=var)
     return mudata.MuData(mods)

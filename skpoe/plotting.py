@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["plot_history"]
+__all__ = ["plot_history", "mark_smoke_run"]
+
+#: The label that :func:`mark_smoke_run` puts on a figure.
+SMOKE_RUN = "smoke run (--quick): tiny fits that test the code, not results"
 
 
 def _pyplot():
@@ -72,3 +75,25 @@ def plot_history(estimator, ax=None, terms=False):
     ax.legend(handles, labels, loc="best", fontsize="small")
     ax.set_title(f"{type(estimator).__name__}: {len(history['loss'])} epochs")
     return ax
+
+
+def mark_smoke_run(fig, text=SMOKE_RUN):
+    """Say on a figure that it comes from a smoke run, not from a real fit.
+
+    The examples' ``--quick`` mode fits for two or three epochs: its figures
+    show untrained models (flat generations, accuracy near chance). A red
+    line of text across the top of the figure says so.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    text : str, default=SMOKE_RUN
+
+    Returns
+    -------
+    text : matplotlib.text.Text
+    """
+    return fig.text(
+        0.5, 0.995, text, ha="center", va="top", color="#c00000", fontsize=10,
+        fontweight="bold", bbox={"facecolor": "white", "edgecolor": "#c00000", "alpha": 0.9},
+    )

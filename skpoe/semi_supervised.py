@@ -37,11 +37,12 @@ from sklearn.utils.validation import _check_method_params, _num_samples, check_i
 
 from skpoe.data._container import ModalityDict
 from skpoe.metrics import labeled_mask
+from skpoe.exceptions import SkpoeWarning
 
 __all__ = ["LabeledOnly", "PartialLabelsWarning", "check_labeled_classes"]
 
 
-class PartialLabelsWarning(UserWarning):
+class PartialLabelsWarning(SkpoeWarning):
     """Unlabeled rows (``-1`` / NaN / None) reach an estimator that reads them
     as a class.
 

@@ -35,8 +35,14 @@ def load_example(name):
 def run(name, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     pytest.importorskip("pandas")
-    result = load_example(name).main(quick=True, out_dir=str(tmp_path))
+    module = load_example(name)
+    marked = []
+    real = module.mark_smoke_run
+    module.mark_smoke_run = lambda fig, *a, **k: marked.append(real(fig, *a, **k))
+    result = module.main(quick=True, out_dir=str(tmp_path))
     assert capsys.readouterr().out.startswith("smoke run")
+    # the figure itself says so, above everything drawn on it
+    assert len(marked) == 1 and marked[0].get_text().startswith("smoke run")
     png = Path(result["png"])
     assert png.parent == tmp_path
     assert png.is_file() and png.stat().st_size > 1000

@@ -22,14 +22,37 @@ from skpoe.data.sources import is_lazy, read_rows, scan_view
 __all__ = ["ModalityDict", "as_modality_dict", "encode_labels", "views_as_dict"]
 
 
-def _to_numpy(value, name="X"):
-    """Convert numpy, pandas, torch or nested-list input to a numpy array.
+def _is_frame(value):
+    """A pandas DataFrame (recognised by its methods; pandas is not imported)."""
+    return getattr(value, "ndim", None) == 2 and hasattr(value, "iloc") and hasattr(
+        value, "columns"
+    )
 
-    Sparse matrices and on-disk arrays (memmap, h5py, zarr) stay as they are.
+
+def _to_numpy(value, name="X"):
+    """Convert numpy, torch or nested-list input to a numpy array.
+
+    Sparse matrices, on-disk arrays (memmap, h5py, zarr) and pandas
+    DataFrames stay as they are; a DataFrame with a column that is not plain
+    numbers is converted once here, so that a non-numeric column is an error
+    naming the modality and the column when the dict is made.
     """
     if is_lazy(value):
         return value
+    if _is_frame(value):
+        if not all(getattr(dt, "kind", "O") in "biuf" for dt in value.dtypes):
+            to_numpy(value, name)  # raises for a non-numeric column
+        return value
     return to_numpy(value, name)
+
+
+def _rows(value, rows):
+    """``rows`` of one view: on-disk views read, DataFrames by position."""
+    if is_lazy(value):
+        return read_rows(value, rows)
+    if _is_frame(value):
+        return value.iloc[rows]
+    return value[rows]
 
 
 class ModalityDict(dict):
@@ -46,6 +69,8 @@ class ModalityDict(dict):
     ----------
     *args, **kwargs
         Anything ``dict`` accepts. Values are converted to numpy arrays;
+        pandas DataFrames are kept as DataFrames (row selection is by
+        position, ``iloc``, and keeps their index and columns);
         ``scipy.sparse`` matrices, ``np.memmap``, ``h5py`` datasets and
         ``zarr`` arrays are kept as they are and read in row blocks.
     observed : dict of str to array-like of bool, default=None
@@ -191,7 +216,7 @@ class ModalityDict(dict):
                     f"expected {self.n_samples}."
                 )
         return self._like(
-            {k: read_rows(v, rows) if is_lazy(v) else v[rows] for k, v in self.items()},
+            {k: _rows(v, rows) for k, v in self.items()},
             {k: m[rows] for k, m in self.observed.items()},
         )
 
@@ -203,7 +228,8 @@ class ModalityDict(dict):
 
     def __repr__(self):
         inner = ", ".join(
-            f"{k!r}: array{getattr(v, 'shape', ())}" for k, v in self.items()
+            f"{k!r}: {'DataFrame' if _is_frame(v) else 'array'}{tuple(getattr(v, 'shape', ()))}"
+            for k, v in self.items()
         )
         return f"ModalityDict({{{inner}}})"
 
@@ -265,7 +291,7 @@ def as_modality_dict(X, modalities=None, *, feature_slices=None):
             raise ValueError(
                 f"X must be a dict of 2-D arrays, a list of them or a 2-D array, got {X!r}."
             )
-        arr = _to_numpy(X)
+        arr = X if is_lazy(X) else to_numpy(X)  # a DataFrame as one array, split below
         if arr.ndim != 2:
             view_values("X", arr)  # raises a clear error
         if modalities is None:

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from skpoe.data._arrays import column_names
+from skpoe.exceptions import SkpoeWarning
 
 __all__ = ["view_column_names", "record_feature_names", "check_feature_names"]
 
@@ -86,7 +87,7 @@ def check_feature_names(estimator, per_view):
             warnings.warn(
                 f"Modality {name!r} has feature names, but {cls} was fitted "
                 "without feature names for it",
-                UserWarning,
+                SkpoeWarning,
                 stacklevel=4,
             )
             continue
@@ -94,7 +95,7 @@ def check_feature_names(estimator, per_view):
             warnings.warn(
                 f"Modality {name!r} does not have valid feature names, but {cls} "
                 "was fitted with feature names for it",
-                UserWarning,
+                SkpoeWarning,
                 stacklevel=4,
             )
             continue

@@ -11,10 +11,10 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 
 from skpoe.data._arrays import to_numpy
+from skpoe.exceptions import DataConversionWarning
 
 __all__ = ["encode_labels"]
 

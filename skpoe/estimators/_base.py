@@ -178,6 +178,25 @@ class BaseMultimodalVAE(
         tags.classifier_tags.poor_score = True
         return tags
 
+    def get_feature_names_out(self, input_features=None):
+        """Names of the latent columns: ``"<classname>0"``, ``"<classname>1"``, ...
+
+        Parameters
+        ----------
+        input_features : array-like of str, or dict of str to array-like of str, default=None
+            Checked against ``feature_names_in_`` as scikit-learn does; a
+            dict (the per-view names that :class:`skpoe.compose.PerView`
+            gives inside a ``Pipeline``) is not checked, as the latent names
+            do not depend on it.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        if isinstance(input_features, dict):
+            input_features = None
+        return super().get_feature_names_out(input_features)
+
     # -- fit ----------------------------------------------------------------
     def _new_module(self, liks):
         """A new torch module for the fitted likelihoods ``liks`` (labels last)."""

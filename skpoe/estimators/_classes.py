@@ -48,8 +48,11 @@ _EXAMPLE = """
     >>> model = {name}(max_iter=2, random_state=0).fit(X, y)
     >>> model.predict({{"top": X["top"][:3]}}).shape
     (3,)
-    >>> model.transform(X).shape
-    (1797, 16)
+    >>> model.transform(X).shape                 # n_components=32 latent columns
+    (1797, 32)
+    >>> X_new, y_new = model.sample(5, random_state=0)   # a (views, labels) tuple
+    >>> X_new["bottom"].shape, y_new.shape
+    ((5, 32), (5,))
 """
 
 

@@ -9,7 +9,6 @@ import os
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from skpoe.data._validation import (
     append_labels, check_new_missing_entries, check_X, require_observed,
@@ -19,7 +18,7 @@ from skpoe.models.acceleration import autocast_dtype
 from skpoe.train.lazy import make_data
 from skpoe.train.checkpoint import fingerprint, load_checkpoint
 from skpoe.distributed import is_main_process, local_device, shared_seed
-from skpoe.exceptions import FitInterruptedWarning
+from skpoe.exceptions import ConvergenceWarning, FitInterruptedWarning
 from skpoe.noise import seeded_torch, start_state
 from skpoe.train.progress import Progress, still_falling
 from skpoe.train._trainer import Trainer, fit_seed
@@ -254,9 +253,11 @@ def report_fit_end(est, trainer):
         which = "validation loss" if est.early_stopping else "training loss"
         warnings.warn(
             f"{name}: max_iter={est.max_iter} epochs ended while the {which} was still "
-            f"falling ({100 * drop:.1f}% over the last epochs, see skpoe.train.progress."
-            "still_falling). Consider early_stopping=True with a larger max_iter, to let "
-            "the validation loss decide when to stop.",
+            f"falling (its last epochs brought "
+            f"{100 * drop:.0f}% of the fit's progress, see skpoe.train.progress."
+            "still_falling): more epochs would help. Raise max_iter, or use "
+            "early_stopping=True with a larger max_iter to let the validation loss decide "
+            "when to stop.",
             ConvergenceWarning,
             stacklevel=4,
         )

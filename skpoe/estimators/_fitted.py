@@ -192,20 +192,23 @@ class FittedModelMixin(TransformerMixin):
 
         Returns
         -------
-        X_imputed : ModalityDict, or dict of str to DataFrame
+        X_imputed : ModalityDict
             Every fitted modality, with no NaN left (dense arrays, also for
             sparse or on-disk views: impute row slices of large data). When
-            ``X`` has DataFrame views (or is a DataFrame), a dict of
-            DataFrames with the input's row index; views given as DataFrames
+            ``X`` has DataFrame views (or is a DataFrame), every view is a
+            DataFrame with the input's row index; views given as DataFrames
             keep their columns, the others are named ``"<view>0"``,
             ``"<view>1"``, ...
         """
         filled = self._run(X, "impute", "impute")
         frames = as_frames(self.modalities_, filled, X, self.modalities)
-        return ModalityDict(zip(self.modalities_, filled)) if frames is None else frames
+        return ModalityDict(zip(self.modalities_, filled) if frames is None else frames)
 
     def sample(self, n_samples=1, random_state=None):
-        """Generate all views jointly from the prior.
+        """Generate all views jointly from the prior: returns a ``(views, labels)`` tuple.
+
+        ``X_new, y_new = model.sample(100)``: ``y_new`` is ``None`` for a
+        model fitted without labels.
 
         Parameters
         ----------
@@ -216,9 +219,11 @@ class FittedModelMixin(TransformerMixin):
         Returns
         -------
         X : ModalityDict
-            Decoder means of every view for z ~ N(0, I).
+            First item of the tuple: decoder means of every view for
+            z ~ N(0, I), each of shape (n_samples, n_features_m).
         y : ndarray of shape (n_samples,) or None
-            Most probable class of each draw (``None`` without labels).
+            Second item: the most probable class of each draw (``None``
+            without labels).
         """
         check_is_fitted(self, "module_")
         n_samples = check_count(n_samples, "n_samples")

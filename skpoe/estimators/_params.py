@@ -93,7 +93,9 @@ COMMON_DOC = """
         notebook when tqdm is installed (``pip install "skpoe[progress]"``),
         otherwise a line about ten times per fit. 2 prints a line every epoch.
         Lines read ``epoch 40/100``, the loss and its terms (see
-        ``history_``), and the elapsed and remaining time.
+        ``history_``), ``train_acc(labeled)`` (label accuracy on the labeled
+        training rows), ``val_loss`` and ``val_acc`` (on the rows
+        ``early_stopping`` holds out), and the elapsed and remaining time.
     device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU.
     max_grad_norm : float, default=None

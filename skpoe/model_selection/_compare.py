@@ -318,12 +318,16 @@ def compare_estimators(
         - ``coh_full_<view>``: the oracle reading the real source view and the
           generated others (as in the paper; high floor, since the real view
           alone often suffices).
-        - ``fit_time`` (seconds), ``n_iter`` (epochs run).
+        - ``fit_time`` (seconds), ``n_iter`` (epochs run; NaN for baselines).
+
+        The ``"oracle (real views)"`` row holds the oracles' accuracy on the
+        real test views in the coherence columns: the ceiling of coherence.
 
     See Also
     --------
     summarize : mean and std per estimator.
-    to_markdown : a markdown table of a summary.
+    to_markdown : a markdown table of a summary, headed by what each column measures.
+    describe_column : that sentence for one column.
 
     Examples
     --------

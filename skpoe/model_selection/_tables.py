@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["make_table", "summarize", "to_markdown"]
+__all__ = ["make_table", "summarize", "to_markdown", "describe_column"]
 
 #: Metrics shown with one decimal (the others with three).
 ONE_DECIMAL = ("test_ll", "fit_time", "n_iter")
@@ -96,12 +96,57 @@ def summarize(table, metrics=None):
     return make_table(out)
 
 
-def to_markdown(summary, missing="–"):
+def describe_column(name):
+    """What a metric column of :func:`compare_estimators` measures, in a sentence.
+
+    Parameters
+    ----------
+    name : str
+        A metric column, e.g. ``"acc_top"`` or ``"coh_full_bottom"``.
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    >>> from skpoe.model_selection import describe_column
+    >>> describe_column("coh_top")
+    'cross-coherence from top: accuracy of the oracle reading only the views generated from the real top'
+    """
+    fixed = {
+        "acc_all": "label accuracy on the test rows, predicted from all views",
+        "latent_acc": "accuracy of a logistic regression on the embeddings, fitted on the "
+                      "labeled training rows (skpoe.metrics.latent_accuracy)",
+        "test_ll": "mean importance-weighted log-likelihood of the test rows' views, nats per "
+                   "row (higher is better; skpoe.metrics.test_log_likelihood)",
+        "fit_time": "seconds to fit",
+        "n_iter": "epochs run",
+    }
+    if name in fixed:
+        return fixed[name]
+    if name.startswith("coh_full_"):
+        v = name[len("coh_full_"):]
+        return (f"cross-coherence from {v}, as in the paper: accuracy of the oracle reading the "
+                f"real {v} and the views generated from it (a high floor: the real view alone "
+                "often suffices)")
+    if name.startswith("coh_"):
+        v = name[len("coh_"):]
+        return (f"cross-coherence from {v}: accuracy of the oracle reading only the views "
+                f"generated from the real {v}")
+    if name.startswith("acc_"):
+        return f"label accuracy on the test rows, predicted from view {name[4:]} alone"
+    return name
+
+
+def to_markdown(summary, missing="–", legend=True):
     """A markdown table of a summary: one row per estimator, "mean ± std".
 
     Three decimals, one for ``test_ll``, ``fit_time`` and ``n_iter``; the std
     is left out where it is NaN (one seed), ``missing`` marks metrics that do
-    not apply. Needs neither pandas nor ``tabulate``.
+    not apply. With ``legend``, a header above the table says what each
+    column measures (:func:`describe_column`). Needs neither pandas nor
+    ``tabulate``.
 
     Parameters
     ----------
@@ -109,6 +154,8 @@ def to_markdown(summary, missing="–"):
         The output of :func:`summarize` (a long table from
         :func:`compare_estimators` is summarized first).
     missing : str, default="–"
+    legend : bool, default=True
+        Start with one line per column: ``- `acc_all`: label accuracy ...``.
 
     Returns
     -------
@@ -121,6 +168,10 @@ def to_markdown(summary, missing="–"):
     >>> table = pd.DataFrame({"estimator": ["a", "a", "b"], "seed": [0, 1, 0],
     ...                       "acc_all": [0.8, 0.9, 0.7], "test_ll": [-20.0, -21.0, None]})
     >>> print(to_markdown(summarize(table)))
+    Mean ± standard deviation over seeds (n_seeds); – where a metric does not apply.
+    - `acc_all`: label accuracy on the test rows, predicted from all views
+    - `test_ll`: mean importance-weighted log-likelihood of the test rows' views, nats per row (higher is better; skpoe.metrics.test_log_likelihood)
+    <BLANKLINE>
     | estimator | acc_all | test_ll |
     |---|---:|---:|
     | a | 0.850 ± 0.071 | -20.5 ± 0.7 |
@@ -131,7 +182,14 @@ def to_markdown(summary, missing="–"):
         summary = summarize(summary)
         cols, get = _columns(summary)
     metrics = [c[: -len("_mean")] for c in cols if c.endswith("_mean")]
-    lines = [
+    lines = []
+    if legend:
+        lines.append(
+            f"Mean ± standard deviation over seeds (n_seeds); {missing} where a metric does "
+            "not apply."
+        )
+        lines += [f"- `{m}`: {describe_column(m)}" for m in metrics] + [""]
+    lines += [
         "| estimator | " + " | ".join(metrics) + " |",
         "|---|" + "---:|" * len(metrics),
     ]

@@ -42,6 +42,7 @@ from skpoe.persistence._container import FORMAT_VERSION, open_members, open_mode
 from skpoe.persistence._restore import restore
 from skpoe.persistence.registry import is_registered, registered_names
 from skpoe.persistence._state import NETWORKS, TAG, ModelFileError, StateEncoder, UnsupportedStateError
+from skpoe.exceptions import SkpoeWarning
 
 __all__ = ["save", "load", "read_header", "ModelFileError", "FORMAT_VERSION"]
 
@@ -77,7 +78,7 @@ def _encode_params(estimator, encoder):
                 "random_state is a numpy RandomState instance, which cannot be saved; "
                 "the file stores random_state=None (a refit draws fresh seeds). The "
                 "fitted model's own seed is saved, so its outputs are unchanged.",
-                UserWarning,
+                SkpoeWarning,
                 stacklevel=3,
             )
             out[key] = None
@@ -86,7 +87,7 @@ def _encode_params(estimator, encoder):
                 f"callbacks are code, which a model file does not hold: the file stores "
                 f"callbacks=None and drops {len(value)} callback(s). Pass them again with "
                 "set_params(callbacks=[...]) after skpoe.load (pickle keeps them).",
-                UserWarning,
+                SkpoeWarning,
                 stacklevel=3,
             )
             out[key] = None

@@ -18,6 +18,7 @@ from skpoe.persistence._state import NETWORKS, TAG, ModelFileError, StateDecodeE
 from skpoe.data._validation import LABEL
 from skpoe.models.acceleration import resolve_device
 from skpoe.persistence.registry import estimator_class, registered_names
+from skpoe.exceptions import SkpoeWarning
 
 __all__ = ["restore"]
 
@@ -97,7 +98,7 @@ def _networks(header, given, name):
                 warnings.warn(
                     f"{kind}[{m!r}] is a {got}, but the model was saved with a "
                     f"{needed[kind][m]}; loading its weights into it anyway.",
-                    UserWarning,
+                    SkpoeWarning,
                     stacklevel=4,
                 )
     return {kind: dict(given[kind]) if needed[kind] else None for kind in NETWORKS}

@@ -34,7 +34,7 @@ from skpoe.train.callbacks import EarlyStopping, builtin_callbacks, notify
 from skpoe.train.checkpoint import numpy_rng_state, save_checkpoint, set_numpy_rng_state
 from skpoe.train.checkpoint import clone_state as _clone, cpu_state as _to_cpu
 from skpoe.distributed import DataParallel, is_main_process
-from skpoe.exceptions import TrainingDiverged
+from skpoe.exceptions import SkpoeWarning, TrainingDiverged
 from skpoe.noise import training_stream
 
 __all__ = ["Trainer", "fit_seed"]
@@ -362,7 +362,7 @@ class Trainer:
                     "Data-parallel training does not yet add the label terms of unlabeled "
                     "rows (pseudo_label_weight, agreement_weight); this fit trains without "
                     "them. Set both to 0 to silence this warning.",
-                    UserWarning,
+                    SkpoeWarning,
                     stacklevel=2,
                 )
             with training_stream(self.torch_state, self.data.device) as self._stream:

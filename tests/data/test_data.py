@@ -35,14 +35,37 @@ def test_len_shape_and_modalities(md):
     assert ModalityDict().shape == (0,)
 
 
-def test_values_are_numpy(digits):
+def test_values_are_numpy_and_frames_stay_frames(digits):
     X = digits[0][:5]
     md = ModalityDict(
         a=pd.DataFrame(X[:, :3]), b=torch.tensor(X[:, 3:6], requires_grad=True), c=X[:, 6:].tolist()
     )
+    assert isinstance(md["a"], pd.DataFrame)
     for name, cols in [("a", slice(0, 3)), ("b", slice(3, 6)), ("c", slice(6, None))]:
-        assert isinstance(md[name], np.ndarray)
-        np.testing.assert_allclose(md[name], X[:, cols], rtol=1e-6)
+        assert isinstance(md[name], np.ndarray) == (name != "a")
+        np.testing.assert_allclose(np.asarray(md[name]), X[:, cols], rtol=1e-6)
+
+
+def test_frames_keep_index_and_columns_through_row_indexing():
+    frame = pd.DataFrame(
+        np.arange(12.0).reshape(4, 3), index=["w", "x", "y", "z"], columns=["p", "q", "r"]
+    )
+    md = ModalityDict(a=frame, b=np.zeros((4, 2)))
+    for rows, labels in [([2, 0], ["y", "w"]), (np.array([True, False, False, True]), ["w", "z"]),
+                         (slice(1, 3), ["x", "y"])]:
+        part = md[rows]
+        assert isinstance(part["a"], pd.DataFrame)
+        assert list(part["a"].index) == labels and list(part["a"].columns) == ["p", "q", "r"]
+        assert part["b"].shape == (len(labels), 2)
+    assert "DataFrame(4, 3)" in repr(md)
+    back = pickle.loads(pickle.dumps(md))
+    assert isinstance(back["a"], pd.DataFrame) and back["a"].equals(frame)
+
+
+def test_frame_with_text_column_fails_when_the_dict_is_made():
+    frame = pd.DataFrame({"x": [1.0, 2.0], "label": ["a", "b"]})
+    with pytest.raises(ValueError, match="'v'.*'label'"):
+        ModalityDict(v=frame)
 
 
 @pytest.mark.parametrize(

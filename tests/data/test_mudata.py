@@ -98,6 +98,17 @@ def test_to_mudata_round_trip(mdata):
     np.testing.assert_array_equal(X2.observed["prot"], X.observed["prot"])
 
 
+def test_to_mudata_of_dataframe_views():
+    frame = pd.DataFrame(np.arange(12.0).reshape(4, 3), columns=["g1", "g2", "g3"])
+    frame.iloc[1] = np.nan  # row 1 has no rna view
+    X = ModalityDict(rna=frame, prot=np.ones((4, 2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mudata's FutureWarning about .update()
+        back = to_mudata(X)
+    assert back.mod["rna"].n_obs == 3 and list(back.mod["rna"].var_names) == ["g1", "g2", "g3"]
+    np.testing.assert_array_equal(back.mod["rna"].X, frame.to_numpy()[[0, 2, 3]])
+
+
 def test_from_anndata(mdata):
     m, counts, _ = mdata
     joined = anndata.AnnData(

@@ -191,7 +191,8 @@ def test_pandas_index_kept_and_impute_returns_frames(small):
     # default output and numpy input are unchanged
     model.set_output(transform="default")
     assert isinstance(model.transform(X), np.ndarray)
-    assert isinstance(model.impute(small.X), skpoe.ModalityDict)
+    with pytest.warns(skpoe.SkpoeWarning, match="does not have valid feature names"):
+        assert isinstance(model.impute(small.X), skpoe.ModalityDict)  # arrays after frames
 
 
 def test_pandas_2d_route_impute_splits_columns(small):

@@ -152,7 +152,7 @@ def test_summarize_and_markdown(table):
     grouped = table.groupby("estimator", sort=False)["acc_all"]
     np.testing.assert_allclose(summary["acc_all_mean"], grouped.mean().to_numpy())
     np.testing.assert_allclose(summary["acc_all_std"], grouped.std().to_numpy())
-    text = to_markdown(summary)
+    text = to_markdown(summary, legend=False)
     lines = text.splitlines()
     assert lines[0] == "| estimator | " + " | ".join(METRICS) + " |"
     assert len(lines) == 2 + 5
@@ -162,10 +162,14 @@ def test_summarize_and_markdown(table):
     assert acc == f"{poe['acc_all_mean']:.3f} ± {poe['acc_all_std']:.3f}"
     assert ll == f"{poe['test_ll_mean']:.1f} ± {poe['test_ll_std']:.1f}"
     assert lines[3].split(" | ")[1] == "–"  # the unsupervised model has no acc_top
-    assert to_markdown(table) == text  # a long table is summarized first
+    assert to_markdown(table, legend=False) == text  # a long table is summarized first
+    # the default output starts by saying what every column measures
+    legend = to_markdown(summary).split("\n\n")[0].splitlines()
+    assert [line.split("`")[1] for line in legend[1:]] == METRICS
+    assert all(len(line) > len(m) + 10 for line, m in zip(legend[1:], METRICS))
     only = summarize(table, metrics=["acc_all"])
     assert list(only.columns) == ["estimator", "n_seeds", "acc_all_mean", "acc_all_std"]
-    assert to_markdown(only[only["estimator"] == "poe"]).count("±") == 1
+    assert to_markdown(only[only["estimator"] == "poe"], legend=False).count("±") == 1
     with pytest.raises(ValueError, match="Unknown metrics"):
         summarize(table, metrics=["nope"])
 
@@ -188,7 +192,7 @@ def test_structured_array_without_pandas(data, monkeypatch):
     assert np.isnan(out["latent_acc"][1]) and np.isfinite(out["acc_all"]).all()
     summary = summarize(out)
     assert isinstance(summary, np.ndarray) and np.isnan(summary["acc_all_std"]).all()
-    text = to_markdown(summary)
+    text = to_markdown(summary, legend=False)
     assert "| MultimodalPoEVAE | " in text and "±" not in text  # one seed: no std
 
 

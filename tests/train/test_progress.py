@@ -10,6 +10,8 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from skpoe import MultimodalPoEVAE
+
 import skpoe.train.progress
 import skpoe.train._trainer
 from skpoe.estimators._inference import Inference
@@ -31,7 +33,7 @@ def test_plain_lines_show_epoch_time_and_terms(small, capsys):
     assert [l.split()[1] for l in lines] == [f"{k}/20" for k in range(2, 21, 2)]
     pattern = (
         r"epoch +\d+/20  loss [\d.]+  rec\[top\] [\d.]+  rec\[bottom\] [\d.]+  "
-        r"kl [\d.]+  label [\d.]+  acc [\d.]+  \[\d+:\d\d elapsed(, \d+:\d\d left)?\]"
+        r"kl [\d.]+  label [\d.]+  train_acc\(labeled\) [\d.]+  \[\d+:\d\d elapsed(, \d+:\d\d left)?\]"
     )
     assert all(re.fullmatch(pattern, line) for line in lines), lines
     assert all("left]" in l for l in lines[:-1]) and "left" not in lines[-1]
@@ -69,7 +71,9 @@ def test_progress_timing_and_format():
     assert elapsed == pytest.approx(6.0, abs=0.5)
     assert left == pytest.approx(12.0, abs=1.0)  # four epochs left at three seconds each
     text = format_terms({"loss": 1875.671, "kl": 12.3456, "accuracy": 0.8125, "val_kl": 1.0})
-    assert text == "loss 1875.7  kl 12.35  acc 0.812"
+    assert text == "loss 1875.7  kl 12.35  train_acc(labeled) 0.812"
+    text = format_terms({"loss": 2.0, "accuracy": 1.0, "val_loss": 3.0, "val_accuracy": 0.75})
+    assert text == "loss 2.00  train_acc(labeled) 1.000  val_loss 3.00  val_acc 0.750"
 
 
 def test_history_holds_per_term_curves(tiny_supervised):
@@ -110,17 +114,25 @@ def _held_out(model, small):
 
 
 def test_still_falling_criterion():
-    assert still_falling([10.0, 9.0, 8.0, 7.0]) == pytest.approx((9.5 - 7.5) / 9.5)
+    # share of the progress (first window to last) made by the last window
+    assert still_falling([10.0, 9.0, 8.0, 7.0]) == pytest.approx(1.0)  # 4 epochs: all of it
+    line = [10.0 - t for t in range(20)]  # w = 2: the last window made 2 of the 18 epochs' fall
+    assert still_falling(line) == pytest.approx(2 / 18)
     assert still_falling([10.0, 10.01, 9.99, 10.0]) is None  # flat
     assert still_falling([10.0, 9.0, 8.0]) is None  # too short to judge
+    assert still_falling([5.0, 6.0, 7.0, 8.0]) is None  # rising: more epochs would not help
     curve = list(np.linspace(100, 50, 30)) + [50.0 + 0.01 * (i % 2) for i in range(30)]
     assert still_falling(curve) is None  # flattened out over the last 12 epochs
-    assert still_falling(list(np.linspace(100, 50, 60))) is not None
+    assert still_falling(list(np.linspace(100, 50, 60))) is not None  # a straight line
+    # the level of the loss does not matter: the same shape shifted below zero
+    decay = [1000.0 * np.exp(-t / 8.0) for t in range(50)]
+    assert still_falling(decay) is None and still_falling([v - 5000 for v in decay]) is None
+    assert still_falling(decay[:10]) is not None and still_falling([v - 5000 for v in decay[:10]])
 
 
 def test_convergence_warning_only_when_max_iter_cuts_a_falling_loss(small):
     model = tiny(max_iter=8)
-    with pytest.warns(ConvergenceWarning, match="max_iter=8.*still falling"):
+    with pytest.warns(ConvergenceWarning, match="max_iter=8.*still falling.*more epochs would help"):
         model.fit(small.X, small.y_part)
     assert still_falling(model.loss_curve_) is not None  # the criterion, applied
     with warnings.catch_warnings():
@@ -128,6 +140,21 @@ def test_convergence_warning_only_when_max_iter_cuts_a_falling_loss(small):
         # early stopping stopped the fit: no warning
         model = tiny(max_iter=30, early_stopping=True, n_iter_no_change=2, tol=1e9).fit(small.X)
         assert model.n_iter_ < 30
+
+
+@pytest.mark.parametrize("load", ["load_breast_cancer_views", "load_wine_views"])
+def test_no_convergence_warning_on_a_default_fit_of_a_small_table(load):
+    from skpoe import datasets
+
+    X, y = getattr(datasets, load)()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = MultimodalPoEVAE(random_state=0, device="cpu").fit(X, y)
+    assert model.n_iter_ == 50  # the default max_iter, run to its end
+    # the same fit cut at 5 epochs, where more epochs clearly help, warns
+    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+        MultimodalPoEVAE(max_iter=5, random_state=0, device="cpu").fit(X, y)
+    assert model.loss_curve_[-1] < 0.8 * model.loss_curve_[4]  # epochs 5-50 still fell a lot
 
 
 def test_plot_history(tiny_supervised):
