@@ -19,7 +19,9 @@ def _observed_values(X):
 
 
 def _moments(X):
-    """Per-column mean and std over non-NaN entries (0 and 1 for empty columns)."""
+    """Per-column mean and std over non-NaN entries (0 and 1 for empty columns),
+    computed in float64 whatever the dtype of ``X``."""
+    X = np.asarray(X, dtype=np.float64)
     if X.shape[0] == 0:
         return np.zeros(X.shape[1]), np.ones(X.shape[1])
     if not np.isnan(X).any():

@@ -28,13 +28,13 @@ class _Counts(Likelihood):
 
     def fit(self, X, modality="X"):
         super().fit(X, modality)
-        self.center_, scale = _moments(np.log1p(X))
+        self.center_, scale = _moments(np.log1p(np.asarray(X, dtype=np.float64)))
         scale[scale < 1e-12] = 1.0
         self.scale_ = scale
         return self
 
     def standardized(self, X):
-        return (np.log1p(X) - self.center_) / self.scale_
+        return (np.log1p(np.asarray(X, dtype=np.float64)) - self.center_) / self.scale_
 
     def encode_values(self, X):
         return self.standardized(X).astype(np.float32)
