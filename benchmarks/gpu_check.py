@@ -15,6 +15,8 @@ One command, under 8 minutes on one GPU, writes ``benchmarks/results/gpu.md``:
    either way), tiled with jitter to the rows needed, 10% labeled;
 4. one epoch on a 1M-row set of the same kind (bfloat16 and float32);
 5. ``score_samples`` at K = 1000;
+6. CPU fit and inference with 1 and with all threads at a small and a large
+   work size (the data for the rule of ``n_threads=None``);
 
 and the CPU figures of the same run beside them (all cores; a shorter
 epoch). Without CUDA it says so and reports the CPU figures only.
@@ -311,6 +313,48 @@ def scoring(rep, args, base, devices):
         rep.row([device, rows, f"{sec:.2f}", f"{rows / sec:,.0f}"])
 
 
+def cpu_threads(rep, args, base):
+    """Fit and inference on the CPU with 1 and with all threads, small and large work."""
+    rep.emit()
+    rep.emit(f"## CPU threads: 1 against {args.cpu_threads}")
+    rep.emit()
+    rep.emit("- data for the rule of `n_threads=None` (skpoe/estimators/_threads.py): work = "
+             "rows x parameters of the call; seconds are the best of 2, threads alternating")
+    rep.emit()
+    rep.table(["call", "work size", "rows", "parameters", "1 thread s",
+               f"{args.cpu_threads} threads s", "speed-up"])
+    cpu = torch.device("cpu")
+    for label, rows, batch in (("small", 8 * args.batches[0], args.batches[0]),
+                               ("large", 4 * args.batches[-1], args.batches[-1])):
+        X, y = mnist_rows(base, rows)
+        calls = {
+            "fit (1 epoch)": lambda t: estimator(args, cpu, batch, "float32", 1, ()).set_params(
+                n_threads=t).fit(X, y),
+        }
+        model = estimator(args, cpu, batch, "float32", 1).fit(X, y)
+        n_params = sum(p.numel() for p in model.module_.parameters())
+        k_rows = min(rows, args.cpu_score_rows)
+        Xs = ModalityDict({k: v[:k_rows] for k, v in X.items()})
+        calls["transform"] = lambda t: model.set_params(n_threads=t).transform(X)
+        calls["predict_proba"] = lambda t: model.set_params(n_threads=t).predict_proba(X)
+        calls[f"score_samples K={args.K} ({k_rows} rows)"] = (
+            lambda t: model.set_params(n_threads=t).score_samples(Xs, n_importance_samples=args.K)
+        )
+        for name, call in calls.items():
+            if time.perf_counter() > args.deadline:
+                rep.row([name, label, rows, n_params, "skipped: time budget", "", ""])
+                continue
+            best = {1: float("inf"), args.cpu_threads: float("inf")}
+            for _ in range(2):
+                for t in best:
+                    t0 = time.perf_counter()
+                    call(t)
+                    best[t] = min(best[t], time.perf_counter() - t0)
+            one, many = best[1], best[args.cpu_threads]
+            rep.row([name, label, rows, f"{n_params:,}", f"{one:.3f}", f"{many:.3f}",
+                     f"{one / many:.2f}x"])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true",
@@ -353,6 +397,8 @@ def main(argv=None):
     if args.big_rows:
         million(rep, args, base, devices)
     scoring(rep, args, base, devices)
+    if args.cpu_threads > 1:
+        cpu_threads(rep, args, base)
     rep.emit()
     rep.emit(f"written by benchmarks/gpu_check.py in {time.perf_counter() - start:.0f} s")
     return 0 if rc == 0 else 1
