@@ -129,7 +129,7 @@ class Trainer:
         self.monitor = monitor_rows(train_rows)
         fused = data.device.type in ("cpu", "cuda")  # one kernel per parameter: 4x faster on CPU
         self.optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, fused=fused or None)
-        self.scaler = grad_scaler(module, data.device)  # float16 on CUDA only, else a no-op
+        self.scaler = grad_scaler(module, data.device)  # float16 on CUDA, else a no-op
         # minibatch indices live with the rows (the host, for rows copied per minibatch)
         self._index_device = getattr(data, "index_device", data.device)
         self.epoch = 0  # epochs run, earlier fits included
