@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # 18-40 s on the shared 2-core machine
 def test_gpu_check_runs_on_the_cpu(tmp_path):
     out = tmp_path / "gpu.md"
     cmd = [sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--quick", "--no-tests",
