@@ -1,4 +1,4 @@
-"""One view to a float64 array, with errors that name the modality, row or column.
+"""One view to a float array, with errors that name the modality, row or column.
 
 Accepts numpy arrays of any numeric or boolean dtype, object arrays of
 numbers, pandas DataFrames (numeric, boolean or nullable columns), torch
@@ -161,12 +161,50 @@ def _convert_object(arr, name):
         ) from None
 
 
+#: Values per block of the checks of :func:`view_values` (about 8 MiB of float64).
+CHECK_BLOCK = 1 << 20
+
+
+def _check_range(name, arr):
+    """Raise on the first infinite or beyond-float32 value; return the rows
+    not entirely NaN. Block by block: the temporaries are O(block)."""
+    observed = np.empty(arr.shape[0], bool)
+    step = max(1, CHECK_BLOCK // max(1, arr.shape[1]))
+    for start in range(0, arr.shape[0], step):
+        block = arr[start : start + step]
+        with np.errstate(invalid="ignore"):
+            big = np.abs(block) > FLOAT32_MAX
+        if big.any():
+            row, col = (int(v[0]) for v in np.nonzero(big))
+            _out_of_range(name, float(block[row, col]), start + row, col)
+        observed[start : start + step] = ~np.isnan(block).all(axis=1)
+    return observed
+
+
+def _out_of_range(name, value, row, col):
+    if np.isinf(value):
+        raise ValueError(
+            f"Modality {name!r} contains infinity (first at row {row}, column "
+            f"{col}); values must be finite (NaN marks a missing entry, a whole "
+            "row of NaN a missing view)."
+        )
+    raise ValueError(
+        f"Modality {name!r} has value {value:.3g} at row {row}, column {col}, "
+        f"beyond float32's range (|x| <= {FLOAT32_MAX:.3g}); skpoe computes in "
+        "float32, so rescale this view (e.g. divide by a constant or take logs)."
+    )
+
+
 def view_values(name, value):
     """Validate one modality's array: 2-D, numeric, finite or NaN, float32-sized.
 
+    The values are checked block by block (:data:`CHECK_BLOCK`), without a
+    copy of the whole view: a float32 or float64 array comes back as it is,
+    other dtypes (integers, booleans, float16, objects) as float64.
+
     Returns
     -------
-    arr : ndarray of float64, shape (n_samples, n_features)
+    arr : ndarray of float32 or float64, shape (n_samples, n_features)
         NaN entries kept.
     observed : ndarray of bool, shape (n_samples,)
         Rows that are not entirely NaN.
@@ -199,21 +237,6 @@ def view_values(name, value):
             f"Modality {name!r} has 0 feature(s) (shape={arr.shape}) while a minimum "
             "of 1 is required."
         )
-    arr = np.asarray(arr, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        big = np.abs(arr) > FLOAT32_MAX
-    if big.any():
-        row, col = (int(v[0]) for v in np.nonzero(big))
-        value = arr[row, col]
-        if np.isinf(value):
-            raise ValueError(
-                f"Modality {name!r} contains infinity (first at row {row}, column "
-                f"{col}); values must be finite (NaN marks a missing entry, a whole "
-                "row of NaN a missing view)."
-            )
-        raise ValueError(
-            f"Modality {name!r} has value {value:.3g} at row {row}, column {col}, "
-            f"beyond float32's range (|x| <= {FLOAT32_MAX:.3g}); skpoe computes in "
-            "float32, so rescale this view (e.g. divide by a constant or take logs)."
-        )
-    return arr, ~np.isnan(arr).all(axis=1)
+    if arr.dtype not in (np.float32, np.float64):
+        arr = np.asarray(arr, dtype=np.float64)
+    return arr, _check_range(name, arr)

@@ -81,11 +81,13 @@ class Inference:
         that row only, whatever the batch, order or subset it comes in.
         ``random_state`` ``None`` uses the fitted model's own seed; ``width``
         ``None`` is the latent size (a joint draw of private latents is wider).
+        Drawn on the CPU (a few numbers) and moved, so a model on a GPU draws
+        the same noise as on the CPU.
         """
-        g = torch.Generator(device=self.device)
+        g = torch.Generator()
         g.manual_seed(self._seed(offset, random_state))
         width = self.n_components if width is None else width
-        return torch.randn((n_draws, 1, width), generator=g, device=self.device)
+        return torch.randn((n_draws, 1, width), generator=g).to(self.device)
 
     def _seed(self, offset, random_state):
         if random_state is None:
@@ -201,10 +203,10 @@ class Inference:
         (with private latents, a joint draw of z and every view's w_m)."""
         if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        g = torch.Generator(device=self.device)
+        g = torch.Generator()  # on the CPU, as shared_noise
         g.manual_seed(self._seed(_SAMPLE, random_state))
         self.module.eval()
-        z = torch.randn((n_samples, self.module.noise_width), generator=g, device=self.device)
+        z = torch.randn((n_samples, self.module.noise_width), generator=g).to(self.device)
         views = [self.decode(m, z) for m in range(len(self.views))]
         codes = None
         if self.label is not None:

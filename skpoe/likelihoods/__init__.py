@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from skpoe.likelihoods.base import Likelihood, _observed_values
+from skpoe.likelihoods.base import Likelihood, _all_observed_values, _value_range
 from skpoe.likelihoods.continuous import Bernoulli, Gaussian, Laplace
 from skpoe.likelihoods.discrete import Categorical, NegativeBinomial, Poisson
 
@@ -77,12 +77,12 @@ def choose_likelihood(X_observed):
     reason : str
         One line saying what in the data decided it.
     """
-    v = _observed_values(X_observed)
-    if not v.size:
+    span = _value_range(X_observed)  # block by block: no copy of the view
+    if span is None:
         return Gaussian(), "auto: no observed values, so gaussian"
-    lo, hi = float(v.min()), float(v.max())
+    lo, hi = span
     if lo >= 0 and hi <= 1:
-        if np.isin(v, (0.0, 1.0)).all():
+        if _all_observed_values(X_observed, lambda v: np.isin(v, (0.0, 1.0)).all()):
             return Bernoulli(), "auto: only 0 and 1, so bernoulli"
         return Bernoulli(), (
             f"auto: continuous values, all in [0, 1] (min {lo:.3g}, max {hi:.3g}), so "

@@ -86,7 +86,7 @@ def _column_means(arr, obs):
         return np.where(st.count > 0, st.mean, np.nan)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a column with no observed entry: NaN
-        return np.nanmean(arr if obs.all() else arr[obs], 0)
+        return np.nanmean(np.asarray(arr if obs.all() else arr[obs], dtype=np.float64), 0)
 
 
 def fit_likelihoods(specs, names, arrays, observed, labels=None, missing_indicators=True):

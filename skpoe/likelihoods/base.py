@@ -18,8 +18,45 @@ def _observed_values(X):
     return X[~np.isnan(X)]
 
 
+_BLOCK_ROWS = 8192  # rows per block of the checks below: temporaries are O(block)
+
+
+def _blocks(X):
+    for start in range(0, X.shape[0], _BLOCK_ROWS):
+        yield X[start : start + _BLOCK_ROWS]
+
+
+def _value_range(X):
+    """``(min, max)`` of the non-NaN entries of ``X`` (floats), ``None`` if none,
+    block by block (no copy of ``X``)."""
+    lo, hi = np.inf, -np.inf
+    for block in _blocks(X):
+        v = _observed_values(block)
+        if v.size:
+            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+    return None if lo > hi else (lo, hi)
+
+
+def _all_observed_values(X, test):
+    """Whether ``test`` (of a 1-D array) holds on the non-NaN entries of every block."""
+    return all(bool(test(_observed_values(block))) for block in _blocks(X))
+
+
+def _nonnegative_integers(X):
+    """Whether every non-NaN entry of ``X`` is a non-negative integer (block by block)."""
+    return _all_observed_values(
+        X, lambda v: not v.size or (v.min() >= 0 and np.all(v == np.round(v)))
+    )
+
+
+def _any_nan(X):
+    return any(bool(np.isnan(block).any()) for block in _blocks(X))
+
+
 def _moments(X):
-    """Per-column mean and std over non-NaN entries (0 and 1 for empty columns)."""
+    """Per-column mean and std over non-NaN entries (0 and 1 for empty columns),
+    computed in float64 whatever the dtype of ``X``."""
+    X = np.asarray(X, dtype=np.float64)
     if X.shape[0] == 0:
         return np.zeros(X.shape[1]), np.ones(X.shape[1])
     if not np.isnan(X).any():
@@ -57,7 +94,7 @@ class Likelihood:
         self.modality = modality
         self._check_values(X)
         self.n_features_ = X.shape[1]
-        self.missing_entries_ = self.missing_indicators_ = bool(np.isnan(X).any())
+        self.missing_entries_ = self.missing_indicators_ = _any_nan(X)
         return self
 
     @property

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from skpoe.likelihoods.base import _SCALE_FLOOR, Likelihood, _moments, _observed_values
+from skpoe.likelihoods.base import _SCALE_FLOOR, Likelihood, _moments, _value_range
 
 __all__ = ["Bernoulli", "Gaussian", "Laplace"]
 
@@ -21,11 +21,11 @@ class Bernoulli(Likelihood):
     name = "bernoulli"
 
     def _check_values(self, X):
-        v = _observed_values(X)
-        if v.size and (v.min() < 0 or v.max() > 1):
+        span = _value_range(X)  # block by block: no copy of the view
+        if span is not None and (span[0] < 0 or span[1] > 1):
             raise ValueError(
                 f"Modality {self.modality!r} has values outside [0, 1] "
-                f"(min {v.min():.4g}, max {v.max():.4g}); the 'bernoulli' "
+                f"(min {span[0]:.4g}, max {span[1]:.4g}); the 'bernoulli' "
                 "likelihood needs values in [0, 1]. Use 'gaussian' for real values."
             )
 

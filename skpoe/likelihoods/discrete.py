@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from skpoe.likelihoods.base import _SCALE_FLOOR, Likelihood, _moments, _observed_values
+from skpoe.likelihoods.base import _SCALE_FLOOR, Likelihood, _moments, _nonnegative_integers
 
 __all__ = ["Poisson", "NegativeBinomial", "Categorical", "MAX_CATEGORIES"]
 
@@ -19,8 +19,7 @@ class _Counts(Likelihood):
     """Count likelihoods: encoder sees standardized log1p counts."""
 
     def _check_values(self, X):
-        v = _observed_values(X)
-        if v.size and (v.min() < 0 or not np.all(v == np.round(v))):
+        if not _nonnegative_integers(X):  # block by block: no copy of the view
             raise ValueError(
                 f"Modality {self.modality!r} must hold non-negative integer counts "
                 f"for the {self.name!r} likelihood."
@@ -28,13 +27,13 @@ class _Counts(Likelihood):
 
     def fit(self, X, modality="X"):
         super().fit(X, modality)
-        self.center_, scale = _moments(np.log1p(X))
+        self.center_, scale = _moments(np.log1p(np.asarray(X, dtype=np.float64)))
         scale[scale < 1e-12] = 1.0
         self.scale_ = scale
         return self
 
     def standardized(self, X):
-        return (np.log1p(X) - self.center_) / self.scale_
+        return (np.log1p(np.asarray(X, dtype=np.float64)) - self.center_) / self.scale_
 
     def encode_values(self, X):
         return self.standardized(X).astype(np.float32)
@@ -90,8 +89,7 @@ class Categorical(Likelihood):
         self.n_categories = n_categories
 
     def _check_values(self, X):
-        v = _observed_values(X)
-        if v.size and (v.min() < 0 or not np.all(v == np.round(v))):
+        if not _nonnegative_integers(X):  # block by block: no copy of the view
             raise ValueError(
                 f"Modality {self.modality!r} must hold non-negative integer "
                 "category codes for the 'categorical' likelihood."

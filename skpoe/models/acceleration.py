@@ -2,8 +2,10 @@
 
 ``precision`` runs the training step under :func:`torch.autocast` (matrix
 products in bfloat16 or float16, reductions and likelihoods in float32,
-weights and optimiser state in float32); ``compile`` compiles every encoder
-and decoder network with :func:`torch.compile` for the duration of the fit.
+weights and optimiser state in float32); a float16 step scales its loss with
+:class:`torch.amp.GradScaler` (:func:`grad_scaler`), so that small gradients
+do not flush to zero in float16. ``compile`` compiles every encoder and
+decoder network with :func:`torch.compile` for the duration of the fit.
 Inference always runs in float32 and uncompiled.
 """
 
@@ -13,7 +15,10 @@ import contextlib
 
 import torch
 
-__all__ = ["PRECISIONS", "autocast_dtype", "compiled_networks", "resolve_device", "step_autocast"]
+__all__ = [
+    "PRECISIONS", "autocast_dtype", "compiled_networks", "grad_scaler", "resolve_device",
+    "step_autocast",
+]
 
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -47,6 +52,22 @@ def step_autocast(module):
         return contextlib.nullcontext()
     device = next(module.parameters()).device
     return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def grad_scaler(module, device):
+    """The loss scaler of a training step of ``module`` on ``device``.
+
+    Enabled for float16 autocast on CUDA (float16's narrow exponent range
+    would flush small gradients to zero): the loss is multiplied by a scale
+    before backward, the gradients divided by it before clipping and the
+    update, and a step whose gradients hold an infinity or NaN is skipped
+    while the scale shrinks. Disabled otherwise: each call is then the plain
+    step (``scale(loss)`` is ``loss``, ``step(optimizer)`` is
+    ``optimizer.step()``), so float32 and bfloat16 fits are unchanged.
+    """
+    device = torch.device(device)
+    enabled = getattr(module, "autocast_dtype", None) is torch.float16 and device.type == "cuda"
+    return torch.amp.GradScaler(device.type, enabled=enabled)
 
 
 @contextlib.contextmanager

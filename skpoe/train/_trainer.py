@@ -31,9 +31,12 @@ from skpoe.train.batches import (
 )
 from skpoe.train.batches import step_loss as _step_loss
 from skpoe.train.callbacks import EarlyStopping, builtin_callbacks, notify
-from skpoe.train.checkpoint import numpy_rng_state, save_checkpoint, set_numpy_rng_state
-from skpoe.train.checkpoint import clone_state as _clone, cpu_state as _to_cpu
+from skpoe.train.checkpoint import (
+    clone_state as _clone, cpu_state as _to_cpu, numpy_rng_state, save_checkpoint,
+    set_numpy_rng_state,
+)
 from skpoe.distributed import DataParallel, is_main_process
+from skpoe.models.acceleration import grad_scaler
 from skpoe.exceptions import SkpoeWarning, TrainingDiverged
 from skpoe.noise import training_stream
 
@@ -124,9 +127,11 @@ class Trainer:
         self.val_groups = BatchGroups(mask_np, val_rows, split_on) if early_stopping else None
         self.val_rows = val_rows
         self.monitor = monitor_rows(train_rows)
-        # one fused kernel per parameter (4x faster than the default on CPU)
-        fused = data.device.type in ("cpu", "cuda")
+        fused = data.device.type in ("cpu", "cuda")  # one kernel per parameter: 4x faster on CPU
         self.optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, fused=fused or None)
+        self.scaler = grad_scaler(module, data.device)  # float16 on CUDA, else a no-op
+        # minibatch indices live with the rows (the host, for rows copied per minibatch)
+        self._index_device = getattr(data, "index_device", data.device)
         self.epoch = 0  # epochs run, earlier fits included
         self.start_epoch = 0  # epochs run before this fit
         self.history = {"loss": []}
@@ -158,6 +163,8 @@ class Trainer:
         """Resume from a checkpoint's full training state."""
         self.module.load_state_dict(state["module"])
         self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("scaler"):  # float16 on CUDA
+            self.scaler.load_state_dict(state["scaler"])
         set_numpy_rng_state(self.rng, state["numpy_rng"])
         self.torch_state = state["torch_rng"]
         self.epoch = int(state["epoch"])
@@ -174,6 +181,7 @@ class Trainer:
         return {
             "module": _clone(self.module.state_dict()),
             "optimizer": _clone(self.optimizer.state_dict()),
+            "scaler": self.scaler.state_dict(),  # {} unless float16 on CUDA
             "numpy_rng": self.rng.get_state(),
             "torch_rng": torch_state or self._stream(),
             "epoch": self.epoch,
@@ -220,6 +228,7 @@ class Trainer:
             "seed": int(self.seed),
             "module": snap["module"],
             "optimizer": snap["optimizer"],
+            "scaler": snap.get("scaler") or None,
             "numpy_rng": numpy_rng_state(rng),
             "torch_rng": snap["torch_rng"],
             "epoch": snap["epoch"],
@@ -244,14 +253,15 @@ class Trainer:
     # -- the loop -------------------------------------------------------------
     def epoch_batches(self):
         """Minibatch indices of the next epoch: ``(n_steps, paired, singles)``."""
-        return self.groups.epoch(self.n_train, self.batch_size, self.rng, self.data.device)
+        return self.groups.epoch(self.n_train, self.batch_size, self.rng, self._index_device)
 
     def step(self, paired_idx, singles_idx, unlabeled_idx=None):
         """One optimiser step on a step's minibatches; returns its loss (a tensor).
 
         In data-parallel training the loss is this process's share of the
         step's loss, scaled so that the processes' mean gradient is the
-        gradient of the whole step.
+        gradient of the whole step. float16 on CUDA scales the loss
+        (:func:`~skpoe.models.acceleration.grad_scaler`, else a no-op).
         """
         if self.parallel is None:
             total = _step_loss(
@@ -261,10 +271,12 @@ class Trainer:
         else:  # this process's slice of every minibatch group
             total = self.parallel.step_loss(self.data, self.groups, paired_idx, singles_idx)
         self.optimizer.zero_grad(set_to_none=True)
-        total.backward()
+        self.scaler.scale(total).backward()
         if self.max_grad_norm is not None:
+            self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.max_grad_norm)
-        self.optimizer.step()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
         return total
 
     def run_epoch(self):
@@ -274,7 +286,7 @@ class Trainer:
         unlabeled = None
         if self.unlabeled and self.parallel is None:
             unlabeled = self.groups.unlabeled_epoch(
-                n_steps, self.batch_size, self.rng, self.data.device
+                n_steps, self.batch_size, self.rng, self._index_device
             )
         running = torch.zeros((), device=self.data.device)
         for s in range(n_steps):

@@ -2,7 +2,9 @@
 evaluated on rows between epochs.
 
 Data lives on the device as whole tensors; each step indexes them with
-precomputed minibatch indices (no per-sample Dataset, no collate). A step sums
+precomputed minibatch indices (no per-sample Dataset, no collate). Data too
+large for the device stays on the host and each minibatch is gathered there
+and copied through pinned memory without blocking (``stage_on_host``). A step sums
 the loss of one minibatch of samples with two or more observed modalities
 (cycled, so scarce paired data is revisited often) and one minibatch per
 modality drawn from all samples observing it.
@@ -23,6 +25,7 @@ __all__ = [
     "TensorData",
     "UnlabeledTargets",
     "BatchGroups",
+    "host_to_device",
     "split_rows",
     "step_loss",
     "validation_loss",
@@ -42,14 +45,56 @@ class UnlabeledTargets:
         self.soft_weight = torch.as_tensor(weight).to(self.device)
 
 
-class TensorData(UnlabeledTargets):
-    """Per-modality encoder inputs, targets and the observed mask, on a device."""
+def host_to_device(tensor, device):
+    """A host tensor on ``device``: pinned and copied without blocking for
+    CUDA (the step's kernels queue behind the copy, the host runs on); as is
+    on the CPU."""
+    if device.type != "cuda":
+        return tensor
+    return tensor.pin_memory().to(device, non_blocking=True)
 
-    def __init__(self, inputs, targets, mask, device):
-        self.inputs = [torch.as_tensor(x).to(device) for x in inputs]
-        self.targets = [torch.as_tensor(t).to(device) for t in targets]
-        self.mask = torch.as_tensor(mask).to(device)
+
+class _OnHost:
+    """Rows of a host tensor, gathered on the host and sent to ``device``."""
+
+    def __init__(self, tensor, device):
+        self.tensor, self.device = tensor, device
+        self.shape = tensor.shape
+
+    def __len__(self):
+        return len(self.tensor)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, torch.Tensor):
+            idx = idx.cpu()  # no copy for the host's own minibatch indices
+        return host_to_device(self.tensor[idx], self.device)
+
+
+class TensorData(UnlabeledTargets):
+    """Per-modality encoder inputs, targets and the observed mask, on a device.
+
+    With ``stage_on_host`` the inputs and targets stay on the host (the
+    minibatch indices too: :attr:`index_device`); each minibatch's rows are
+    gathered there and copied to the device through pinned memory
+    (:func:`host_to_device`). The mask is small and lives on the device.
+    """
+
+    def __init__(self, inputs, targets, mask, device, stage_on_host=False):
         self.device = device
+        self.stage_on_host = bool(stage_on_host)
+        self.index_device = torch.device("cpu") if stage_on_host else device
+        self.inputs = [self._place(x) for x in inputs]
+        self.targets = [self._place(t) for t in targets]
+        self.mask = torch.as_tensor(mask).to(device)
+
+    def _place(self, a):
+        tensor = torch.as_tensor(a)
+        return _OnHost(tensor, self.device) if self.stage_on_host else tensor.to(self.device)
+
+    def set_unlabeled_targets(self, soft, weight):
+        """Soft label targets (n, n_classes) and their weights (n,) for the unlabeled rows."""
+        self.soft = self._place(soft)
+        self.soft_weight = self._place(weight)
 
     @property
     def n(self):
@@ -60,7 +105,7 @@ class TensorData(UnlabeledTargets):
         return Batch(
             [x[idx] for x in self.inputs],
             [t[idx] for t in self.targets],
-            self.mask[idx],
+            self.mask[idx.to(self.device, non_blocking=True)],
             present,
             max_observed,
         )

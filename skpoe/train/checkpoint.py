@@ -73,9 +73,12 @@ def fingerprint(estimator, arrays, observed):
             for rows in (slice(0, size), slice(a.n - size, a.n)):
                 h.update(np.ascontiguousarray(a.read(rows)).tobytes())
             continue
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.shape}{a.dtype}".encode())
-        h.update(a.tobytes())
+        # float32 views hash as their float64 values (as before they were kept as float32),
+        # block by block: no copy of the whole view
+        h.update(f"{a.shape}{np.result_type(a.dtype, np.float64)}".encode())
+        step = max(1, (1 << 20) // max(1, a.shape[1] if a.ndim > 1 else 1))
+        for start in range(0, a.shape[0], step):
+            h.update(np.ascontiguousarray(a[start : start + step], dtype=np.float64).tobytes())
     return h.hexdigest()
 
 

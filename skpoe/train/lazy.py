@@ -17,7 +17,7 @@ import torch
 from skpoe.data._validation import encode
 from skpoe.models.base import Batch
 from skpoe.data.sources import ViewSource, as_source
-from skpoe.train.batches import TensorData, UnlabeledTargets
+from skpoe.train.batches import TensorData, UnlabeledTargets, host_to_device
 
 __all__ = ["LazyData", "make_data"]
 
@@ -66,6 +66,7 @@ class LazyData(UnlabeledTargets):
         self.mask_np = np.asarray(mask, bool)
         self.mask = torch.as_tensor(self.mask_np).to(device)
         self.device = device
+        self.index_device = torch.device("cpu")  # minibatch rows are read on the host
         self.check = check
         self.inputs = _Column(self, 0)
         self.targets = _Column(self, 1)
@@ -91,12 +92,8 @@ class LazyData(UnlabeledTargets):
         return self._to_device(x), self._to_device(t)
 
     def _to_device(self, a):
-        """A host block on the device: through pinned memory and a
-        non-blocking copy for CUDA, as is on the CPU."""
-        tensor = torch.from_numpy(a)
-        if self.device.type != "cuda":
-            return tensor
-        return tensor.pin_memory().to(self.device, non_blocking=True)
+        """A host block on the device (:func:`~skpoe.train.batches.host_to_device`)."""
+        return host_to_device(torch.from_numpy(a), self.device)
 
     def encoded(self, m, idx):
         """(input, target) tensors of modality ``m`` at rows ``idx`` (tensor)."""
@@ -123,7 +120,8 @@ class LazyData(UnlabeledTargets):
 
     def batch(self, idx, present=None, max_observed=None):
         """Rows ``idx`` (a LongTensor on the device) as a :class:`Batch`."""
-        return self._batch(idx.cpu().numpy(), self.mask[idx], present, max_observed)
+        mask = self.mask[idx.to(self.device, non_blocking=True)]
+        return self._batch(idx.cpu().numpy(), mask, present, max_observed)
 
     def blocks(self, size):
         """``(rows, raws, batch)`` over consecutive blocks of at most ``size``
@@ -139,9 +137,31 @@ class LazyData(UnlabeledTargets):
             yield torch.arange(rows.start, rows.stop, device=self.device), batch
 
 
-def make_data(arrays, observed, liks, device):
-    """Training data: whole tensors for in-memory arrays, else :class:`LazyData`."""
+#: Share of a CUDA device's free memory that in-memory training data may
+#: take; larger data stays on the host and is copied one minibatch at a time.
+DEVICE_DATA_SHARE = 0.5
+
+
+def fits_on_device(tensors, device):
+    """Whether ``tensors`` (arrays) take at most :data:`DEVICE_DATA_SHARE` of
+    ``device``'s free memory (always true off CUDA)."""
+    if device.type != "cuda":
+        return True
+    free, _ = torch.cuda.mem_get_info(device)
+    return sum(t.nbytes for t in tensors) <= DEVICE_DATA_SHARE * free
+
+
+def make_data(arrays, observed, liks, device, stage_on_host=None):
+    """Training data: whole tensors for in-memory arrays, else :class:`LazyData`.
+
+    In-memory data goes to the device whole, unless ``stage_on_host`` (by
+    default: when it does not fit, :func:`fits_on_device`) keeps it on the
+    host, from where each minibatch is copied through pinned memory.
+    """
     if not any(isinstance(a, ViewSource) for a in arrays):
         inputs, targets = encode(arrays, observed, liks)
-        return TensorData(inputs, targets, observed, device)
+        if stage_on_host is None:
+            unique = {id(t): t for t in inputs + targets}.values()  # a target may be its input
+            stage_on_host = not fits_on_device(list(unique), device)
+        return TensorData(inputs, targets, observed, device, stage_on_host)
     return LazyData(arrays, observed, liks, device)
