@@ -265,4 +265,4 @@ def test_log_likelihood(estimator, X, n_importance_samples=1000):
     return float(np.mean(estimator.score_samples(X, n_importance_samples=n_importance_samples)))
 
 
-test_log_likelihood.__test__ = False  # not a pytest test
+test_log_likelihood.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -29,6 +29,7 @@ from skpoe.exceptions import TrainingDiverged
 from skpoe.likelihoods import Likelihood
 from skpoe.likelihoods._fitting import fit_likelihoods
 from skpoe.models.acceleration import PRECISIONS, compiled_networks
+from skpoe.models.base import MultimodalModule
 from skpoe.persistence import registry
 from skpoe.persistence import save as _save
 from skpoe.semi_supervised import warn_if_labels_leak
@@ -59,7 +60,7 @@ class BaseMultimodalVAE(
     name them.
     """
 
-    _module_class = None
+    _module_class: type[MultimodalModule] | None = None
     _module_options = ()
     # -1 labels mean "unlabeled" to this estimator (skpoe.semi_supervised reads it)
     _reads_unlabeled_rows = True

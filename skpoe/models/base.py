@@ -63,8 +63,8 @@ class Batch:
     inputs: list
     targets: list
     mask: torch.Tensor
-    present: tuple = None
-    max_observed: int = None
+    present: tuple | None = None
+    max_observed: int | None = None
 
     def __post_init__(self):
         if self.present is None:
