@@ -1,4 +1,5 @@
-"""Cross-modal coherence of every skpoe model against the supervision level.
+"""Cross-modal coherence of every skpoe model against the supervision level
+========================================================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 

@@ -1,4 +1,5 @@
-"""Cross-modal generation with every multimodal VAE in skpoe.
+"""Cross-modal generation with every multimodal VAE in skpoe
+=========================================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 

@@ -1,4 +1,5 @@
-"""Tune a MultimodalPoEVAE inside a scikit-learn Pipeline with GridSearchCV.
+"""Tune a MultimodalPoEVAE inside a scikit-learn Pipeline with GridSearchCV
+========================================================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 

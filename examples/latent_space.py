@@ -1,4 +1,5 @@
-"""One latent space for every subset of views.
+"""One latent space for every subset of views
+==========================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 

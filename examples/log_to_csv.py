@@ -1,4 +1,5 @@
-"""Log every epoch of a fit to a CSV file with a callback, and stop on your own rule.
+"""Log every epoch of a fit to a CSV file with a callback, and stop on your own rule
+=================================================================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 

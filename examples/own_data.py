@@ -1,4 +1,5 @@
-"""Your own table: semi-supervised classification with a missing view.
+"""Your own table: semi-supervised classification with a missing view
+==================================================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 
