@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,11 +43,24 @@ __all__ = ["LabeledOnly", "PartialLabelsWarning", "check_labeled_classes"]
 
 
 class PartialLabelsWarning(UserWarning):
-    """Unlabeled rows (``-1`` / NaN / None) reach an estimator that reads them
-    as a class.
+    """Unlabeled rows (``-1`` / NaN / None) reach an estimator that reads them as a class.
 
-    Silence it with ``warnings.filterwarnings("ignore",
+    Given when a :class:`~sklearn.pipeline.Pipeline` passes partial labels
+    through a skpoe estimator to a final classifier that would learn ``-1``
+    as a class. Silence it with ``warnings.filterwarnings("ignore",
     category=skpoe.semi_supervised.PartialLabelsWarning)``.
+
+    See Also
+    --------
+    LabeledOnly : Fit the final classifier on the labeled rows only.
+    check_labeled_classes : Raise if a fitted classifier learned ``-1``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skpoe.semi_supervised import PartialLabelsWarning
+    >>> warnings.filterwarnings("ignore", category=PartialLabelsWarning)
+    >>> warnings.resetwarnings()
     """
 
 
@@ -142,7 +156,7 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
     def __init__(self, estimator):
         self.estimator = estimator
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> LabeledOnly:
         """Fit a clone of ``estimator`` on the rows of ``X`` that have a label.
 
         Parameters
@@ -157,6 +171,21 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : object
+
+        See Also
+        --------
+        skpoe.metrics.labeled_mask : Which rows count as labeled.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> clf.n_labeled_
+        4
         """
         if y is None:
             raise ValueError(
@@ -186,43 +215,181 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         return self
 
     @property
-    def classes_(self):
+    def classes_(self) -> np.ndarray:
         """Classes of the fitted estimator."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.classes_
 
     @available_if(_estimator_has("predict"))
-    def predict(self, X, **params):
-        """``estimator_.predict`` on every row."""
+    def predict(self, X: Any, **params: Any) -> np.ndarray:
+        """``estimator_.predict`` on every row.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or dict of views
+            Rows to process, labeled or not.
+        **params : dict
+            Passed to ``estimator_.predict``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The inner estimator's predictions.
+
+        See Also
+        --------
+        fit : Fit the inner estimator on the labeled rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> clf.predict(X).shape
+        (6,)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X, **params)
 
     @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X, **params):
-        """``estimator_.predict_proba`` on every row."""
+    def predict_proba(self, X: Any, **params: Any) -> np.ndarray:
+        """``estimator_.predict_proba`` on every row.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or dict of views
+            Rows to process, labeled or not.
+        **params : dict
+            Passed to ``estimator_.predict_proba``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The inner estimator's class probabilities.
+
+        See Also
+        --------
+        fit : Fit the inner estimator on the labeled rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> clf.predict_proba(X).shape
+        (6, 2)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X, **params)
 
     @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X, **params):
-        """``estimator_.predict_log_proba`` on every row."""
+    def predict_log_proba(self, X: Any, **params: Any) -> np.ndarray:
+        """``estimator_.predict_log_proba`` on every row.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or dict of views
+            Rows to process, labeled or not.
+        **params : dict
+            Passed to ``estimator_.predict_log_proba``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The inner estimator's log-probabilities.
+
+        See Also
+        --------
+        fit : Fit the inner estimator on the labeled rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> clf.predict_log_proba(X).shape
+        (6, 2)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_log_proba(X, **params)
 
     @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X, **params):
-        """``estimator_.decision_function`` on every row."""
+    def decision_function(self, X: Any, **params: Any) -> np.ndarray:
+        """``estimator_.decision_function`` on every row.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or dict of views
+            Rows to process, labeled or not.
+        **params : dict
+            Passed to ``estimator_.decision_function``.
+
+        Returns
+        -------
+        scores : ndarray
+            The inner estimator's decision function.
+
+        See Also
+        --------
+        fit : Fit the inner estimator on the labeled rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> clf.decision_function(X).shape
+        (6,)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.decision_function(X, **params)
 
     @available_if(_estimator_has("transform"))
-    def transform(self, X, **params):
-        """``estimator_.transform`` on every row."""
+    def transform(self, X: Any, **params: Any) -> np.ndarray:
+        """``estimator_.transform`` on every row.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or dict of views
+            Rows to process, labeled or not.
+        **params : dict
+            Passed to ``estimator_.transform``.
+
+        Returns
+        -------
+        X_new : ndarray
+            The inner estimator's transform.
+
+        See Also
+        --------
+        fit : Fit the inner estimator on the labeled rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0, 1.0], [0.1, 0.9], [1.0, 0.2], [1.1, 0.0]])
+        >>> LabeledOnly(PCA(1)).fit(X, [0, -1, 1, -1]).transform(X).shape
+        (4, 1)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.transform(X, **params)
 
     @available_if(_estimator_has("score"))
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """``estimator_.score`` over the labeled rows of ``y``.
 
         Parameters
@@ -235,6 +402,21 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         score : float
+
+        See Also
+        --------
+        skpoe.metrics.masked_accuracy : The accuracy over labeled rows of any estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> clf.score(X, y)
+        1.0
         """
         check_is_fitted(self, "estimator_")
         mask = labeled_mask(y)
@@ -320,9 +502,8 @@ def warn_if_labels_leak(estimator, y):
     )
 
 
-def check_labeled_classes(estimator):
-    """Raise if a fitted classifier (or a pipeline's final step) learned an
-    unlabeled marker (``-1`` or NaN) as a class.
+def check_labeled_classes(estimator: Any) -> Any:
+    """Raise if a fitted classifier or a pipeline's final step learned ``-1`` or NaN as a class.
 
     Parameters
     ----------
@@ -330,12 +511,28 @@ def check_labeled_classes(estimator):
 
     Returns
     -------
-    estimator : the same object, for chaining.
+    estimator : object
+        The same object, for chaining.
 
     Raises
     ------
     ValueError
         If its ``classes_`` contain ``-1`` or NaN.
+
+    See Also
+    --------
+    LabeledOnly : Fit a classifier on the labeled rows only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skpoe.semi_supervised import check_labeled_classes
+    >>> X, y = np.array([[0.0], [1.0], [0.5]]), np.array([0, 1, -1])
+    >>> check_labeled_classes(LogisticRegression().fit(X, y))
+    Traceback (most recent call last):
+        ...
+    ValueError: LogisticRegression has classes [-1, 0, 1]: it learned the unlabeled marker (-1 / NaN) as a class. Fit it on the labeled rows only, e.g. as skpoe.semi_supervised.LabeledOnly(...) in the pipeline.
     """
     final = estimator
     while hasattr(final, "steps"):
