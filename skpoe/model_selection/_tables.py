@@ -64,6 +64,11 @@ def summarize(table, metrics=None):
         with a single seed; NaN values (metrics that do not apply) are left
         out, so a metric that never applies has a NaN mean.
 
+    See Also
+    --------
+    compare_estimators : The long table this summarizes.
+    to_markdown : A markdown table of the summary.
+
     Examples
     --------
     >>> import pandas as pd
@@ -109,10 +114,17 @@ def to_markdown(summary, missing="–"):
         The output of :func:`summarize` (a long table from
         :func:`compare_estimators` is summarized first).
     missing : str, default="–"
+        What marks a metric that does not apply to an estimator.
 
     Returns
     -------
     text : str
+        The markdown table.
+
+    See Also
+    --------
+    summarize : The summary this prints.
+    compare_estimators : The long table behind it.
 
     Examples
     --------
