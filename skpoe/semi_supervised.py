@@ -25,43 +25,27 @@ caller holds ``y`` and decides what to fit next.
 
 from __future__ import annotations
 
-import sys
-import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
+# the pipeline check lives in _label_leaks.py; its names stay importable from here
+from skpoe._label_leaks import (  # noqa: F401
+    PartialLabelsWarning,
+    _handles_unlabeled,
+    warn_if_labels_leak,
+)
 from skpoe.data._container import ModalityDict
 from skpoe.metrics import labeled_mask
 
 __all__ = ["LabeledOnly", "PartialLabelsWarning", "check_labeled_classes"]
 
 
-class PartialLabelsWarning(UserWarning):
-    """Unlabeled rows (``-1`` / NaN / None) reach an estimator that reads them as a class.
-
-    Given when a :class:`~sklearn.pipeline.Pipeline` passes partial labels
-    through a skpoe estimator to a final classifier that would learn ``-1``
-    as a class. Silence it with ``warnings.filterwarnings("ignore",
-    category=skpoe.semi_supervised.PartialLabelsWarning)``.
-
-    See Also
-    --------
-    LabeledOnly : Fit the final classifier on the labeled rows only.
-    check_labeled_classes : Raise if a fitted classifier learned ``-1``.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from skpoe.semi_supervised import PartialLabelsWarning
-    >>> warnings.filterwarnings("ignore", category=PartialLabelsWarning)
-    >>> warnings.resetwarnings()
-    """
 
 
 def _is_views(X):
@@ -106,6 +90,50 @@ def _estimator_has(attr):
         return True
 
     return check
+
+
+_DELEGATED_DOC = """``estimator_.{name}`` on every row.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or dict of views
+            Rows to process, labeled or not.
+        **params : dict
+            Passed to ``estimator_.{name}``.
+
+        Returns
+        -------
+        {returns}
+            The inner estimator's {what}.
+
+        See Also
+        --------
+        fit : Fit the inner estimator on the labeled rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> {call}
+        {out}
+        """
+
+
+def _delegated(returns, what, call, out):
+    """Give a method of :class:`LabeledOnly` that delegates to ``estimator_`` its docstring."""
+
+    def decorate(method):
+        method.__doc__ = _DELEGATED_DOC.format(
+            name=method.__name__, returns=returns, what=what, call=call, out=out
+        )
+        return method
+
+    return decorate
 
 
 class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
@@ -221,170 +249,32 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.classes_
 
     @available_if(_estimator_has("predict"))
+    @_delegated("y_pred : ndarray of shape (n_samples,)", "its predictions", "clf.predict(X).shape", "(6,)")
     def predict(self, X: Any, **params: Any) -> np.ndarray:
-        """``estimator_.predict`` on every row.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame or dict of views
-            Rows to process, labeled or not.
-        **params : dict
-            Passed to ``estimator_.predict``.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            The inner estimator's predictions.
-
-        See Also
-        --------
-        fit : Fit the inner estimator on the labeled rows.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn.linear_model import LogisticRegression
-        >>> from skpoe.semi_supervised import LabeledOnly
-        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
-        >>> y = np.array([0, 0, 1, 1, -1, -1])
-        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
-        >>> clf.predict(X).shape
-        (6,)
-        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X, **params)
 
     @available_if(_estimator_has("predict_proba"))
+    @_delegated("proba : ndarray of shape (n_samples, n_classes)", "its class probabilities", "clf.predict_proba(X).shape", "(6, 2)")
     def predict_proba(self, X: Any, **params: Any) -> np.ndarray:
-        """``estimator_.predict_proba`` on every row.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame or dict of views
-            Rows to process, labeled or not.
-        **params : dict
-            Passed to ``estimator_.predict_proba``.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            The inner estimator's class probabilities.
-
-        See Also
-        --------
-        fit : Fit the inner estimator on the labeled rows.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn.linear_model import LogisticRegression
-        >>> from skpoe.semi_supervised import LabeledOnly
-        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
-        >>> y = np.array([0, 0, 1, 1, -1, -1])
-        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
-        >>> clf.predict_proba(X).shape
-        (6, 2)
-        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X, **params)
 
     @available_if(_estimator_has("predict_log_proba"))
+    @_delegated("log_proba : ndarray of shape (n_samples, n_classes)", "its log-probabilities", "clf.predict_log_proba(X).shape", "(6, 2)")
     def predict_log_proba(self, X: Any, **params: Any) -> np.ndarray:
-        """``estimator_.predict_log_proba`` on every row.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame or dict of views
-            Rows to process, labeled or not.
-        **params : dict
-            Passed to ``estimator_.predict_log_proba``.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            The inner estimator's log-probabilities.
-
-        See Also
-        --------
-        fit : Fit the inner estimator on the labeled rows.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn.linear_model import LogisticRegression
-        >>> from skpoe.semi_supervised import LabeledOnly
-        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
-        >>> y = np.array([0, 0, 1, 1, -1, -1])
-        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
-        >>> clf.predict_log_proba(X).shape
-        (6, 2)
-        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_log_proba(X, **params)
 
     @available_if(_estimator_has("decision_function"))
+    @_delegated("scores : ndarray", "its decision function", "clf.decision_function(X).shape", "(6,)")
     def decision_function(self, X: Any, **params: Any) -> np.ndarray:
-        """``estimator_.decision_function`` on every row.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame or dict of views
-            Rows to process, labeled or not.
-        **params : dict
-            Passed to ``estimator_.decision_function``.
-
-        Returns
-        -------
-        scores : ndarray
-            The inner estimator's decision function.
-
-        See Also
-        --------
-        fit : Fit the inner estimator on the labeled rows.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn.linear_model import LogisticRegression
-        >>> from skpoe.semi_supervised import LabeledOnly
-        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
-        >>> y = np.array([0, 0, 1, 1, -1, -1])
-        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
-        >>> clf.decision_function(X).shape
-        (6,)
-        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.decision_function(X, **params)
 
     @available_if(_estimator_has("transform"))
+    @_delegated("X_new : ndarray", "its transform", "LabeledOnly(PCA(1)).fit(X, y).transform(X).shape", "(6, 1)")
     def transform(self, X: Any, **params: Any) -> np.ndarray:
-        """``estimator_.transform`` on every row.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame or dict of views
-            Rows to process, labeled or not.
-        **params : dict
-            Passed to ``estimator_.transform``.
-
-        Returns
-        -------
-        X_new : ndarray
-            The inner estimator's transform.
-
-        See Also
-        --------
-        fit : Fit the inner estimator on the labeled rows.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn.decomposition import PCA
-        >>> from skpoe.semi_supervised import LabeledOnly
-        >>> X = np.array([[0.0, 1.0], [0.1, 0.9], [1.0, 0.2], [1.1, 0.0]])
-        >>> LabeledOnly(PCA(1)).fit(X, [0, -1, 1, -1]).transform(X).shape
-        (4, 1)
-        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.transform(X, **params)
 
@@ -435,71 +325,6 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags = inner.input_tags
         tags.target_tags.required = True
         return tags
-
-
-# -- detection ---------------------------------------------------------------
-def _handles_unlabeled(estimator):
-    """Whether ``estimator`` reads -1 / NaN labels as "unlabeled"."""
-    from sklearn.pipeline import Pipeline
-    from sklearn.semi_supervised import LabelPropagation, LabelSpreading, SelfTrainingClassifier
-
-    if isinstance(estimator, Pipeline):
-        return _handles_unlabeled(estimator.steps[-1][1])
-    if isinstance(estimator, (str, type(None))):  # "passthrough" / None
-        return True
-    if getattr(estimator, "_reads_unlabeled_rows", False) or isinstance(
-        estimator, (SelfTrainingClassifier, LabelSpreading, LabelPropagation)
-    ):
-        return True
-    # search wrappers (GridSearchCV, ...) around a label-aware estimator
-    inner = getattr(estimator, "estimator", None)
-    if inner is not None and inner is not estimator and hasattr(inner, "fit"):
-        return _handles_unlabeled(inner)
-    return not is_classifier(estimator)
-
-
-def _calling_pipeline(max_depth=12):
-    """The Pipeline whose ``fit`` is on the call stack, if any."""
-    from sklearn.pipeline import Pipeline
-
-    frame = sys._getframe(2)
-    for _ in range(max_depth):
-        if frame is None:
-            return None
-        owner = frame.f_locals.get("self")
-        if isinstance(owner, Pipeline):
-            return owner
-        frame = frame.f_back
-    return None
-
-
-def warn_if_labels_leak(estimator, y):
-    """Warn when a Pipeline passes partial labels on to a classifier that
-    learns ``-1`` as a class (called by skpoe's ``fit_transform``)."""
-    if y is None:
-        return
-    try:
-        unlabeled = int((~labeled_mask(y)).sum())
-    except (TypeError, ValueError):
-        return  # fit reports bad labels itself
-    if unlabeled == 0:
-        return
-    pipeline = _calling_pipeline()
-    if pipeline is None:
-        return
-    name, final = pipeline.steps[-1]
-    if final is estimator or _handles_unlabeled(final):
-        return
-    warnings.warn(
-        f"{type(estimator).__name__}.fit_transform received y with unlabeled rows "
-        f"(-1 / NaN / None), and the Pipeline passes the same y to its final step "
-        f"{name!r} ({type(final).__name__}), which will learn -1 as a class: it predicts "
-        "-1 and pipeline.score counts those rows as correct. Wrap it as "
-        f"skpoe.semi_supervised.LabeledOnly({type(final).__name__}(...)) to fit it on the "
-        "labeled rows only.",
-        PartialLabelsWarning,
-        stacklevel=3,
-    )
 
 
 def check_labeled_classes(estimator: Any) -> Any:
