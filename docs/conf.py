@@ -5,7 +5,8 @@ Build (from the repository root, after ``pip install -e ".[docs]"``)::
     sphinx-build -W --keep-going -b html docs docs/_build/html
 
 The gallery runs every script in ``examples/`` at its quick (smoke-run)
-size; ``SKPOE_DOCS_FULL_EXAMPLES=1`` runs them at their full size instead.
+size; ``SKPOE_DOCS_FULL_EXAMPLES=1`` runs them at their full size instead, and
+``SKPOE_DOCS_EXAMPLES=own_data`` (a regex) runs only the matching ones.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
+smartquotes = False                     # keep -- and quotes in commands as typed
 templates_path = ["_templates"]
 exclude_patterns = [
     "_build", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
@@ -159,7 +161,9 @@ _GALLERY_OUT = DOCS / "_build" / "gallery_png"
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"\.py$",          # run every example
+    # run every example (SKPOE_DOCS_EXAMPLES=<regex> runs only the matching ones, for a quick
+    # local look; the others are shown without their output)
+    "filename_pattern": os.environ.get("SKPOE_DOCS_EXAMPLES", r"\.py$"),
     "reset_argv": ExampleArgs(_GALLERY_OUT, quick=not _FULL),
     "image_scrapers": (WrittenPNGs(_GALLERY_OUT),),
     "reset_modules": ("matplotlib",),

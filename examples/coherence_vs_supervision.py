@@ -142,6 +142,9 @@ def main(quick=False, out_dir="."):
     fig.tight_layout()
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "coherence_vs_supervision.png")
+    if quick:  # smoke-run models are far from trained: say so on the figure itself
+        fig.text(0.005, 0.005, "SMOKE RUN (--quick): tiny data and fits, the results mean nothing",
+                 ha="left", va="bottom", color="crimson", fontsize=8, weight="bold")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     print(f"\nwrote {path}")
@@ -162,7 +165,7 @@ if __name__ == "__main__":
     # scikit-learn's OpenMP and BLAS pools (t-SNE, logistic regression).
     torch.set_num_threads(1)
     threadpool_limits(1)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny fits, for a smoke test")
     parser.add_argument("--out-dir", default=".", help="folder for the PNG")
     args = parser.parse_args()

@@ -125,6 +125,9 @@ def main(quick=False, out_dir="."):
     axes[0, 0].set_title("real", fontsize=8, loc="left")
     axes[1, 0].set_title("bottom generated", fontsize=8, loc="left")
     result["png"] = os.path.join(out_dir, "custom_networks.png")
+    if quick:  # smoke-run models are far from trained: say so on the figure itself
+        fig.text(0.005, 0.005, "SMOKE RUN (--quick): tiny data and fits, the results mean nothing",
+                 ha="left", va="bottom", color="crimson", fontsize=8, weight="bold")
     fig.savefig(result["png"], dpi=80)
     plt.close(fig)
     print(f"wrote {result['png']}")
