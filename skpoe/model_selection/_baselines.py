@@ -7,6 +7,9 @@ and one on all views concatenated, with missing views mean-imputed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from sklearn.base import clone
 
@@ -125,7 +128,7 @@ class ViewBaseline:
     def _rows(self, y, observed):
         return observed if is_semi_supervised(self.classifier) else observed & (y != -1)
 
-    def fit(self, X, y):
+    def fit(self, X: Mapping[str, Any], y: Any) -> ViewBaseline:
         """Fit the per-view and the all-view classifiers.
 
         Parameters
@@ -174,7 +177,7 @@ class ViewBaseline:
             blocks.append(block)
         return np.hstack(blocks)
 
-    def predict(self, X, view=None):
+    def predict(self, X: Mapping[str, Any], view: str | None = None) -> np.ndarray:
         """Predict from one view (``view``) or from all views (``None``).
 
         Parameters

@@ -3,6 +3,8 @@ pandas is importable, else a numpy structured array with the same fields."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["make_table", "summarize", "to_markdown"]
@@ -45,7 +47,7 @@ def _columns(table):
     )
 
 
-def summarize(table, metrics=None):
+def summarize(table: Any, metrics: list[str] | None = None) -> Any:
     """Mean and standard deviation over seeds, per estimator.
 
     Parameters
@@ -101,7 +103,7 @@ def summarize(table, metrics=None):
     return make_table(out)
 
 
-def to_markdown(summary, missing="–"):
+def to_markdown(summary: Any, missing: str = "–") -> str:
     """A markdown table of a summary: one row per estimator, "mean ± std".
 
     Three decimals, one for ``test_ll``, ``fit_time`` and ``n_iter``; the std
