@@ -122,7 +122,9 @@ def write_benchmark_pages():
         has_title = bool(lines) and lines[0].startswith("# ")
         title = lines[0][2:].strip() if has_title else md.stem.replace("_", " ")
         page = (
-            f"# {title} (`{md.stem}`)\n\n"
+            # the tables need the width of the right-hand column
+            "---\nhtml_theme.sidebar_secondary.remove: true\n---\n\n"
+            f"# {title} ({md.stem})\n\n"
             f"From `benchmarks/results/{md.name}`.\n\n"
             f"```{{include}} ../../benchmarks/results/{md.name}\n"
             + (":start-line: 1\n" if has_title else "")
@@ -178,7 +180,8 @@ sphinx_gallery_conf = {
 # -- HTML --------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skpoe {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["skpoe.css"]
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
