@@ -134,7 +134,7 @@ def fit_all(args):
 def table(runs, threshold):
     lines = [
         "| data | model | epochs | loss at end | level drop (old: warn > 0.5%) | "
-        "progress share (new: warn > {:.0%}) | old warns | new warns |".format(threshold),
+        f"progress share (new: warn > {threshold:.0%}) | old warns | new warns |",
         "|---|---|---:|---:|---:|---:|---|---|",
     ]
     for run in runs:

@@ -31,7 +31,6 @@ import platform
 import sys
 import time
 
-import numpy as np
 import torch
 
 import skpoe

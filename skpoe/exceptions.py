@@ -42,13 +42,62 @@ class TrainingDiverged(ValueError):
     The message names the epoch. What the estimator keeps is stated in the
     ``fit`` docstring: a refit restores the previous model, a fresh fit or a
     warm-start continuation keeps its last good epoch.
+
+    See Also
+    --------
+    skpoe.MultimodalPoEVAE.fit : What a diverged fit leaves behind.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe import MultimodalPoEVAE, TrainingDiverged
+    >>> from skpoe.datasets import load_digits_views
+    >>> X, y = load_digits_views()
+    >>> try:
+    ...     MultimodalPoEVAE(learning_rate_init=1e30, max_iter=2, random_state=0).fit(X, y)
+    ... except TrainingDiverged as error:
+    ...     print("diverged:", "epoch" in str(error))
+    diverged: True
     """
 
 
 class FitInterruptedWarning(SkpoeWarning):
-    """``fit`` was interrupted (Ctrl-C); the estimator keeps its best weights so far."""
+    """``fit`` was interrupted (Ctrl-C); the estimator keeps its best weights so far.
+
+    See Also
+    --------
+    skpoe.MultimodalPoEVAE.fit : What an interrupted fit keeps.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skpoe import FitInterruptedWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", FitInterruptedWarning)  # stop scripts on Ctrl-C
+    """
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file cannot be used to resume this fit (other data or
-    parameters, or a file that is not a skpoe checkpoint)."""
+    """A checkpoint file cannot be used to resume this fit.
+
+    It holds other data or parameters, or is not a skpoe checkpoint.
+
+    See Also
+    --------
+    skpoe.MultimodalPoEVAE : Its ``checkpoint_path`` parameter.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skpoe import CheckpointError, MultimodalPoEVAE
+    >>> from skpoe.datasets import load_digits_views
+    >>> X, y = load_digits_views()
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"not a checkpoint")
+    >>> try:
+    ...     MultimodalPoEVAE(max_iter=1, checkpoint_path=path).fit(X, y)
+    ... except CheckpointError:
+    ...     print("refused")
+    refused
+    """

@@ -11,6 +11,9 @@ back into a MuData object.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -85,7 +88,13 @@ def _aligned(matrix, index, n_mod):
     return out, present
 
 
-def from_mudata(mdata, layer=None, label_key=None, unlabeled=None, modalities=None):
+def from_mudata(
+    mdata: Any,
+    layer: str | dict[str, str | None] | None = None,
+    label_key: str | None = None,
+    unlabeled: Any = None,
+    modalities: list[str] | None = None,
+) -> tuple[ModalityDict, np.ndarray | None]:
     """Views of a MuData object as a ModalityDict, and partial labels.
 
     Parameters
@@ -110,6 +119,25 @@ def from_mudata(mdata, layer=None, label_key=None, unlabeled=None, modalities=No
         modality lacks is a missing view (``X.observed``).
     y : ndarray of shape (n_cells,) or None
         The labels, ``-1`` for unlabeled cells.
+
+    See Also
+    --------
+    from_anndata : The same for one AnnData object.
+    to_mudata : Views back into a MuData object.
+    write_embedding : Store a model's embedding in ``.obsm``.
+
+    Examples
+    --------
+    >>> import anndata, numpy as np, pandas as pd
+    >>> obs = pd.DataFrame({"cell_type": ["T", "B", "unknown", "T"]}, index=list("abcd"))
+    >>> var = pd.DataFrame({"kind": ["rna"] * 3 + ["protein"] * 2}, index=list("vwxyz"))
+    >>> adata = anndata.AnnData(np.arange(20.0).reshape(4, 5), obs=obs, var=var)
+    >>> from skpoe.io import from_mudata, to_mudata
+    >>> mdata = to_mudata({"rna": adata.X[:, :3], "protein": adata.X[:, 3:]}, list("abcd"))
+    >>> mdata.obs["cell_type"] = obs["cell_type"]
+    >>> X, y = from_mudata(mdata, label_key="cell_type", unlabeled="unknown")
+    >>> sorted(X), y.tolist()
+    (['protein', 'rna'], ['T', 'B', -1, 'T'])
     """
     _require("mudata")
     names = list(mdata.mod) if modalities is None else list(modalities)
@@ -138,7 +166,13 @@ def _cell_index(mdata, name, adata):
     return adata.obs_names.get_indexer(mdata.obs_names).astype(np.int64)
 
 
-def from_anndata(adata, layer=None, label_key=None, unlabeled=None, var_key=None):
+def from_anndata(
+    adata: Any,
+    layer: str | None = None,
+    label_key: str | None = None,
+    unlabeled: Any = None,
+    var_key: str | None = None,
+) -> tuple[ModalityDict, np.ndarray | None]:
     """Views of an AnnData object as a ModalityDict, and partial labels.
 
     Parameters
@@ -157,6 +191,21 @@ def from_anndata(adata, layer=None, label_key=None, unlabeled=None, var_key=None
     -------
     X : ModalityDict
     y : ndarray of shape (n_obs,) or None
+
+    See Also
+    --------
+    from_mudata : The same for a MuData object with one AnnData per modality.
+
+    Examples
+    --------
+    >>> import anndata, numpy as np, pandas as pd
+    >>> obs = pd.DataFrame({"cell_type": ["T", "B", "unknown", "T"]}, index=list("abcd"))
+    >>> var = pd.DataFrame({"kind": ["rna"] * 3 + ["protein"] * 2}, index=list("vwxyz"))
+    >>> adata = anndata.AnnData(np.arange(20.0).reshape(4, 5), obs=obs, var=var)
+    >>> from skpoe.io import from_anndata
+    >>> X, y = from_anndata(adata, label_key="cell_type", unlabeled="unknown", var_key="kind")
+    >>> {name: view.shape for name, view in X.items()}
+    {'rna': (4, 3), 'protein': (4, 2)}
     """
     _require("anndata")
     import pandas as pd
@@ -180,21 +229,46 @@ def from_anndata(adata, layer=None, label_key=None, unlabeled=None, var_key=None
     return ModalityDict(views), _labels(adata.obs, label_key, unlabeled)
 
 
-def write_embedding(mdata, model, key="X_skpoe", X=None, **kwargs):
+def write_embedding(
+    mdata: Any, model: Any, key: str = "X_skpoe", X: ModalityDict | None = None, **kwargs: Any
+) -> np.ndarray:
     """Store ``model.transform`` of the cells in ``mdata.obsm[key]``.
 
     Parameters
     ----------
     mdata : mudata.MuData or anndata.AnnData
+        Where to store the embedding.
     model : fitted skpoe estimator
+        Its ``transform`` gives the embedding.
     key : str, default="X_skpoe"
+        The key in ``mdata.obsm``.
     X : ModalityDict, default=None
         The views; ``None`` builds them with :func:`from_mudata` (or
         :func:`from_anndata`) and ``kwargs``.
+    **kwargs : dict
+        Passed to :func:`from_mudata` or :func:`from_anndata` when ``X`` is
+        ``None``.
 
     Returns
     -------
     Z : ndarray of shape (n_cells, n_components)
+
+    See Also
+    --------
+    from_mudata : The views ``write_embedding`` builds by default.
+
+    Examples
+    --------
+    >>> import anndata, numpy as np, pandas as pd
+    >>> obs = pd.DataFrame({"cell_type": ["T", "B", "unknown", "T"]}, index=list("abcd"))
+    >>> var = pd.DataFrame({"kind": ["rna"] * 3 + ["protein"] * 2}, index=list("vwxyz"))
+    >>> adata = anndata.AnnData(np.arange(20.0).reshape(4, 5), obs=obs, var=var)
+    >>> from skpoe import MultimodalPoEVAE
+    >>> from skpoe.io import from_anndata, write_embedding
+    >>> X, _ = from_anndata(adata, var_key="kind")
+    >>> model = MultimodalPoEVAE(n_components=2, max_iter=1, random_state=0).fit(X)
+    >>> write_embedding(adata, model, var_key="kind").shape, adata.obsm["X_skpoe"].shape
+    ((4, 2), (4, 2))
     """
     if X is None:
         build = from_mudata if hasattr(mdata, "mod") else from_anndata
@@ -204,7 +278,7 @@ def write_embedding(mdata, model, key="X_skpoe", X=None, **kwargs):
     return Z
 
 
-def to_mudata(X, obs_names=None):
+def to_mudata(X: Mapping[str, Any], obs_names: list[str] | None = None) -> Any:
     """A MuData object of views (each modality keeps its observed rows).
 
     Parameters
@@ -217,6 +291,18 @@ def to_mudata(X, obs_names=None):
     Returns
     -------
     mdata : mudata.MuData
+
+    See Also
+    --------
+    from_mudata : The way back.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.io import to_mudata
+    >>> mdata = to_mudata({"rna": np.ones((3, 4)), "protein": np.zeros((3, 2))})
+    >>> mdata.n_obs, sorted(mdata.mod)
+    (3, ['protein', 'rna'])
     """
     mudata = _require("mudata")
     anndata = _require("anndata")

@@ -3,10 +3,14 @@ and the paper's evaluation (coherence, latent accuracy, log-likelihood)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing
 
+from skpoe._typing import LabelsLike, RandomStateLike, ViewsLike
 from skpoe.data._container import ModalityDict, encode_labels, views_as_dict
 
 __all__ = [
@@ -20,7 +24,7 @@ __all__ = [
 ]
 
 
-def labeled_mask(y):
+def labeled_mask(y: LabelsLike) -> np.ndarray:
     """Boolean mask of labeled rows of a partial label vector.
 
     Parameters
@@ -31,14 +35,58 @@ def labeled_mask(y):
     Returns
     -------
     mask : ndarray of bool
+
+    See Also
+    --------
+    masked_accuracy : Accuracy over these rows.
+
+    Examples
+    --------
+    >>> from skpoe.metrics import labeled_mask
+    >>> labeled_mask([3, -1, 0, -1]).tolist()
+    [True, False, True, False]
     """
     y = np.asarray(y)
     _, labeled, _ = encode_labels(y, y.shape[0])
     return labeled
 
 
-def masked_accuracy(estimator, X, y, sample_weight=None):
-    """Accuracy of ``estimator.predict`` over the labeled rows of ``y``."""
+def masked_accuracy(
+    estimator: Any, X: ViewsLike, y: LabelsLike, sample_weight: Any = None
+) -> float:
+    """Accuracy of ``estimator.predict`` over the labeled rows of ``y``.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Anything with ``predict`` (a skpoe estimator fitted with labels).
+    X : dict of array-like, ModalityDict, or array-like
+        The views of the rows to score.
+    y : array-like of shape (n_samples,)
+        Partial labels; ``-1``, NaN or None rows are left out.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows (those of unlabeled rows are ignored).
+
+    Returns
+    -------
+    accuracy : float
+        Share of the labeled rows predicted correctly (weighted).
+
+    See Also
+    --------
+    labeled_scorer : The same as a scorer for ``scoring=``.
+    labeled_mask : Which rows count as labeled.
+
+    Examples
+    --------
+    >>> from skpoe import MultimodalPoEVAE
+    >>> from skpoe.datasets import load_digits_views
+    >>> from skpoe.metrics import masked_accuracy
+    >>> X, y = load_digits_views()
+    >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+    >>> 0.0 <= masked_accuracy(model, X, y) <= 1.0
+    True
+    """
     return labeled_scorer()(estimator, X, y, sample_weight=sample_weight)
 
 
@@ -79,7 +127,11 @@ class _LabeledScorer:
         return f"labeled_scorer({name!r})"
 
 
-def labeled_scorer(metric=accuracy_score, response_method="predict", **kwargs):
+def labeled_scorer(
+    metric: str | Callable[..., float] = accuracy_score,
+    response_method: str = "predict",
+    **kwargs: Any,
+) -> Any:
     """A scorer for ``scoring=`` that ignores unlabeled rows.
 
     Parameters
@@ -105,6 +157,10 @@ def labeled_scorer(metric=accuracy_score, response_method="predict", **kwargs):
     >>> from skpoe.metrics import labeled_scorer
     >>> scorer = labeled_scorer()  # accuracy over rows with y != -1
     >>> scorer = labeled_scorer("balanced_accuracy")
+
+    See Also
+    --------
+    masked_accuracy : The accuracy over labeled rows, as a function.
     """
     if isinstance(metric, str):
         from sklearn.metrics import get_scorer, get_scorer_names
@@ -155,7 +211,14 @@ def _labeled_accuracy(y_true, y_pred):
     return float(np.mean(y_pred[labeled] == y_true[labeled]))
 
 
-def cross_coherence(estimator, X, y, oracle, source, oracle_views=None):
+def cross_coherence(
+    estimator: Any,
+    X: Mapping[str, Any],
+    y: LabelsLike,
+    oracle: Any,
+    source: str | Sequence[str],
+    oracle_views: Sequence[str] | None = None,
+) -> float:
     """Accuracy of an oracle classifier on views generated from other views.
 
     The model sees only the ``source`` views of each row, generates the
@@ -182,6 +245,23 @@ def cross_coherence(estimator, X, y, oracle, source, oracle_views=None):
     Returns
     -------
     coherence : float
+
+    See Also
+    --------
+    joint_coherence : Agreement of oracles on views generated from the prior.
+    latent_accuracy : Accuracy of a linear classifier on the embeddings.
+
+    Examples
+    --------
+    >>> from skpoe import MultimodalPoEVAE
+    >>> from skpoe.datasets import load_digits_views
+    >>> X, y = load_digits_views()
+    >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skpoe.metrics import cross_coherence
+    >>> oracle = LogisticRegression(max_iter=200).fit(X["bottom"], y)   # reads bottom halves
+    >>> 0.0 <= cross_coherence(model, X, y, oracle, source="top") <= 1.0  # bottoms from tops
+    True
     """
     source = _as_list(source)
     _check_views(estimator, source, "source")
@@ -194,7 +274,12 @@ def cross_coherence(estimator, X, y, oracle, source, oracle_views=None):
     return _labeled_accuracy(y, oracle.predict(features))
 
 
-def joint_coherence(estimator, oracles, n_samples=1000, random_state=None):
+def joint_coherence(
+    estimator: Any,
+    oracles: Mapping[Any, Any],
+    n_samples: int = 1000,
+    random_state: RandomStateLike = None,
+) -> float:
     """Agreement of oracles on views generated jointly from the prior.
 
     Draw ``n_samples`` latent codes from the prior, decode every view and let
@@ -215,6 +300,22 @@ def joint_coherence(estimator, oracles, n_samples=1000, random_state=None):
     -------
     coherence : float
         Share of draws on which every prediction agrees.
+
+    See Also
+    --------
+    cross_coherence : Oracle accuracy on views generated from other views.
+
+    Examples
+    --------
+    >>> from skpoe import MultimodalPoEVAE
+    >>> from skpoe.datasets import load_digits_views
+    >>> X, y = load_digits_views()
+    >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skpoe.metrics import joint_coherence
+    >>> oracles = {v: LogisticRegression(max_iter=200).fit(X[v], y) for v in ("top", "bottom")}
+    >>> 0.0 <= joint_coherence(model, oracles, n_samples=50, random_state=0) <= 1.0
+    True
     """
     X, y = estimator.sample(n_samples, random_state=random_state)
     predictions = [] if y is None else [np.asarray(y)]
@@ -231,7 +332,14 @@ def joint_coherence(estimator, oracles, n_samples=1000, random_state=None):
     return float(np.mean(np.all([p == first for p in predictions[1:]], axis=0)))
 
 
-def latent_accuracy(estimator, X_train, y_train, X_test, y_test, classifier=None):
+def latent_accuracy(
+    estimator: Any,
+    X_train: ViewsLike,
+    y_train: LabelsLike,
+    X_test: ViewsLike,
+    y_test: LabelsLike,
+    classifier: Any = None,
+) -> float:
     """Accuracy of a linear classifier trained on embeddings.
 
     Parameters
@@ -245,6 +353,21 @@ def latent_accuracy(estimator, X_train, y_train, X_test, y_test, classifier=None
     Returns
     -------
     accuracy : float
+
+    See Also
+    --------
+    cross_coherence : Oracle accuracy on generated views.
+
+    Examples
+    --------
+    >>> from skpoe import MultimodalPoEVAE
+    >>> from skpoe.datasets import load_digits_views
+    >>> X, y = load_digits_views()
+    >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+    >>> from skpoe.metrics import latent_accuracy
+    >>> train, test = X.take_rows(range(1000)), X.take_rows(range(1000, 1797))
+    >>> 0.0 <= latent_accuracy(model, train, y[:1000], test, y[1000:]) <= 1.0
+    True
     """
     from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
@@ -256,13 +379,42 @@ def latent_accuracy(estimator, X_train, y_train, X_test, y_test, classifier=None
     return _labeled_accuracy(y_test, clf.predict(estimator.transform(X_test)))
 
 
-def test_log_likelihood(estimator, X, n_importance_samples=1000):
+def test_log_likelihood(estimator: Any, X: ViewsLike, n_importance_samples: int = 1000) -> float:
     """Mean importance-sampled log-likelihood of the observed views (K = 1000).
 
     Uses the standard estimate log (1/K) sum_k w_k of
     :meth:`score_samples`, averaged over rows.
+
+    Parameters
+    ----------
+    estimator : fitted skpoe estimator
+        The model whose ``score_samples`` is averaged.
+    X : dict of array-like, ModalityDict, or array-like
+        Test views; each row's observed views are scored.
+    n_importance_samples : int, default=1000
+        Importance samples per row (K).
+
+    Returns
+    -------
+    log_likelihood : float
+        Mean over rows, in nats.
+
+    See Also
+    --------
+    skpoe.MultimodalPoEVAE.score_samples : The per-row estimate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe import MultimodalPoEVAE
+    >>> from skpoe.datasets import load_digits_views
+    >>> from skpoe.metrics import test_log_likelihood as tll
+    >>> X, y = load_digits_views()
+    >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X)
+    >>> bool(np.isfinite(tll(model, X.take_rows(range(20)), n_importance_samples=10)))
+    True
     """
     return float(np.mean(estimator.score_samples(X, n_importance_samples=n_importance_samples)))
 
 
-test_log_likelihood.__test__ = False  # not a pytest test
+test_log_likelihood.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -40,7 +40,7 @@ VAR_FLOOR = 1e-4
 
 
 def mlp(n_in, hidden, n_out, activation=nn.ReLU):
-    """Fully connected network ``n_in -> hidden... -> n_out`` (linear output)."""
+    """Fully connected network ``n_in -> hidden -> n_out`` (linear output)."""
     layers = []
     prev = n_in
     for h in hidden:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["plot_history", "mark_smoke_run"]
 
 #: The label that :func:`mark_smoke_run` puts on a figure.
@@ -19,7 +21,7 @@ def _pyplot():
     return plt
 
 
-def plot_history(estimator, ax=None, terms=False):
+def plot_history(estimator: Any, ax: Any = None, terms: bool = False) -> Any:
     """Plot the training history of a fitted estimator.
 
     Draws the training loss per epoch and, with early stopping, the
@@ -40,6 +42,21 @@ def plot_history(estimator, ax=None, terms=False):
     Returns
     -------
     ax : matplotlib Axes
+
+    See Also
+    --------
+    skpoe.MultimodalPoEVAE : Its ``history_`` holds the plotted values.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skpoe import MultimodalPoEVAE
+    >>> from skpoe.datasets import load_digits_views
+    >>> from skpoe.plotting import plot_history
+    >>> X, y = load_digits_views()
+    >>> model = MultimodalPoEVAE(max_iter=2, random_state=0).fit(X, y)
+    >>> ax = plot_history(model)
     """
     history = getattr(estimator, "history_", None)
     if history is None:

@@ -25,30 +25,27 @@ caller holds ``y`` and decides what to fit next.
 
 from __future__ import annotations
 
-import sys
-import warnings
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
+# the pipeline check lives in _label_leaks.py; its names stay importable from here
+from skpoe._label_leaks import (  # noqa: F401
+    PartialLabelsWarning,
+    _handles_unlabeled,
+    warn_if_labels_leak,
+)
 from skpoe.data._container import ModalityDict
 from skpoe.metrics import labeled_mask
-from skpoe.exceptions import SkpoeWarning
 
 __all__ = ["LabeledOnly", "PartialLabelsWarning", "check_labeled_classes"]
 
 
-class PartialLabelsWarning(SkpoeWarning):
-    """Unlabeled rows (``-1`` / NaN / None) reach an estimator that reads them
-    as a class.
-
-    Silence it with ``warnings.filterwarnings("ignore",
-    category=skpoe.semi_supervised.PartialLabelsWarning)``.
-    """
 
 
 def _is_views(X):
@@ -93,6 +90,50 @@ def _estimator_has(attr):
         return True
 
     return check
+
+
+_DELEGATED_DOC = """``estimator_.{name}`` on every row.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or dict of views
+            Rows to process, labeled or not.
+        **params : dict
+            Passed to ``estimator_.{name}``.
+
+        Returns
+        -------
+        {returns}
+            The inner estimator's {what}.
+
+        See Also
+        --------
+        fit : Fit the inner estimator on the labeled rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> {call}
+        {out}
+        """
+
+
+def _delegated(returns, what, call, out):
+    """Give a method of :class:`LabeledOnly` that delegates to ``estimator_`` its docstring."""
+
+    def decorate(method):
+        method.__doc__ = _DELEGATED_DOC.format(
+            name=method.__name__, returns=returns, what=what, call=call, out=out
+        )
+        return method
+
+    return decorate
 
 
 class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
@@ -143,7 +184,7 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
     def __init__(self, estimator):
         self.estimator = estimator
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> LabeledOnly:
         """Fit a clone of ``estimator`` on the rows of ``X`` that have a label.
 
         Parameters
@@ -158,6 +199,21 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : object
+
+        See Also
+        --------
+        skpoe.metrics.labeled_mask : Which rows count as labeled.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> clf.n_labeled_
+        4
         """
         if y is None:
             raise ValueError(
@@ -187,43 +243,43 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         return self
 
     @property
-    def classes_(self):
+    def classes_(self) -> np.ndarray:
         """Classes of the fitted estimator."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.classes_
 
     @available_if(_estimator_has("predict"))
-    def predict(self, X, **params):
-        """``estimator_.predict`` on every row."""
+    @_delegated("y_pred : ndarray of shape (n_samples,)", "its predictions", "clf.predict(X).shape", "(6,)")
+    def predict(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X, **params)
 
     @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X, **params):
-        """``estimator_.predict_proba`` on every row."""
+    @_delegated("proba : ndarray of shape (n_samples, n_classes)", "its class probabilities", "clf.predict_proba(X).shape", "(6, 2)")
+    def predict_proba(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X, **params)
 
     @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X, **params):
-        """``estimator_.predict_log_proba`` on every row."""
+    @_delegated("log_proba : ndarray of shape (n_samples, n_classes)", "its log-probabilities", "clf.predict_log_proba(X).shape", "(6, 2)")
+    def predict_log_proba(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_log_proba(X, **params)
 
     @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X, **params):
-        """``estimator_.decision_function`` on every row."""
+    @_delegated("scores : ndarray", "its decision function", "clf.decision_function(X).shape", "(6,)")
+    def decision_function(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.decision_function(X, **params)
 
     @available_if(_estimator_has("transform"))
-    def transform(self, X, **params):
-        """``estimator_.transform`` on every row."""
+    @_delegated("X_new : ndarray", "its transform", "LabeledOnly(PCA(1)).fit(X, y).transform(X).shape", "(6, 1)")
+    def transform(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.transform(X, **params)
 
     @available_if(_estimator_has("score"))
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """``estimator_.score`` over the labeled rows of ``y``.
 
         Parameters
@@ -236,6 +292,21 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         score : float
+
+        See Also
+        --------
+        skpoe.metrics.masked_accuracy : The accuracy over labeled rows of any estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.semi_supervised import LabeledOnly
+        >>> X = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+        >>> y = np.array([0, 0, 1, 1, -1, -1])
+        >>> clf = LabeledOnly(LogisticRegression()).fit(X, y)
+        >>> clf.score(X, y)
+        1.0
         """
         check_is_fitted(self, "estimator_")
         mask = labeled_mask(y)
@@ -256,74 +327,8 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         return tags
 
 
-# -- detection ---------------------------------------------------------------
-def _handles_unlabeled(estimator):
-    """Whether ``estimator`` reads -1 / NaN labels as "unlabeled"."""
-    from sklearn.pipeline import Pipeline
-    from sklearn.semi_supervised import LabelPropagation, LabelSpreading, SelfTrainingClassifier
-
-    if isinstance(estimator, Pipeline):
-        return _handles_unlabeled(estimator.steps[-1][1])
-    if isinstance(estimator, (str, type(None))):  # "passthrough" / None
-        return True
-    if getattr(estimator, "_reads_unlabeled_rows", False) or isinstance(
-        estimator, (SelfTrainingClassifier, LabelSpreading, LabelPropagation)
-    ):
-        return True
-    # search wrappers (GridSearchCV, ...) around a label-aware estimator
-    inner = getattr(estimator, "estimator", None)
-    if inner is not None and inner is not estimator and hasattr(inner, "fit"):
-        return _handles_unlabeled(inner)
-    return not is_classifier(estimator)
-
-
-def _calling_pipeline(max_depth=12):
-    """The Pipeline whose ``fit`` is on the call stack, if any."""
-    from sklearn.pipeline import Pipeline
-
-    frame = sys._getframe(2)
-    for _ in range(max_depth):
-        if frame is None:
-            return None
-        owner = frame.f_locals.get("self")
-        if isinstance(owner, Pipeline):
-            return owner
-        frame = frame.f_back
-    return None
-
-
-def warn_if_labels_leak(estimator, y):
-    """Warn when a Pipeline passes partial labels on to a classifier that
-    learns ``-1`` as a class (called by skpoe's ``fit_transform``)."""
-    if y is None:
-        return
-    try:
-        unlabeled = int((~labeled_mask(y)).sum())
-    except (TypeError, ValueError):
-        return  # fit reports bad labels itself
-    if unlabeled == 0:
-        return
-    pipeline = _calling_pipeline()
-    if pipeline is None:
-        return
-    name, final = pipeline.steps[-1]
-    if final is estimator or _handles_unlabeled(final):
-        return
-    warnings.warn(
-        f"{type(estimator).__name__}.fit_transform received y with unlabeled rows "
-        f"(-1 / NaN / None), and the Pipeline passes the same y to its final step "
-        f"{name!r} ({type(final).__name__}), which will learn -1 as a class: it predicts "
-        "-1 and pipeline.score counts those rows as correct. Wrap it as "
-        f"skpoe.semi_supervised.LabeledOnly({type(final).__name__}(...)) to fit it on the "
-        "labeled rows only.",
-        PartialLabelsWarning,
-        stacklevel=3,
-    )
-
-
-def check_labeled_classes(estimator):
-    """Raise if a fitted classifier (or a pipeline's final step) learned an
-    unlabeled marker (``-1`` or NaN) as a class.
+def check_labeled_classes(estimator: Any) -> Any:
+    """Raise if a fitted classifier or a pipeline's final step learned ``-1`` or NaN as a class.
 
     Parameters
     ----------
@@ -331,12 +336,28 @@ def check_labeled_classes(estimator):
 
     Returns
     -------
-    estimator : the same object, for chaining.
+    estimator : object
+        The same object, for chaining.
 
     Raises
     ------
     ValueError
         If its ``classes_`` contain ``-1`` or NaN.
+
+    See Also
+    --------
+    LabeledOnly : Fit a classifier on the labeled rows only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skpoe.semi_supervised import check_labeled_classes
+    >>> X, y = np.array([[0.0], [1.0], [0.5]]), np.array([0, 1, -1])
+    >>> check_labeled_classes(LogisticRegression().fit(X, y))
+    Traceback (most recent call last):
+        ...
+    ValueError: LogisticRegression has classes [-1, 0, 1]: it learned the unlabeled marker (-1 / NaN) as a class. Fit it on the labeled rows only, e.g. as skpoe.semi_supervised.LabeledOnly(...) in the pipeline.
     """
     final = estimator
     while hasattr(final, "steps"):

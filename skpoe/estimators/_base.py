@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import copy
 import os
+from typing import BinaryIO, TypeVar
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.base import (
     BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _fit_context
 )
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from skpoe._typing import LabelsLike, ViewsLike
 from skpoe.distributed import is_main_process
 from skpoe.estimators._fit import prepare_fit, report_fit_end, store_training
 from skpoe.estimators._fitted import FittedModelMixin
@@ -29,6 +32,7 @@ from skpoe.exceptions import TrainingDiverged
 from skpoe.likelihoods import Likelihood
 from skpoe.likelihoods._fitting import entry_masking_rates, fit_likelihoods
 from skpoe.models.acceleration import PRECISIONS, compiled_networks
+from skpoe.models.base import MultimodalModule
 from skpoe.persistence import registry
 from skpoe.persistence import save as _save
 from skpoe.semi_supervised import warn_if_labels_leak
@@ -47,6 +51,9 @@ _SMALL_DATA_HIDDEN = (64,)
 _LABEL_HIDDEN = ()
 
 
+_Estimator = TypeVar("_Estimator", bound="BaseMultimodalVAE")
+
+
 class BaseMultimodalVAE(
     ClassNamePrefixFeaturesOutMixin, FittedModelMixin, ClassifierMixin, BaseEstimator
 ):
@@ -59,7 +66,7 @@ class BaseMultimodalVAE(
     name them.
     """
 
-    _module_class = None
+    _module_class: type[MultimodalModule] | None = None
     _module_options = ()
     # -1 labels mean "unlabeled" to this estimator (skpoe.semi_supervised reads it)
     _reads_unlabeled_rows = True
@@ -236,7 +243,7 @@ class BaseMultimodalVAE(
         self.__dict__.pop("_inference_seed", None)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self: _Estimator, X: ViewsLike, y: LabelsLike | None = None) -> _Estimator:
         """Fit the model to multimodal data with optional partial labels.
 
         Parameters
@@ -288,6 +295,22 @@ class BaseMultimodalVAE(
         same data; the early-stopping patience restarts with each fit). With
         ``checkpoint_path`` a fit killed midway resumes where its last
         checkpoint left off (see ``docs/training.md``).
+
+        See Also
+        --------
+        fit_transform : Fit, then embed the same rows.
+        save : Write the fitted model to a file that :func:`skpoe.load` reads.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe import MultimodalPoEVAE
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> y = np.where(np.arange(len(y)) % 10 == 0, y, -1)   # 10% labeled
+        >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+        >>> model.n_iter_, list(model.modalities_)
+        (1, ['top', 'bottom'])
         """
         warm = self.warm_start and hasattr(self, "module_")
         new, trainer = prepare_fit(self, X, y, warm)
@@ -335,7 +358,7 @@ class BaseMultimodalVAE(
             self.classes_ = labels[2]
         self.supervised_ = labels is not None
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: ViewsLike, y: LabelsLike | None = None) -> np.ndarray:
         """Fit, then return :meth:`transform` of ``X``.
 
         Parameters
@@ -358,7 +381,7 @@ class BaseMultimodalVAE(
         return self.fit(X, y).transform(X)
 
     # -- saving: delegated to skpoe.persistence._files -------------------------------
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str] | BinaryIO) -> None:
         """Save the estimator to a file that :func:`skpoe.load` reads back safely.
 
         Weights are stored as tensors and everything else as JSON, with the
@@ -372,6 +395,24 @@ class BaseMultimodalVAE(
         ----------
         path : str, os.PathLike or binary file object
             Where to write (``.skpoe`` is the customary suffix).
+
+        See Also
+        --------
+        skpoe.load : Read the file back, with the same predictions bit for bit.
+        skpoe.persistence.read_header : What a file holds, without loading it.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import skpoe
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> model = skpoe.MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.skpoe")
+        >>> model.save(path)
+        >>> loaded = skpoe.load(path)
+        >>> bool((loaded.predict(X) == model.predict(X)).all())
+        True
         """
         _save(self, path)
 

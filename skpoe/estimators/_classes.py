@@ -56,6 +56,73 @@ _EXAMPLE = """
 """
 
 
+_SEE_MULTIMODALPOEVAE = """    MVAE : Plain product of the observed views' experts.
+    VAEVAE : Single-view encoders plus a masked joint encoder.
+    MMVAE : Mixture of the single-view posteriors.
+    MoPoEVAE : Mixture of products of experts over subsets of the views.
+    skpoe.load : Read a model written by ``save``.
+"""
+_REFS_MULTIMODALPOEVAE = """    .. [1] S. Kutuzova, O. Krause, D. McCloskey, M. Nielsen and C. Igel,
+       "Multimodal Variational Autoencoders for Semi-Supervised Learning: In
+       Defense of Product-of-Experts", arXiv:2101.07240, 2021.
+    .. [2] M. Wu and N. Goodman, "Multimodal Generative Models for
+       Compositional Representation Learning", arXiv:1912.05075, 2019 (the
+       objective the paper builds on).
+    .. [3] D. P. Kingma, D. J. Rezende, S. Mohamed and M. Welling,
+       "Semi-Supervised Learning with Deep Generative Models", NeurIPS 2014
+       (the discriminative term behind ``view_supervision``).
+"""
+
+_SEE_MVAE = """    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).
+    VAEVAE : Single-view encoders plus a masked joint encoder.
+    MMVAE : Mixture of the single-view posteriors.
+    MoPoEVAE : Mixture of products of experts over subsets of the views.
+    skpoe.load : Read a model written by ``save``.
+"""
+_REFS_MVAE = """    .. [1] M. Wu and N. Goodman, "Multimodal Generative Models for Scalable
+       Weakly-Supervised Learning", NeurIPS 2018.
+    .. [2] S. Kutuzova, O. Krause, D. McCloskey, M. Nielsen and C. Igel,
+       "Multimodal Variational Autoencoders for Semi-Supervised Learning: In
+       Defense of Product-of-Experts", arXiv:2101.07240, 2021.
+"""
+
+_SEE_VAEVAE = """    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).
+    MVAE : Plain product of the observed views' experts.
+    MMVAE : Mixture of the single-view posteriors.
+    MoPoEVAE : Mixture of products of experts over subsets of the views.
+    skpoe.load : Read a model written by ``save``.
+"""
+_REFS_VAEVAE = """    .. [1] M. Wu and N. Goodman, "Multimodal Generative Models for
+       Compositional Representation Learning", arXiv:1912.05075, 2019.
+    .. [2] S. Kutuzova, O. Krause, D. McCloskey, M. Nielsen and C. Igel,
+       "Multimodal Variational Autoencoders for Semi-Supervised Learning: In
+       Defense of Product-of-Experts", arXiv:2101.07240, 2021.
+"""
+
+_SEE_MMVAE = """    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).
+    MVAE : Plain product of the observed views' experts.
+    VAEVAE : Single-view encoders plus a masked joint encoder.
+    MoPoEVAE : Mixture of products of experts over subsets of the views.
+    skpoe.load : Read a model written by ``save``.
+"""
+_REFS_MMVAE = """    .. [1] Y. Shi, N. Siddharth, B. Paige and P. H. S. Torr, "Variational
+       Mixture-of-Experts Autoencoders for Multi-Modal Deep Generative
+       Models", NeurIPS 2019.
+    .. [2] G. Tucker, D. Lawson, S. Gu and C. J. Maddison, "Doubly
+       Reparameterized Gradient Estimators for Monte Carlo Objectives", ICLR 2019.
+"""
+
+_SEE_MOPOEVAE = """    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).
+    MVAE : Plain product of the observed views' experts.
+    VAEVAE : Single-view encoders plus a masked joint encoder.
+    MMVAE : Mixture of the single-view posteriors.
+    skpoe.load : Read a model written by ``save``.
+"""
+_REFS_MOPOEVAE = """    .. [1] T. M. Sutter, I. Daunhawer and J. E. Vogt, "Generalized Multimodal
+       ELBO", ICLR 2021.
+"""
+
+
 def _star(constraints):
     return {**BaseMultimodalVAE._parameter_constraints, **constraints}
 
@@ -79,6 +146,8 @@ class MultimodalPoEVAE(BaseMultimodalVAE):
     with a categorical likelihood, so the estimator is a semi-supervised
     classifier as well as a transformer to a shared latent space.""",
         _STAR_DOC,
+        see_also=_SEE_MULTIMODALPOEVAE,
+        references=_REFS_MULTIMODALPOEVAE,
     ) + _EXAMPLE.format(name="MultimodalPoEVAE")
 
 
@@ -97,6 +166,8 @@ class MVAE(BaseMultimodalVAE):
         Random subsets of the observed views whose ELBO is added per paired
         sample (used with more than two modalities, labels included).
 """,
+        see_also=_SEE_MVAE,
+        references=_REFS_MVAE,
     ) + _EXAMPLE.format(name="MVAE")
 
 
@@ -112,6 +183,8 @@ class VAEVAE(BaseMultimodalVAE):
     ones zeroed, plus the observed mask). Trained with the same objective as
     :class:`MultimodalPoEVAE`.""",
         _STAR_DOC,
+        see_also=_SEE_VAEVAE,
+        references=_REFS_VAEVAE,
     ) + _EXAMPLE.format(name="VAEVAE")
 
 
@@ -137,6 +210,8 @@ class MMVAE(BaseMultimodalVAE):
     n_importance_samples : int, default=10
         Draws per component for ``objective="dreg"`` (K).
 """,
+        see_also=_SEE_MMVAE,
+        references=_REFS_MMVAE,
     ) + _EXAMPLE.format(name="MMVAE")
 
 
@@ -149,6 +224,8 @@ class MoPoEVAE(BaseMultimodalVAE):
     The posterior of the observed views is the uniform mixture, over every
     non-empty subset of them, of the product of the prior and the subset's
     experts. Meant for a handful of modalities (2^M - 1 subsets).""",
+        see_also=_SEE_MOPOEVAE,
+        references=_REFS_MOPOEVAE,
     ) + _EXAMPLE.format(name="MoPoEVAE")
 
 

@@ -9,6 +9,8 @@ with parameters and ``fit``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -16,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from skpoe.estimators._output import as_frames, with_index
 from skpoe.estimators._threads import default_threads, limit_threads
 from skpoe.data._validation import LABEL, check_count, check_finite_output, check_X, require_observed
+from skpoe._typing import LabelsLike, RandomStateLike, ViewsLike
 from skpoe.data._container import ModalityDict
 from skpoe.estimators._inference import Inference
 
@@ -61,7 +64,7 @@ class FittedModelMixin(TransformerMixin):
             out = getattr(self._inference(), method)(data, *args)
         return check_finite_output(out, what)
 
-    def transform(self, X):
+    def transform(self, X: ViewsLike) -> np.ndarray:
         """Posterior means of the latent code given each row's observed views.
 
         Parameters
@@ -78,6 +81,20 @@ class FittedModelMixin(TransformerMixin):
         Z : ndarray of shape (n_samples, n_components)
             A DataFrame with the input's row index after
             ``set_output(transform="pandas")``.
+
+        See Also
+        --------
+        impute : Fill missing views and entries from the same posterior.
+        predict : The label from the same posterior.
+
+        Examples
+        --------
+        >>> from skpoe import MultimodalPoEVAE
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+        >>> model.transform({"top": X["top"][:3]}).shape   # from the top halves alone
+        (3, 32)
         """
         return with_index(self, self._run(X, "transform", "transform"), X)
 
@@ -93,7 +110,9 @@ class FittedModelMixin(TransformerMixin):
                 "without y; fit(X, y) with partial labels (-1 = unlabeled)."
             )
 
-    def predict_proba(self, X, n_samples=32, random_state=None):
+    def predict_proba(
+        self, X: ViewsLike, n_samples: int = 32, random_state: RandomStateLike = None
+    ) -> np.ndarray:
         """Class probabilities from whatever views each row has.
 
         The categorical label decoder is averaged over ``n_samples`` draws of
@@ -111,12 +130,27 @@ class FittedModelMixin(TransformerMixin):
         Returns
         -------
         proba : ndarray of shape (n_samples_X, n_classes)
+            Columns in the order of ``classes_``.
+
+        See Also
+        --------
+        predict : The most probable class.
+
+        Examples
+        --------
+        >>> from skpoe import MultimodalPoEVAE
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+        >>> proba = model.predict_proba({"bottom": X["bottom"][:2]})
+        >>> proba.shape, bool(abs(proba.sum(axis=1) - 1).max() < 1e-5)
+        ((2, 10), True)
         """
         self._check_supervised("predict_proba")
         n_samples = check_count(n_samples, "n_samples")
         return self._run(X, "predict_proba", "predict_proba", n_samples, random_state)
 
-    def predict(self, X):
+    def predict(self, X: ViewsLike) -> np.ndarray:
         """Most probable class from whatever views each row has.
 
         Parameters
@@ -126,11 +160,28 @@ class FittedModelMixin(TransformerMixin):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            Classes as given to :meth:`fit` (integers or strings).
+
+        See Also
+        --------
+        predict_proba : The probabilities behind the prediction.
+        score : Accuracy over labeled rows.
+
+        Examples
+        --------
+        >>> from skpoe import MultimodalPoEVAE
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+        >>> model.predict({"top": X["top"][:3]}).shape
+        (3,)
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(1)]
 
-    def score(self, X, y=None, sample_weight=None):
+    def score(
+        self, X: ViewsLike, y: LabelsLike | None = None, sample_weight: Any = None
+    ) -> float:
         """Accuracy on labeled rows, or mean log-likelihood without labels.
 
         Parameters
@@ -145,6 +196,22 @@ class FittedModelMixin(TransformerMixin):
         Returns
         -------
         score : float
+            Accuracy over the labeled rows of ``y``, or the mean
+            log-likelihood.
+
+        See Also
+        --------
+        skpoe.metrics.masked_accuracy : The accuracy over labeled rows.
+        score_samples : The log-likelihood of each row.
+
+        Examples
+        --------
+        >>> from skpoe import MultimodalPoEVAE
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+        >>> 0.0 <= model.score(X, y) <= 1.0
+        True
         """
         check_is_fitted(self, "module_")
         if y is None or not self.supervised_:
@@ -153,7 +220,12 @@ class FittedModelMixin(TransformerMixin):
 
         return masked_accuracy(self, X, y, sample_weight)
 
-    def score_samples(self, X, n_importance_samples=100, random_state=None):
+    def score_samples(
+        self,
+        X: ViewsLike,
+        n_importance_samples: int = 100,
+        random_state: RandomStateLike = None,
+    ) -> np.ndarray:
         """Importance-weighted log-likelihood of each row's observed views.
 
         ``log p(x_S) ~= log (1/K) sum_k p(x_S, z_k) / q(z_k | x_S)`` with
@@ -173,11 +245,26 @@ class FittedModelMixin(TransformerMixin):
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,)
+            In nats, of the observed views of each row.
+
+        See Also
+        --------
+        skpoe.metrics.test_log_likelihood : Its mean with K = 1000.
+        score : The mean, when fitted without labels.
+
+        Examples
+        --------
+        >>> from skpoe import MultimodalPoEVAE
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+        >>> model.score_samples(X.take_rows(range(4)), n_importance_samples=5).shape
+        (4,)
         """
         K = check_count(n_importance_samples, "n_importance_samples")
         return self._run(X, "score_samples", "score_samples", K, random_state)
 
-    def impute(self, X):
+    def impute(self, X: ViewsLike) -> Any:
         """Fill missing views and entries by conditional generation.
 
         Each missing view, and each missing entry (NaN inside a partly
@@ -199,12 +286,32 @@ class FittedModelMixin(TransformerMixin):
             DataFrame with the input's row index; views given as DataFrames
             keep their columns, the others are named ``"<view>0"``,
             ``"<view>1"``, ...
+
+        See Also
+        --------
+        transform : The posterior means that the imputations decode.
+        sample : Views generated from the prior instead.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe import MultimodalPoEVAE
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+        >>> X_missing = X.take_rows(range(5))
+        >>> X_missing["bottom"][0] = np.nan                 # a missing view
+        >>> filled = model.impute(X_missing)
+        >>> bool(np.isnan(filled["bottom"]).any())
+        False
         """
         filled = self._run(X, "impute", "impute")
         frames = as_frames(self.modalities_, filled, X, self.modalities)
         return ModalityDict(zip(self.modalities_, filled) if frames is None else frames)
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(
+        self, n_samples: int = 1, random_state: RandomStateLike = None
+    ) -> tuple[ModalityDict, np.ndarray | None]:
         """Generate all views jointly from the prior: returns a ``(views, labels)`` tuple.
 
         ``X_new, y_new = model.sample(100)``: ``y_new`` is ``None`` for a
@@ -224,6 +331,20 @@ class FittedModelMixin(TransformerMixin):
         y : ndarray of shape (n_samples,) or None
             Second item: the most probable class of each draw (``None``
             without labels).
+
+        See Also
+        --------
+        impute : Views generated from the observed views instead.
+
+        Examples
+        --------
+        >>> from skpoe import MultimodalPoEVAE
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> model = MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+        >>> views, labels = model.sample(4, random_state=0)
+        >>> views["top"].shape, labels.shape
+        ((4, 32), (4,))
         """
         check_is_fitted(self, "module_")
         n_samples = check_count(n_samples, "n_samples")

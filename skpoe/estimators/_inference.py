@@ -148,7 +148,7 @@ class Inference:
             for layer in dec.modules()
             if isinstance(layer, torch.nn.Linear)
         ]
-        width = max([l.n_outputs for l in liks] + hidden)
+        width = max([lik.n_outputs for lik in liks] + hidden)
         chunk = max(1, min(self.chunk_size, _SCORE_BUDGET // (K * max(width, self.n_components))))
         eps = self.shared_noise(int(K), _SCORE, random_state, self.module.noise_width)
         log_det = np.array([lik.log_det() for lik in self.views])

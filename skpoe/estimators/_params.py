@@ -232,18 +232,43 @@ COMMON_DOC = """
     -----
     Missing data: a row of NaN in a modality marks that view missing for that
     sample. NaN entries inside an otherwise observed row are missing entries:
-    they are left out of the likelihood and of the standardization, and a
-    modality that has any at fit time gets one observed-indicator input per
-    feature in its encoder. :meth:`impute` fills both kinds.
+    they are left out of the likelihood and of the standardization, and the
+    encoder sees them as their column's training mean (or, with
+    ``missing_indicators=True``, as 0 plus one observed indicator per
+    feature). :meth:`impute` fills both kinds.
 
 """
 
 
-def document(summary, extra_params=""):
-    """Class docstring: ``summary`` then the shared parameter and attribute docs."""
-    return summary.rstrip() + "\n\n" + COMMON_DOC.strip("\n").replace(
-        "{extra_params}", extra_params
-    ) + "\n"
+def document(summary, extra_params="", see_also="", references=""):
+    """Class docstring: ``summary`` then the shared parameter and attribute docs.
+
+    Parameters
+    ----------
+    summary : str
+        The class's own summary and description.
+    extra_params : str, default=""
+        Its own parameters, in numpydoc form, indented by four spaces.
+    see_also : str, default=""
+        The body of its See Also section.
+    references : str, default=""
+        The body of its References section (the papers of the model).
+
+    Returns
+    -------
+    doc : str
+        The docstring, sections in numpydoc order: Parameters, Attributes,
+        See Also, Notes, References (the caller appends Examples).
+    """
+    body = COMMON_DOC.strip("\n").replace("{extra_params}", extra_params)
+    head, notes = body.split("\n    Notes\n    -----\n")
+    parts = [summary.rstrip(), "", head.rstrip()]
+    if see_also:
+        parts += ["", "    See Also", "    --------", see_also.rstrip("\n")]
+    parts += ["", "    Notes", "    -----", notes.rstrip()]
+    if references:
+        parts += ["", "    References", "    ----------", references.rstrip("\n")]
+    return "\n".join(parts) + "\n"
 
 
 #: Names other libraries use for skpoe's parameters, for error messages.

@@ -219,7 +219,7 @@ class Likelihood:
         return T
 
     def feature_log_det(self):
-        """log |d target / d x| of each feature (density change of units)."""
+        """``log |d target / d x|`` of each feature (density change of units)."""
         return np.zeros(self.n_features_)
 
     def log_det(self):

@@ -187,11 +187,11 @@ class Categorical(Likelihood):
 
     def probabilities(self, out):
         """Softmax per column: list of tensors (..., C_j)."""
-        return [torch.softmax(l, dim=-1) for l in self._logits(out)]
+        return [torch.softmax(logit, dim=-1) for logit in self._logits(out)]
 
     def mean(self, out, extra):
         """Most probable code per column (float, so it stacks with other views)."""
-        return torch.stack([l.argmax(-1) for l in self._logits(out)], dim=-1).float()
+        return torch.stack([logit.argmax(-1) for logit in self._logits(out)], dim=-1).float()
 
     def __repr__(self):
         return f"Categorical(n_categories={self.n_categories!r})"

@@ -7,6 +7,9 @@ and one on all views concatenated, with missing views mean-imputed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from sklearn.base import clone
 
@@ -95,6 +98,30 @@ class ViewBaseline:
     classifier : scikit-learn classifier (unfitted)
     views : list of str
         View names, in the order used for the concatenation.
+
+    Attributes
+    ----------
+    per_view_ : dict of str to classifier
+        The classifier fitted on each view.
+    all_ : classifier
+        The classifier fitted on all views concatenated.
+    means_ : dict of str to ndarray
+        Column means of each view over the training rows that observe it.
+
+    See Also
+    --------
+    compare_estimators : Fits these baselines next to the skpoe estimators.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skpoe.datasets import load_digits_views
+    >>> from skpoe.model_selection import ViewBaseline
+    >>> X, y = load_digits_views()
+    >>> base = ViewBaseline(LogisticRegression(max_iter=500), ["top", "bottom"]).fit(X, y)
+    >>> base.predict(X, view="top").shape
+    (1797,)
     """
 
     def __init__(self, classifier, views):
@@ -104,7 +131,7 @@ class ViewBaseline:
     def _rows(self, y, observed):
         return observed if is_semi_supervised(self.classifier) else observed & (y != -1)
 
-    def fit(self, X, y):
+    def fit(self, X: Mapping[str, Any], y: Any) -> ViewBaseline:
         """Fit the per-view and the all-view classifiers.
 
         Parameters
@@ -113,6 +140,25 @@ class ViewBaseline:
             Training views; a row of NaN marks a missing view.
         y : ndarray of int
             Class codes, ``-1`` for unlabeled rows.
+
+        Returns
+        -------
+        self : ViewBaseline
+            The fitted baseline.
+
+        See Also
+        --------
+        predict : Predict from one view or from all.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.datasets import load_digits_views
+        >>> from skpoe.model_selection import ViewBaseline
+        >>> X, y = load_digits_views()
+        >>> base = ViewBaseline(LogisticRegression(max_iter=500), ["top", "bottom"]).fit(X, y)
+        >>> sorted(base.per_view_)
+        ['bottom', 'top']
         """
         y = np.asarray(y)
         observed = {v: ~np.isnan(np.asarray(X[v], dtype=float)).all(axis=1) for v in self.views}
@@ -142,8 +188,35 @@ class ViewBaseline:
             blocks.append(block)
         return np.hstack(blocks)
 
-    def predict(self, X, view=None):
-        """Predict from one view (``view``) or from all views (``None``)."""
+    def predict(self, X: Mapping[str, Any], view: str | None = None) -> np.ndarray:
+        """Predict from one view (``view``) or from all views (``None``).
+
+        Parameters
+        ----------
+        X : dict of ndarray
+            Views; with ``view=None`` missing views get the training means.
+        view : str, default=None
+            The view to predict from; ``None``: all views.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class codes.
+
+        See Also
+        --------
+        fit : Fit the per-view and the all-view classifiers.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skpoe.datasets import load_digits_views
+        >>> from skpoe.model_selection import ViewBaseline
+        >>> X, y = load_digits_views()
+        >>> base = ViewBaseline(LogisticRegression(max_iter=500), ["top", "bottom"]).fit(X, y)
+        >>> base.predict(X).shape
+        (1797,)
+        """
         if view is not None:
             return self.per_view_[view].predict(X[view])
         return self.all_.predict(self._impute(X))

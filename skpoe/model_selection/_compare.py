@@ -9,6 +9,8 @@ for any dict of views and full labels; :func:`summarize` and
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 from numbers import Integral, Real
 
 import numpy as np
@@ -209,23 +211,23 @@ def _fmt(row):
 
 # -- public --------------------------------------------------------------------
 def compare_estimators(
-    estimators,
-    X,
-    y,
+    estimators: Sequence[Any] | Mapping[str, Any],
+    X: Mapping[str, Any],
+    y: Any,
     *,
-    labeled=0.1,
-    missing_views=0.2,
-    view_dropout=0.0,
-    stratify_labels=False,
-    test_size=0.25,
-    seeds=(0, 1, 2),
-    baselines="default",
-    coherence=True,
-    oracle=None,
-    n_importance_samples=100,
-    n_jobs=1,
-    verbose=0,
-):
+    labeled: float = 0.1,
+    missing_views: float = 0.2,
+    view_dropout: float = 0.0,
+    stratify_labels: bool = False,
+    test_size: float = 0.25,
+    seeds: Sequence[int] = (0, 1, 2),
+    baselines: Any = "default",
+    coherence: bool = True,
+    oracle: Any = None,
+    n_importance_samples: int = 100,
+    n_jobs: int | None = 1,
+    verbose: int = 0,
+) -> Any:
     """Compare multimodal VAEs and baselines at a chosen supervision level.
 
     For each seed: a stratified train/test split (``train_test_split(

@@ -3,6 +3,8 @@ pandas is importable, else a numpy structured array with the same fields."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["make_table", "summarize", "to_markdown", "describe_column"]
@@ -45,7 +47,7 @@ def _columns(table):
     )
 
 
-def summarize(table, metrics=None):
+def summarize(table: Any, metrics: list[str] | None = None) -> Any:
     """Mean and standard deviation over seeds, per estimator.
 
     Parameters
@@ -63,6 +65,11 @@ def summarize(table, metrics=None):
         The std is the sample standard deviation over seeds (``ddof=1``), NaN
         with a single seed; NaN values (metrics that do not apply) are left
         out, so a metric that never applies has a NaN mean.
+
+    See Also
+    --------
+    compare_estimators : The long table this summarizes.
+    to_markdown : A markdown table of the summary.
 
     Examples
     --------
@@ -139,7 +146,7 @@ def describe_column(name):
     return name
 
 
-def to_markdown(summary, missing="–", legend=True):
+def to_markdown(summary: Any, missing: str = "–", legend: bool = True) -> str:
     """A markdown table of a summary: one row per estimator, "mean ± std".
 
     Three decimals, one for ``test_ll``, ``fit_time`` and ``n_iter``; the std
@@ -154,12 +161,19 @@ def to_markdown(summary, missing="–", legend=True):
         The output of :func:`summarize` (a long table from
         :func:`compare_estimators` is summarized first).
     missing : str, default="–"
+        What marks a metric that does not apply to an estimator.
     legend : bool, default=True
         Start with one line per column: ``- `acc_all`: label accuracy ...``.
 
     Returns
     -------
     text : str
+        The markdown table.
+
+    See Also
+    --------
+    summarize : The summary this prints.
+    compare_estimators : The long table behind it.
 
     Examples
     --------

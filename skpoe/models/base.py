@@ -64,8 +64,8 @@ class Batch:
     inputs: list
     targets: list
     mask: torch.Tensor
-    present: tuple = None
-    max_observed: int = None
+    present: tuple | None = None
+    max_observed: int | None = None
 
     def __post_init__(self):
         if self.present is None:
@@ -89,7 +89,7 @@ class Experts:
     mu: torch.Tensor
     prec: torch.Tensor
     batch: Batch
-    private: tuple = None  # (mu, var) (n, M, P) of private latents (skpoe.models.private)
+    private: tuple | None = None  # (mu, var) (n, M, P) of private latents (skpoe.models.private)
 
     def single(self, m):
         """Heads of modality m: ``mu, prec`` of shape (n, H, D)."""

@@ -28,7 +28,7 @@ class LeaveOneOut:
         Reconstruct every observed modality under q(z|S), add
         beta * KL(q(z|S) || q(z|S minus m)) for each m in S and, with more
         than two modalities, beta * KL(q(z|S) || q(z|m)) for each m in S when
-        |S| > 2 (for |S| = 2 the leave-one-out term already is that one). With
+        ``|S| > 2`` (for ``|S| = 2`` the leave-one-out term already is that one). With
         ``star``, add each observed modality's single-modality terms.
 
         All posteriors of a batch are formed in one call of :meth:`posterior`

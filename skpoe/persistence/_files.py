@@ -124,6 +124,24 @@ def save(estimator, path):
     TypeError
         If ``estimator`` is not a skpoe estimator, or a parameter or fitted
         attribute has a type that cannot be saved (the error names it).
+
+    See Also
+    --------
+    load : Read the file back.
+    read_header : What a file holds, without loading it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import skpoe
+    >>> from skpoe.datasets import load_digits_views
+    >>> X, y = load_digits_views()
+    >>> model = skpoe.MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skpoe")
+    >>> from skpoe.persistence import save
+    >>> save(model, path)
+    >>> skpoe.load(path).n_iter_
+    1
     """
     cls = type(estimator)
     if not is_registered(cls):
@@ -170,6 +188,23 @@ def read_header(path):
     ------
     ModelFileError
         If the file is not a skpoe model file, or is truncated or corrupt.
+
+    See Also
+    --------
+    load : Read the whole estimator.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import skpoe
+    >>> from skpoe.datasets import load_digits_views
+    >>> X, y = load_digits_views()
+    >>> model = skpoe.MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skpoe")
+    >>> from skpoe.persistence import read_header
+    >>> model.save(path)
+    >>> read_header(path)["estimator"]
+    'MultimodalPoEVAE'
     """
     name, data = read_bytes(path)
     return open_members(name, data)[0]
@@ -217,6 +252,24 @@ def load(path, *, encoders=None, decoders=None, device=None):
         the parameters.
     ValueError
         If custom networks are needed and not passed, or passed and not needed.
+
+    See Also
+    --------
+    save : Write an estimator to a file.
+    read_header : What a file holds, without loading it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import skpoe
+    >>> from skpoe.datasets import load_digits_views
+    >>> X, y = load_digits_views()
+    >>> model = skpoe.MultimodalPoEVAE(max_iter=1, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skpoe")
+    >>> model.save(path)
+    >>> loaded = skpoe.load(path)
+    >>> bool((loaded.transform(X) == model.transform(X)).all())
+    True
     """
     name, header, tensors, arrays = open_model(path)
     return restore(header, tensors, arrays, name, encoders, decoders, device)

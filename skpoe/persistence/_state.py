@@ -40,6 +40,15 @@ class StateDecodeError(ValueError):
 class ModelFileError(ValueError):
     """A file :func:`load` cannot read, with the file and what is wrong.
 
+    Parameters
+    ----------
+    path : str
+        The file (or a description of the file object).
+    kind : str
+        What is wrong, one of the kinds below.
+    message : str
+        The explanation, shown after the file name.
+
     Attributes
     ----------
     path : str
@@ -47,6 +56,23 @@ class ModelFileError(ValueError):
     kind : str
         ``"not_skpoe"``, ``"truncated"``, ``"corrupt"``, ``"unsafe"``,
         ``"newer_format"``, ``"unknown_estimator"`` or ``"mismatch"``.
+
+    See Also
+    --------
+    skpoe.load : Raises it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import skpoe
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skpoe")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"not a model")
+    >>> try:
+    ...     skpoe.load(path)
+    ... except skpoe.ModelFileError as error:
+    ...     print(error.kind)
+    not_skpoe
     """
 
     def __init__(self, path, kind, message):

@@ -97,7 +97,7 @@ def test_agreement_stops_the_gradient_of_its_target(fitted, small):
     got = grads(unlabeled_label_terms(module, batch, soft, weight, sample=False))
     want = grads(_direct(module, batch, soft, weight, 0.0, 1.0, detach=True))
     wrong = grads(_direct(module, batch, soft, weight, 0.0, 1.0, detach=False))
-    for g, w, x in zip(got, want, wrong):
+    for g, w in zip(got, want):
         torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-5)
     assert any(not torch.allclose(w, x, atol=1e-6) for w, x in zip(want, wrong))
 
