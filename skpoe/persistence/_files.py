@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from skpoe._version import __version__
-from skpoe.persistence._container import FORMAT_VERSION, open_members, open_model, read_bytes, write_model
+from skpoe.persistence._container import FORMAT_VERSION, open_members, open_model, source, write_model
 from skpoe.persistence._restore import restore
 from skpoe.persistence.registry import is_registered, registered_names
 from skpoe.persistence._state import NETWORKS, TAG, ModelFileError, StateEncoder, UnsupportedStateError
@@ -170,8 +170,8 @@ def read_header(path):
     ModelFileError
         If the file is not a skpoe model file, or is truncated or corrupt.
     """
-    name, data = read_bytes(path)
-    return open_members(name, data)[0]
+    with source(path) as (name, f, size):
+        return open_members(name, f, size)[0]
 
 
 # -- loading --------------------------------------------------------------
