@@ -19,5 +19,14 @@ class FitInterruptedWarning(UserWarning):
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file cannot be used to resume this fit (other data or
-    parameters, or a file that is not a skpoe checkpoint)."""
+    """A checkpoint file cannot be used.
+
+    Raised when ``checkpoint_path`` cannot be written (checked when ``fit``
+    starts: a missing or read-only folder, a path under a regular file), when
+    a checkpoint write fails during the fit (disk full, a file-size limit,
+    permission; the message names the path and the operating system's
+    error), or when an existing checkpoint cannot resume this fit (other data
+    or parameters, or not a skpoe checkpoint). A write that fails during the
+    fit ends it: the estimator keeps the model of the last finished epoch
+    (fitted and usable, as after Ctrl-C) before the error is raised.
+    """

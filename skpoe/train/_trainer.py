@@ -34,7 +34,7 @@ from skpoe.train.callbacks import EarlyStopping, builtin_callbacks, notify
 from skpoe.train.checkpoint import numpy_rng_state, save_checkpoint, set_numpy_rng_state
 from skpoe.train.checkpoint import clone_state as _clone, cpu_state as _to_cpu
 from skpoe.distributed import DataParallel, is_main_process
-from skpoe.exceptions import TrainingDiverged
+from skpoe.exceptions import CheckpointError, TrainingDiverged
 from skpoe.noise import training_stream
 
 __all__ = ["Trainer", "fit_seed"]
@@ -137,6 +137,7 @@ class Trainer:
         self.stopped_by = None  # the callback that stopped the fit
         self.improved = False  # whether the last epoch improved the monitored loss
         self.interrupted = False
+        self.checkpoint_error = None  # a failed checkpoint write, which ended the fit
         self.last_good = None
         self.parallel = None  # the data-parallel step during run, in a process group
         self._stream = None  # the current generator states during run
@@ -346,7 +347,10 @@ class Trainer:
         """Train until ``max_iter`` epochs of this fit ran or early stopping stops.
 
         On a NaN or infinite loss the last finished epoch is restored and
-        :class:`TrainingDiverged` raised. On ``KeyboardInterrupt`` the best
+        :class:`TrainingDiverged` raised. When a checkpoint cannot be
+        written, the last finished epoch is kept, ``checkpoint_error`` set to
+        the :class:`~skpoe.exceptions.CheckpointError` and the loop ends (the
+        estimator stores the model, then raises it). On ``KeyboardInterrupt`` the best
         state so far is restored and ``interrupted`` set; when no epoch
         finished, the starting state is restored and the interrupt re-raised.
         Any other error restores the starting state and propagates.
@@ -371,6 +375,12 @@ class Trainer:
         except TrainingDiverged:
             self._restore(self.last_good)
             raise
+        except CheckpointError as exc:  # a write failed: keep the last finished epoch
+            self._restore(self.last_good)
+            self.checkpoint_error = exc
+            self.stop_training = True
+            if self.progress is not None:
+                self.progress.message(f"{exc} Stopping after epoch {self.epoch}.")
         except KeyboardInterrupt:
             if self.epoch == ran_before or self.last_good["epoch"] == ran_before:
                 self._restore(initial)
@@ -383,7 +393,10 @@ class Trainer:
                     + ("best epoch's" if self.early_stopping else f"epoch {self.epoch}")
                     + " weights."
                 )
-            self.write_checkpoint()
+            try:
+                self.write_checkpoint()
+            except CheckpointError as exc:
+                self.checkpoint_error = exc
         except BaseException:
             self._restore(initial)
             raise
@@ -391,7 +404,7 @@ class Trainer:
             self.parallel = self._stream = None
             if self.progress is not None:
                 self.progress.close()
-        if self.stop_training and self.progress is not None:
+        if self.stop_training and self.progress is not None and self.checkpoint_error is None:
             if isinstance(self.stopped_by, EarlyStopping):
                 self.progress.message(
                     f"Validation loss did not improve more than tol={self.tol} for "
