@@ -50,10 +50,10 @@ def prepare_fit(est, X, y, warm):
             "the first fit."
         )
     labels = None
+    require_observed(observed, "fit")  # a label alone is no view: rows need one
     if y is not None:
         classes = est.classes_ if warm else None
         arrays, observed, labels = append_labels(arrays, observed, y, classes)
-    require_observed(observed, "fit")
     device = local_device(resolve_device(est.device))  # distributed: cuda:LOCAL_RANK
     if not warm:
         new._fit_likelihoods(names, arrays, observed, labels)
