@@ -14,6 +14,8 @@ from sklearn.exceptions import ConvergenceWarning
 from skpoe.data._validation import (
     append_labels, check_new_missing_entries, check_X, require_observed,
 )
+from skpoe.data._container import views_as_dict
+from skpoe.data._rows import check_label_index
 from skpoe.models.acceleration import resolve_device
 from skpoe.models.acceleration import autocast_dtype
 from skpoe.train.lazy import make_data
@@ -39,6 +41,7 @@ def prepare_fit(est, X, y, warm):
     """
     callbacks = check_callbacks(est.callbacks)
     check_checkpoint_path(est.checkpoint_path)
+    check_label_index(views_as_dict(X), y, "fit")
     new = object.__new__(type(est))
     new.__dict__.update(est.__dict__)
     if not warm:

@@ -347,10 +347,8 @@ class Trainer:
         """Train until ``max_iter`` epochs of this fit ran or early stopping stops.
 
         On a NaN or infinite loss the last finished epoch is restored and
-        :class:`TrainingDiverged` raised. When a checkpoint cannot be
-        written, the last finished epoch is kept, ``checkpoint_error`` set to
-        the :class:`~skpoe.exceptions.CheckpointError` and the loop ends (the
-        estimator stores the model, then raises it). On ``KeyboardInterrupt`` the best
+        :class:`TrainingDiverged` raised. A checkpoint that cannot be written
+        ends the loop with the last finished epoch kept (``checkpoint_error``). On ``KeyboardInterrupt`` the best
         state so far is restored and ``interrupted`` set; when no epoch
         finished, the starting state is restored and the interrupt re-raised.
         Any other error restores the starting state and propagates.
