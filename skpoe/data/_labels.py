@@ -16,11 +16,13 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from skpoe.data._arrays import to_numpy
 
-__all__ = ["encode_labels"]
+__all__ = ["encode_labels", "labels_to_numpy"]
 
 
-def _labels_to_numpy(y):
-    """Labels as a numpy array (strings and categories kept as objects)."""
+def labels_to_numpy(y):
+    """Labels as a numpy array (strings and categories kept as objects; pandas'
+    nullable integers as int64 with -1, other nullable dtypes as objects with None
+    where pd.NA was)."""
     if hasattr(y, "detach") and hasattr(y, "cpu"):
         return to_numpy(y, "y")
     if hasattr(y, "to_numpy"):
@@ -34,6 +36,16 @@ def _labels_to_numpy(y):
         return np.asarray(y)
     except ValueError as exc:
         raise ValueError(f"y cannot be read as a 1-D array of labels ({exc}).") from None
+
+
+def plain_values(values):
+    """Labeled values of an object array that are all booleans (nullable booleans
+    with pd.NA) as a bool array; other values as they are."""
+    if values.dtype == object and values.size and all(
+        isinstance(v, (bool, np.bool_)) for v in values
+    ):
+        return values.astype(bool)
+    return values
 
 
 def _is_nullable(dtype):
@@ -84,7 +96,7 @@ def encode_labels(y, n_samples, classes=None):
     labeled : ndarray of bool
     classes : ndarray
     """
-    y = _labels_to_numpy(y)
+    y = labels_to_numpy(y)
     if y.ndim == 2 and y.shape[1] == 1:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please "
@@ -120,8 +132,7 @@ def encode_labels(y, n_samples, classes=None):
         )
     labeled = ~unlabeled
     values = y[labeled]
-    if y.dtype == object and values.size and all(isinstance(v, (bool, np.bool_)) for v in values):
-        values = values.astype(bool)  # nullable booleans with pd.NA: bool classes
+    values = plain_values(values)
     if y.dtype == object and values.size:
         kinds = {type(v) for v in values}
         if len(kinds) > 1 and not all(issubclass(k, numbers.Number) for k in kinds):

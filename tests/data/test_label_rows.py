@@ -67,3 +67,15 @@ def test_string_labels_with_na_fit_and_predict_strings():
     est = skpoe.MVAE(**{**_TINY, "batch_size": 8}).fit(X, y)
     assert est.classes_.tolist() == ["x", "y"]
     assert set(est.predict(X)) <= {"x", "y"}
+
+
+@pytest.mark.parametrize("dtype", ["boolean", "Int64", "string"])
+def test_score_with_nullable_labels(dtype):
+    rng = np.random.default_rng(2)
+    X = {"a": rng.normal(size=(24, 3))}
+    raw = {"boolean": [True, False], "Int64": [4, 7], "string": ["p", "q"]}[dtype]
+    y = pd.Series([raw[i % 2] if i % 3 else pd.NA for i in range(24)], dtype=dtype)
+    est = skpoe.MVAE(**{**_TINY, "batch_size": 8}).fit(X, y)
+    labeled = (np.arange(24) % 3) != 0
+    expected = np.mean(est.predict({"a": X["a"][labeled]}) == np.array(raw * 12)[labeled])
+    assert est.score(X, y) == pytest.approx(expected)
