@@ -210,10 +210,14 @@ def load(path, *, encoders=None, decoders=None, device=None):
     ------
     ModelFileError
         A ``ValueError`` naming the file and what is wrong: not a skpoe file,
-        truncated, corrupt (a checksum does not match), unsafe (a member that
-        would run code when unpickled), written by a newer format, naming an
-        estimator that is not skpoe's, or weights whose shapes do not match
-        the parameters.
+        truncated, corrupt (a checksum does not match, a member is compressed
+        or declares more data than it holds, the header is over its cap, a
+        weight is NaN, infinite or beyond any fit's range), unsafe (a member
+        that would run code when unpickled), written by a newer format,
+        naming an estimator that is not skpoe's, or weights whose names,
+        shapes or dtypes do not match the networks the parameters describe
+        (checked on the ``meta`` device, before the networks are allocated).
+        Memory stays bounded by the file's size (``docs/persistence.md``).
     ValueError
         If custom networks are needed and not passed, or passed and not needed.
     """
