@@ -112,11 +112,12 @@ class ModalityDict(dict):
 
         Examples
         --------
+        >>> import numpy as np
         >>> import pandas as pd
         >>> from skpoe import ModalityDict
         >>> a = pd.DataFrame({"x": [1.0, 2.0, 3.0]}, index=["s1", "s2", "s3"])
         >>> b = pd.DataFrame({"y": [30.0, 10.0]}, index=["s3", "s1"])
-        >>> ModalityDict.align({"a": a, "b": b})["b"].ravel().tolist()
+        >>> np.asarray(ModalityDict.align({"a": a, "b": b})["b"]).ravel().tolist()
         [10.0, 30.0]
         >>> len(ModalityDict.align({"a": a, "b": b}, join="outer"))
         3
