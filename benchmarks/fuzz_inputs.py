@@ -14,14 +14,21 @@ tallies the outcomes:
 * ``clear``: a ValueError/TypeError naming a modality, row or parameter,
   raised by skpoe's or scikit-learn's checks;
 * ``unclear``: any other exception;
-* ``nonfinite``: NaN, infinity or a wrong shape returned without a word.
+* ``nonfinite``: NaN, infinity or a wrong shape returned without a word;
+* ``silent``: an answer to input that must be refused (pandas views whose
+  row indexes differ, at fit or predict; a row observed only through its
+  label).
+
+The cases include pandas views on differing row indexes, rows observed only
+through their label and pandas' nullable label dtypes (``Int64``,
+``string``, ``boolean``, ``category`` with ``pd.NA``).
 
 Case ``i`` is drawn from ``numpy.random.RandomState(seed + i)``, so any case
 can be replayed (``--start i --cases 1 --show``).
 
 Usage::
 
-    python benchmarks/fuzz_inputs.py --cases 6000
+    python benchmarks/fuzz_inputs.py --cases 30000
 
 Prints the table and writes ``benchmarks/results/fuzz_inputs.md``.
 """
@@ -57,6 +64,8 @@ def main(argv=None):
     parser.add_argument("--start", type=int, default=0, help="first case index")
     parser.add_argument("--show", action="store_true", help="print every call")
     parser.add_argument("--out", default=os.path.join(RESULTS, "fuzz_inputs.md"))
+    parser.add_argument("--write-every", type=int, default=1000,
+                        help="write the table so far every this many cases")
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else list(argv)
     command = " ".join(["python benchmarks/fuzz_inputs.py", *given])
@@ -67,31 +76,45 @@ def main(argv=None):
     errors = collections.Counter()
     problems = []
     start = time.perf_counter()
+    done = 0
     for i in range(args.start, args.start + args.cases):
         case = draw_case(NumpyChooser(i))
         for method, outcome, detail in run_case(case):
             counts[method][outcome] += 1
             if outcome == "clear":
                 errors[_kind(detail)] += 1
-            if outcome in ("unclear", "nonfinite"):
+            if outcome in ("unclear", "nonfinite", "silent"):
                 problems.append((i, case["estimator"].__name__, method, outcome, detail))
             if args.show:
                 print(i, case["estimator"].__name__, method, outcome, detail[:200])
-        if (i - args.start + 1) % 500 == 0:
-            print(f"{i - args.start + 1} cases, {time.perf_counter() - start:.0f}s", flush=True)
-    seconds = time.perf_counter() - start
+        done += 1
+        if done % 500 == 0:
+            print(f"{done} cases, {time.perf_counter() - start:.0f}s", flush=True)
+        if done % args.write_every == 0 and done < args.cases:  # a partial table survives
+            _report(args, command, done, counts, errors, problems, time.perf_counter() - start)
+    text = _report(args, command, done, counts, errors, problems, time.perf_counter() - start)
+    print(text)
+    return 1 if problems else 0
 
+
+def _report(args, command, done, counts, errors, problems, seconds):
+    """Write the table of ``done`` cases to ``args.out``; returns its text."""
     total = collections.Counter()
     for c in counts.values():
         total.update(c)
+    partial = "" if done == args.cases else f" (partial: {done} of {args.cases} cases run so far)"
     lines = [
         "# Generated bad input: how each call ends",
         "",
         f"- command: `{command}`",
-        f"- cases: {args.cases} (case i drawn from RandomState(i), i = {args.start}.."
-        f"{args.start + args.cases - 1}), method calls: {sum(total.values())}",
+        f"- cases: {done}{partial} (case i drawn from RandomState(i), i = {args.start}.."
+        f"{args.start + done - 1}), method calls: {sum(total.values())}",
         f"- time: {seconds:.0f} s on {platform.machine()} with 1 torch thread, "
         f"torch {torch.__version__}, numpy {np.__version__}",
+        "- outcomes: ok (finite, right shape), clear (an error naming a modality, row or "
+        "parameter), unclear (any other error), nonfinite (NaN, infinity or a wrong shape "
+        "returned), silent (an answer to input that must be refused: pandas views whose row "
+        "indexes differ, a row observed only through its label)",
         "",
         "| method | " + " | ".join(OUTCOMES) + " |",
         "|---|" + "---|" * len(OUTCOMES),
@@ -100,7 +123,7 @@ def main(argv=None):
         c = total if m == "all" else counts[m]
         cells = [f"**{c[o]}**" if m == "all" else str(c[o]) for o in OUTCOMES]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    lines += ["", "## Unclear errors and silent non-finite outputs", ""]
+    lines += ["", "## Unclear errors, silent answers and non-finite outputs", ""]
     if problems:
         lines += [f"- case {i}, {e}.{m}: {o}: {d[:200]}" for i, e, m, o, d in problems[:50]]
     else:
@@ -108,11 +131,10 @@ def main(argv=None):
     lines += ["", "## The most frequent clear errors (numbers and names blanked)", ""]
     lines += [f"- {n} x `{k}`" for k, n in errors.most_common(25)]
     text = "\n".join(lines) + "\n"
-    print(text)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as fh:
         fh.write(text)
-    return 1 if problems else 0
+    return text
 
 
 if __name__ == "__main__":

@@ -78,9 +78,16 @@ class FitInterruptedWarning(SkpoeWarning):
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file cannot be used to resume this fit.
+    """A checkpoint file cannot be used.
 
-    It holds other data or parameters, or is not a skpoe checkpoint.
+    Raised when ``checkpoint_path`` cannot be written (checked when ``fit``
+    starts: a missing or read-only folder, a path under a regular file), when
+    a checkpoint write fails during the fit (disk full, a file-size limit,
+    permission; the message names the path and the operating system's
+    error), or when an existing checkpoint cannot resume this fit (other data
+    or parameters, or not a skpoe checkpoint). A write that fails during the
+    fit ends it: the estimator keeps the model of the last finished epoch
+    (fitted and usable, as after Ctrl-C) before the error is raised.
 
     See Also
     --------

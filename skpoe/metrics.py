@@ -12,6 +12,7 @@ from sklearn.utils import _safe_indexing
 
 from skpoe._typing import LabelsLike, RandomStateLike, ViewsLike
 from skpoe.data._container import ModalityDict, encode_labels, views_as_dict
+from skpoe.data._labels import labels_to_numpy, plain_values
 
 __all__ = [
     "labeled_mask",
@@ -46,7 +47,7 @@ def labeled_mask(y: LabelsLike) -> np.ndarray:
     >>> labeled_mask([3, -1, 0, -1]).tolist()
     [True, False, True, False]
     """
-    y = np.asarray(y)
+    y = labels_to_numpy(y)
     _, labeled, _ = encode_labels(y, y.shape[0])
     return labeled
 
@@ -105,22 +106,23 @@ class _LabeledScorer:
         self.name = name
 
     def __call__(self, estimator, X, y, sample_weight=None):
-        y = np.asarray(y)
+        y = labels_to_numpy(y)
         labeled = labeled_mask(y)
         if not labeled.any():
             raise ValueError("y has no labeled rows to score (all are -1 / NaN).")
         rows = np.where(labeled)[0]
+        y_rows = plain_values(y[rows])
         X = views_as_dict(X)
         X_lab = ModalityDict(X)[rows] if isinstance(X, dict) else _safe_indexing(X, rows)
         weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
         if self.name is not None:  # a scikit-learn scorer
             kw = {} if weights is None else {"sample_weight": weights}
-            return float(self.metric(estimator, X_lab, y[rows], **kw))
+            return float(self.metric(estimator, X_lab, y_rows, **kw))
         pred = getattr(estimator, self.response_method)(X_lab)
         kw = dict(self.kwargs)
         if weights is not None:
             kw["sample_weight"] = weights
-        return float(self.metric(y[rows], pred, **kw))
+        return float(self.metric(y_rows, pred, **kw))
 
     def __repr__(self):
         name = self.name or getattr(self.metric, "__name__", self.metric)

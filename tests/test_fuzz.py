@@ -34,7 +34,7 @@ _COMMON = dict(
 
 def _check(data):
     case = draw_case(HypothesisChooser(data))
-    bad = [(m, o, d) for m, o, d in run_case(case) if o in ("unclear", "nonfinite")]
+    bad = [(m, o, d) for m, o, d in run_case(case) if o in ("unclear", "nonfinite", "silent")]
     assert not bad, (
         f"{case['estimator'].__name__} params={case['params']} form={case['form']} "
         f"predict={case['predict_kind']}: {bad}"
@@ -52,6 +52,24 @@ def test_every_call_is_finite_or_a_clear_error(data):
 @given(st.data())
 def test_every_call_is_finite_or_a_clear_error_at_scale(data):
     _check(data)
+
+
+def test_the_cases_cover_indexes_label_only_rows_and_nullable_labels():
+    """The generators draw the traps of rows and labels, and run_case catches a silent answer."""
+    from fuzz import NumpyChooser
+
+    cases = [draw_case(NumpyChooser(i)) for i in range(400)]
+    refused = [c for c in cases if c["must_refuse"]]
+    assert sum("fit" in c["must_refuse"] for c in refused) >= 10
+    assert sum(c["predict_kind"] == "index_mismatch" for c in cases) >= 5
+    pandas_y = [c["y"] for c in cases if hasattr(c["y"], "dtype") and hasattr(c["y"], "index")]
+    assert {str(y.dtype) for y in pandas_y} >= {"Int64", "string", "boolean", "category"}
+    for case in refused[:12]:
+        outcomes = {m: o for m, o, _ in run_case(case)}
+        assert all(outcomes.get(m) != "silent" for m in case["must_refuse"]), outcomes
+    silent = dict(refused[0], must_refuse={"fit"}, X={"m0": [[1.0], [2.0]]}, y=None,
+                  params={"max_iter": 1, "hidden_layer_sizes": (2,), "device": "cpu"})
+    assert run_case(silent)[0][1] == "silent"  # the rule can fail
 
 
 def test_the_rule_can_fail():

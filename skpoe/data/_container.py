@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from skpoe.data._arrays import column_names, is_view_sequence, to_numpy, view_values
 from skpoe.data._labels import encode_labels
+from skpoe.data._rows import align_views, check_row_indexes
 from skpoe.data.sources import is_lazy, read_rows, scan_view
 
 __all__ = ["ModalityDict", "as_modality_dict", "encode_labels", "views_as_dict"]
@@ -104,11 +105,49 @@ class ModalityDict(dict):
         self.column_names = {}
         if observed is None and len(args) == 1 and isinstance(args[0], ModalityDict):
             observed = args[0].observed  # a copy keeps the masks
-        for key, value in dict(*args, **kwargs).items():
+        views = dict(*args, **kwargs)
+        check_row_indexes(views, "ModalityDict")  # rows pair by position
+        for key, value in views.items():
             self.column_names[key] = column_names(value)
             super().__setitem__(key, _to_numpy(value, key))
         self._check_lengths()
         self.observed = self._check_observed(observed)
+
+    @staticmethod
+    def align(views, join="inner"):
+        """A ``ModalityDict`` of pandas views reordered onto one row index.
+
+        skpoe pairs the rows of the views by position. Views that are
+        DataFrames or Series with differing indexes (tables loaded in
+        different orders, or holding different samples) are refused by
+        ``fit``, ``predict`` and the constructor; ``align`` pairs them by
+        index label instead.
+
+        Parameters
+        ----------
+        views : dict of str to pandas.DataFrame or pandas.Series
+        join : {"inner", "outer"}, default="inner"
+            ``"inner"`` keeps the labels found in every view, in the first
+            view's order; ``"outer"`` keeps the labels found in any view, and
+            a view lacking a label gets a missing row (all NaN) there.
+
+        Returns
+        -------
+        ModalityDict
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from skpoe import ModalityDict
+        >>> a = pd.DataFrame({"x": [1.0, 2.0, 3.0]}, index=["s1", "s2", "s3"])
+        >>> b = pd.DataFrame({"y": [30.0, 10.0]}, index=["s3", "s1"])
+        >>> np.asarray(ModalityDict.align({"a": a, "b": b})["b"]).ravel().tolist()
+        [10.0, 30.0]
+        >>> len(ModalityDict.align({"a": a, "b": b}, join="outer"))
+        3
+        """
+        return ModalityDict(align_views(views, join))
 
     def _check_observed(self, observed):
         if observed is None:

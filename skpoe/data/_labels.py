@@ -1,4 +1,4 @@
-"""Partial label vectors: ``-1``, NaN or None mark unlabeled rows.
+"""Partial label vectors: ``-1``, NaN, None or ``pd.NA`` mark unlabeled rows.
 
 :func:`encode_labels` turns what users pass as ``y`` (numpy, pandas, torch;
 integer, float or string classes) into integer codes, the labeled mask and the
@@ -16,19 +16,48 @@ from sklearn.utils.multiclass import check_classification_targets
 from skpoe.data._arrays import to_numpy
 from skpoe.exceptions import DataConversionWarning
 
-__all__ = ["encode_labels"]
+__all__ = ["encode_labels", "labels_to_numpy"]
 
 
-def _labels_to_numpy(y):
-    """Labels as a numpy array (strings and categories kept as objects)."""
+def labels_to_numpy(y):
+    """Labels as a numpy array (strings and categories kept as objects; pandas'
+    nullable integers as int64 with -1, other nullable dtypes as objects with None
+    where pd.NA was)."""
     if hasattr(y, "detach") and hasattr(y, "cpu"):
         return to_numpy(y, "y")
     if hasattr(y, "to_numpy"):
+        dtype = getattr(y, "dtype", None)
+        if _is_nullable(dtype):  # pandas' nullable dtypes: pd.NA marks unlabeled rows
+            if getattr(dtype, "kind", "O") in "iu":  # Int64 and kin stay integers
+                return np.asarray(y.to_numpy(dtype=np.int64, na_value=-1))
+            return np.asarray(y.to_numpy(dtype=object, na_value=None))
         return np.asarray(y.to_numpy())
     try:
         return np.asarray(y)
     except ValueError as exc:
         raise ValueError(f"y cannot be read as a 1-D array of labels ({exc}).") from None
+
+
+def plain_values(values):
+    """Labeled values of an object array that are all booleans (nullable booleans
+    with pd.NA) as a bool array; other values as they are."""
+    if values.dtype == object and values.size and all(
+        isinstance(v, (bool, np.bool_)) for v in values
+    ):
+        return values.astype(bool)
+    return values
+
+
+def _is_nullable(dtype):
+    """Whether ``dtype`` is one of pandas' extension dtypes whose missing value is ``pd.NA``."""
+    return dtype is not None and not isinstance(dtype, np.dtype) and getattr(
+        dtype, "na_value", None
+    ) is not None and type(getattr(dtype, "na_value", None)).__name__ == "NAType"
+
+
+def _is_na(v):
+    """``None``, a float NaN or pandas' ``pd.NA`` (recognised without importing pandas)."""
+    return v is None or (isinstance(v, float) and np.isnan(v)) or type(v).__name__ == "NAType"
 
 
 def _label_kind(values):
@@ -47,8 +76,10 @@ def _label_kind(values):
 def encode_labels(y, n_samples, classes=None):
     """Encode a partial label vector.
 
-    Unlabeled rows are marked by ``-1`` (integers or objects), or by ``NaN``
-    or ``None``. Labeled values may be integers or strings.
+    Unlabeled rows are marked by ``-1`` (integers or objects), or by ``NaN``,
+    ``None`` or ``pd.NA`` (in object and string labels, and in pandas'
+    nullable dtypes such as ``Int64`` and ``string``, which keep integer or
+    string classes). Labeled values may be integers or strings.
 
     Parameters
     ----------
@@ -65,7 +96,7 @@ def encode_labels(y, n_samples, classes=None):
     labeled : ndarray of bool
     classes : ndarray
     """
-    y = _labels_to_numpy(y)
+    y = labels_to_numpy(y)
     if y.ndim == 2 and y.shape[1] == 1:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please "
@@ -92,8 +123,7 @@ def encode_labels(y, n_samples, classes=None):
         # unlabeled rows too (as do None and NaN)
         unlabeled = np.array(
             [
-                v is None
-                or (isinstance(v, float) and np.isnan(v))
+                _is_na(v)
                 or (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v == -1)
                 or (isinstance(v, str) and v.strip() == "-1")
                 for v in y
@@ -102,6 +132,7 @@ def encode_labels(y, n_samples, classes=None):
         )
     labeled = ~unlabeled
     values = y[labeled]
+    values = plain_values(values)
     if y.dtype == object and values.size:
         kinds = {type(v) for v in values}
         if len(kinds) > 1 and not all(issubclass(k, numbers.Number) for k in kinds):

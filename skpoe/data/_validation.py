@@ -20,6 +20,7 @@ from skpoe.data._feature_names import (
 )
 from skpoe.data._container import as_modality_dict, views_as_dict
 from skpoe.data._labels import encode_labels
+from skpoe.data._rows import check_row_indexes
 from skpoe.data.sources import ViewSource
 
 __all__ = [
@@ -60,6 +61,7 @@ def check_X(estimator, X, reset):
             "are read one block of rows at a time."
         )
     X = views_as_dict(X)
+    check_row_indexes(X, "fit" if reset else "X")
     names, arrays, observed = as_modality_dict(X, estimator.modalities)
     if not isinstance(X, dict):
         # n_features_in_ and feature_names_in_ as scikit-learn records them

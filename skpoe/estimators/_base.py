@@ -289,6 +289,16 @@ class BaseMultimodalVAE(
         before the first epoch finishes leaves the estimator as it was and
         propagates.
 
+        ``checkpoint_path`` is checked before anything else: a path whose
+        folder is missing or cannot take a new file raises
+        :class:`~skpoe.exceptions.CheckpointError` at once. When a checkpoint
+        write fails during the fit (disk full, a file-size limit), the fit
+        stops there and keeps the model of its last finished epoch, as after
+        Ctrl-C: the estimator is fitted and usable, ``n_iter_`` counts the
+        epochs that ran, and :class:`~skpoe.exceptions.CheckpointError`,
+        naming the path and the operating system's error, is raised; the
+        previous checkpoint file, if any, is left as it was.
+
         A warm start continues exactly: the optimizer state and the minibatch
         random stream are kept with the fitted model, so ``fit`` with
         ``max_iter=5`` twice equals one ``fit`` with ``max_iter=10`` (on the

@@ -13,12 +13,14 @@ import numpy as np
 from skpoe.data._validation import (
     append_labels, check_new_missing_entries, check_X, require_observed,
 )
+from skpoe.data._container import views_as_dict
+from skpoe.data._rows import check_label_index
 from skpoe.models.acceleration import resolve_device
 from skpoe.models.acceleration import autocast_dtype
 from skpoe.train.lazy import make_data
-from skpoe.train.checkpoint import fingerprint, load_checkpoint
+from skpoe.train.checkpoint import check_checkpoint_path, fingerprint, load_checkpoint
 from skpoe.distributed import is_main_process, local_device, shared_seed
-from skpoe.exceptions import ConvergenceWarning, FitInterruptedWarning
+from skpoe.exceptions import CheckpointError, ConvergenceWarning, FitInterruptedWarning
 from skpoe.noise import seeded_torch, start_state
 from skpoe.train.progress import Progress, still_falling
 from skpoe.train._trainer import Trainer, fit_seed
@@ -38,6 +40,8 @@ def prepare_fit(est, X, y, warm):
     staged module.
     """
     callbacks = check_callbacks(est.callbacks)
+    check_checkpoint_path(est.checkpoint_path)
+    check_label_index(views_as_dict(X), y, "fit")
     new = object.__new__(type(est))
     new.__dict__.update(est.__dict__)
     if not warm:
@@ -49,10 +53,10 @@ def prepare_fit(est, X, y, warm):
             "the first fit."
         )
     labels = None
+    require_observed(observed, "fit")  # a label alone is no view: rows need one
     if y is not None:
         classes = est.classes_ if warm else None
         arrays, observed, labels = append_labels(arrays, observed, y, classes)
-    require_observed(observed, "fit")
     device = local_device(resolve_device(est.device))  # distributed: cuda:LOCAL_RANK
     if not warm:
         new._fit_likelihoods(names, arrays, observed, labels)
@@ -226,22 +230,33 @@ def report_fit_end(est, trainer):
     """Warnings at the end of a fit, and the checkpoint file's fate.
 
     An interrupted fit warns and keeps its checkpoint (written after the
-    last finished epoch) for a later resume; a finished fit removes it and
+    last finished epoch) for a later resume; a fit whose checkpoint write
+    failed raises :class:`~skpoe.exceptions.CheckpointError` once its model
+    is stored; a finished fit removes it and
     warns with :class:`~sklearn.exceptions.ConvergenceWarning` when
     ``max_iter`` ended while the monitored loss was still falling.
     """
     name = type(est).__name__
+    failed = trainer.checkpoint_error
+    kept = "best validation epoch" if est.early_stopping else "last finished epoch"
     if trainer.interrupted:
-        kept = "best validation epoch" if est.early_stopping else "last finished epoch"
         warnings.warn(
             f"{name}.fit was interrupted after {trainer.epochs_this_fit} epochs of this fit "
             f"(n_iter_={est.n_iter_}); the estimator keeps the weights of its {kept} "
             "and is usable. Call fit again with warm_start=True to continue"
-            + (", or with the same checkpoint_path to resume." if est.checkpoint_path else "."),
+            + (", or with the same checkpoint_path to resume." if est.checkpoint_path else ".")
+            + ("" if failed is None else f" {failed}"),
             FitInterruptedWarning,
             stacklevel=4,
         )
         return
+    if failed is not None:  # the fit stopped there; an earlier checkpoint stays
+        raise CheckpointError(
+            f"{failed} {name}.fit stopped after {trainer.epochs_this_fit} epochs of this fit "
+            f"(n_iter_={est.n_iter_}); the estimator keeps the weights of its {kept} and is "
+            "usable. Free space or choose another checkpoint_path, then call fit again with "
+            "warm_start=True to continue."
+        ) from failed.__cause__
     path = est.checkpoint_path
     if path is not None and is_main_process() and os.path.exists(path):
         os.remove(path)

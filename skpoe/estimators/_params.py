@@ -108,7 +108,10 @@ COMMON_DOC = """
         resumes from it (a file of other data or parameters is refused with
         :class:`~skpoe.exceptions.CheckpointError`). A fit that ends normally
         removes it; an interrupted or diverged fit keeps it. Read without
-        executing code (``torch.load(weights_only=True)``).
+        executing code (``torch.load(weights_only=True)``). Its folder must
+        exist and be writable (checked when ``fit`` starts); a write that
+        fails during the fit stops it with the last finished epoch's model
+        kept and raises :class:`~skpoe.exceptions.CheckpointError`.
     checkpoint_every : int, default=1
         Epochs between checkpoints.
     n_threads : int, default=None

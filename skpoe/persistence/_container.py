@@ -11,6 +11,7 @@ and what is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -23,10 +24,11 @@ import numpy as np
 import torch
 
 from skpoe._version import __version__
+from skpoe.persistence._limits import check_header_size, check_stored, inner_zip, npz_arrays
 from skpoe.persistence._state import ModelFileError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "HEADER", "TENSORS", "ARRAYS", "write_model", "open_model",
-           "read_bytes", "open_members"]
+           "source", "open_members"]
 
 FORMAT = "skpoe.model"
 FORMAT_VERSION = 1
@@ -68,8 +70,8 @@ def _member_bytes(writer, obj):
 
 def open_model(path):
     """``(name, header, tensors, arrays)`` of a checked model file."""
-    name, data = read_bytes(path)
-    header, members = open_members(name, data)
+    with source(path) as (name, f, size):
+        header, members = open_members(name, f, size)
     tensors, arrays = _tables(name, members)
     return name, header, tensors, arrays
 
@@ -104,36 +106,58 @@ def _write(path, data):
 
 
 # -- reading the container ------------------------------------------------
-def read_bytes(path):
-    """``(name for messages, content)`` of a path or a binary file object."""
-    if hasattr(path, "read"):
+@contextlib.contextmanager
+def source(path):
+    """``(name for messages, seekable binary file, its size)`` of a path or a file object.
+
+    A path is opened and read member by member, never as a whole; a file
+    object that cannot seek is read into memory first.
+    """
+    if not hasattr(path, "read"):
+        with open(path, "rb") as f:
+            yield repr(os.fspath(path)), f, os.fstat(f.fileno()).st_size
+        return
+    name = getattr(path, "name", None) or repr(path)
+    probe = path.read(0)
+    if not isinstance(probe, bytes):
+        raise TypeError(
+            f"skpoe.load needs a path or a file opened in binary mode ('rb'); "
+            f"{path!r} returned {type(probe).__name__}."
+        )
+    seekable = getattr(path, "seekable", lambda: False)()
+    start = path.tell() if seekable else None
+    if not seekable or start:
         data = path.read()
-        if not isinstance(data, bytes):
-            raise TypeError(
-                f"skpoe.load needs a path or a file opened in binary mode ('rb'); "
-                f"{path!r} returned {type(data).__name__}."
-            )
-        return getattr(path, "name", None) or repr(path), data
-    name = repr(os.fspath(path))
-    with open(path, "rb") as f:
-        return name, f.read()
+        yield name, io.BytesIO(data), len(data)
+        return
+    size = path.seek(0, os.SEEK_END)
+    path.seek(0)
+    yield name, path, size
 
 
-def _starts_as_model(data):
-    """Whether ``data`` begins like a model file (a zip whose first member is the header)."""
+def _ends(f, size):
+    """The first 64 and the last 22 bytes of ``f``, for the messages about bad files."""
+    f.seek(0)
+    head = f.read(64)
+    f.seek(max(size - 22, 0))
+    return head, f.read(22)
+
+
+def _starts_as_model(head):
+    """Whether ``head`` begins like a model file (a zip whose first member is the header)."""
     name = HEADER.encode()
-    return data[:4] == b"PK\x03\x04"[: len(data[:4])] and name.startswith(data[30 : 30 + len(name)])
+    return head[:4] == b"PK\x03\x04"[: len(head[:4])] and name.startswith(head[30 : 30 + len(name)])
 
 
-def _not_a_zip(name, data):
-    """The error for bytes that do not open as a zip archive."""
-    if not data:
+def _not_a_zip(name, f, size):
+    """The error for a file that does not open as a zip archive."""
+    if not size:
         return ModelFileError(name, "truncated", "the file is empty.")
-    if _starts_as_model(data):
+    head, end = _ends(f, size)
+    if _starts_as_model(head):
         # the end-of-archive record we write is the last 22 bytes; a file cut
         # short ends elsewhere, so its last 22 bytes do not start with it
-        end = data[-22:-18]
-        if len(data) >= 22 and sum(a == b for a, b in zip(end, b"PK\x05\x06")) >= 3:
+        if size >= 22 and sum(a == b for a, b in zip(end[:4], b"PK\x05\x06")) >= 3:
             return ModelFileError(
                 name, "corrupt",
                 "the file is corrupt: it starts as a skpoe model file but the zip "
@@ -142,10 +166,10 @@ def _not_a_zip(name, data):
         return ModelFileError(
             name, "truncated",
             f"the file is truncated: it starts as a skpoe model file but its end (the zip "
-            f"directory) is missing after {len(data)} bytes. It was probably cut short "
+            f"directory) is missing after {size} bytes. It was probably cut short "
             "while being copied or written; copy or save it again.",
         )
-    if data[:1] == b"\x80":
+    if head[:1] == b"\x80":
         return ModelFileError(
             name, "not_skpoe",
             "this is a pickle file (as written by pickle, joblib or torch.save), not a "
@@ -159,14 +183,19 @@ def _not_a_zip(name, data):
     )
 
 
-def open_members(name, data):
-    """The header (a dict) and the other members' bytes, checked against it."""
+def open_members(name, f, size):
+    """The header (a dict) and the other members' bytes, checked against it.
+
+    ``f`` is a seekable binary file of ``size`` bytes. Nothing is read
+    before the zip directory shows that no member expands beyond its stored
+    size and that the header is within its cap.
+    """
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(f)
         names = zf.namelist()
     except Exception:
-        raise _not_a_zip(name, data) from None
-    if HEADER not in names and _starts_as_model(data):
+        raise _not_a_zip(name, f, size) from None
+    if HEADER not in names and _starts_as_model(_ends(f, size)[0]):
         raise ModelFileError(
             name, "corrupt",
             f"the file is corrupt: it starts with {HEADER} but its zip directory does not list it.",
@@ -179,13 +208,8 @@ def open_members(name, data):
         )
     if len(set(names)) != len(names):
         raise ModelFileError(name, "corrupt", "the archive lists a member twice (tampered with).")
-    for info in zf.infolist():  # no member can expand beyond the file's own size
-        if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
-            raise ModelFileError(
-                name, "corrupt",
-                f"member {info.filename} is compressed, but skpoe stores every member "
-                "uncompressed (damaged or tampered with).",
-            )
+    check_stored(name, zf, "the file", size)  # no member can expand beyond the file's own size
+    check_header_size(name, zf.getinfo(HEADER))
     header = _parse_header(name, _read_member(name, zf, HEADER))
     listed = header["members"]
     if set(names) != {HEADER, *listed}:
@@ -246,7 +270,14 @@ def _parse_header(name, raw):
 
 
 def _tables(name, members):
-    """The tensors and arrays members, read without unpickling objects."""
+    """The tensors and arrays members, read without unpickling objects.
+
+    Both are zip archives themselves; their members are checked as the
+    file's are (:mod:`skpoe.persistence._limits`) before torch or numpy reads them.
+    """
+    if members[TENSORS][:1] == b"\x80":  # a bare pickle, not the zip torch.save writes
+        raise ModelFileError(name, "unsafe", f"member {TENSORS} {_UNSAFE}.")
+    inner_zip(name, members[TENSORS], TENSORS)
     try:
         tensors = torch.load(io.BytesIO(members[TENSORS]), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
@@ -258,8 +289,9 @@ def _tables(name, members):
     ):
         raise ModelFileError(name, "corrupt", f"member {TENSORS} is not a dict of tensors.")
     try:
-        with np.load(io.BytesIO(members[ARRAYS]), allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+        arrays = npz_arrays(name, members[ARRAYS], ARRAYS)
+    except ModelFileError:
+        raise
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise ModelFileError(name, "unsafe", f"member {ARRAYS} {_UNSAFE}.") from None

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from skpoe._version import __version__
-from skpoe.persistence._container import FORMAT_VERSION, open_members, open_model, read_bytes, write_model
+from skpoe.persistence._container import FORMAT_VERSION, open_members, open_model, source, write_model
 from skpoe.persistence._restore import restore
 from skpoe.persistence.registry import is_registered, registered_names
 from skpoe.persistence._state import NETWORKS, TAG, ModelFileError, StateEncoder, UnsupportedStateError
@@ -206,8 +206,8 @@ def read_header(path):
     >>> read_header(path)["estimator"]
     'MultimodalPoEVAE'
     """
-    name, data = read_bytes(path)
-    return open_members(name, data)[0]
+    with source(path) as (name, f, size):
+        return open_members(name, f, size)[0]
 
 
 # -- loading --------------------------------------------------------------
@@ -246,10 +246,14 @@ def load(path, *, encoders=None, decoders=None, device=None):
     ------
     ModelFileError
         A ``ValueError`` naming the file and what is wrong: not a skpoe file,
-        truncated, corrupt (a checksum does not match), unsafe (a member that
-        would run code when unpickled), written by a newer format, naming an
-        estimator that is not skpoe's, or weights whose shapes do not match
-        the parameters.
+        truncated, corrupt (a checksum does not match, a member is compressed
+        or declares more data than it holds, the header is over its cap, a
+        weight is NaN, infinite or beyond any fit's range), unsafe (a member
+        that would run code when unpickled), written by a newer format,
+        naming an estimator that is not skpoe's, or weights whose names,
+        shapes or dtypes do not match the networks the parameters describe
+        (checked on the ``meta`` device, before the networks are allocated).
+        Memory stays bounded by the file's size (``docs/persistence.md``).
     ValueError
         If custom networks are needed and not passed, or passed and not needed.
 

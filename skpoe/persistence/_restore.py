@@ -9,11 +9,13 @@ the parameters and loads the saved weights into it, checking every shape.
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import torch
 from torch import nn
 
+from skpoe.persistence._limits import check_weights
 from skpoe.persistence._state import NETWORKS, TAG, ModelFileError, StateDecodeError, decode
 from skpoe.data._validation import LABEL
 from skpoe.models.acceleration import resolve_device
@@ -144,22 +146,41 @@ def _describe(est):
             f"features per modality {getattr(est, 'n_features_per_modality_', None)}")
 
 
-def _module(est, node, tensors, name):
-    """The torch module built from the parameters, holding the saved weights."""
-    if not isinstance(node, dict) or node.get("class") != est._module_class.__name__:
-        raise ModelFileError(
-            name, "mismatch", f"module_ is not the {est._module_class.__name__} of this estimator."
-        )
+def _build(est, name, device=None):
+    """The module the parameters describe; on the ``meta`` device it takes no memory."""
     try:
         with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
-            module = est._new_module(list(est.likelihoods_.values()))
+            if device is None:
+                return est._new_module(list(est.likelihoods_.values()))
+            shell = copy.copy(est)  # the caller's custom networks, copied to ``device``
+            for kind in NETWORKS:
+                nets = getattr(est, kind)
+                if isinstance(nets, dict):
+                    setattr(shell, kind, {m: copy.deepcopy(n).to(device) for m, n in nets.items()})
+            with torch.device(device):
+                return shell._new_module(list(est.likelihoods_.values()))
     except Exception as exc:
         raise ModelFileError(
             name, "mismatch",
             f"the networks cannot be rebuilt from the saved parameters ({_describe(est)}): "
             f"{type(exc).__name__}: {exc}",
         ) from None
-    expected = module.state_dict()
+
+
+def _module(est, node, tensors, name):
+    """The torch module built from the parameters, holding the saved weights.
+
+    The architecture is first built on the ``meta`` device (shapes and dtypes,
+    no memory) and every saved weight checked against it, so the real
+    networks, built last, are never larger than the weights the file holds.
+    """
+    if not isinstance(node, dict) or node.get("class") != est._module_class.__name__:
+        raise ModelFileError(
+            name, "mismatch", f"module_ is not the {est._module_class.__name__} of this estimator."
+        )
+    shell = _build(est, name, "meta")
+    expected = shell.state_dict()
+    parameters = {key for key, _ in shell.named_parameters()}
     state = {k[len(_MODULE_PREFIX):]: v for k, v in tensors.items() if k.startswith(_MODULE_PREFIX)}
     hint = (" If you passed encoders or decoders, they must be the networks the model was "
             "saved with.")
@@ -179,6 +200,9 @@ def _module(est, node, tensors, name):
                 f"weight {key} has shape {tuple(got.shape)} ({got.dtype}) in the file, but the "
                 f"parameters ({_describe(est)}) give {tuple(ref.shape)} ({ref.dtype}).{hint}",
             )
+    check_weights(name, state, parameters)
+    del shell, expected
+    module = _build(est, name)
     module.load_state_dict(state)
     return module.eval()
 

@@ -219,7 +219,12 @@ def _float(node, *_):
 def _numpy(node, tensors, arrays, where):
     value = decode(node["value"], tensors, arrays, where)
     _expect(isinstance(value, (bool, int, float, complex, str)), f"{where}: bad numpy scalar")
-    return np.array(value, dtype=np.dtype(node["dtype"]))[()]
+    dtype = np.dtype(node["dtype"])
+    # a scalar's dtype is as wide as its value, so a tampered one cannot allocate more
+    width = 4 * len(value) + 4 if isinstance(value, str) else 32
+    _expect(dtype.kind in "biufcUS" and dtype.itemsize <= width,
+            f"{where}: bad numpy scalar dtype {dtype}")
+    return np.array(value, dtype=dtype)[()]
 
 
 def _dict(node, tensors, arrays, where):

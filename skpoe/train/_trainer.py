@@ -37,7 +37,7 @@ from skpoe.train.checkpoint import (
 )
 from skpoe.distributed import DataParallel, is_main_process
 from skpoe.models.acceleration import grad_scaler
-from skpoe.exceptions import SkpoeWarning, TrainingDiverged
+from skpoe.exceptions import CheckpointError, SkpoeWarning, TrainingDiverged
 from skpoe.noise import training_stream
 
 __all__ = ["Trainer", "fit_seed"]
@@ -142,6 +142,7 @@ class Trainer:
         self.stopped_by = None  # the callback that stopped the fit
         self.improved = False  # whether the last epoch improved the monitored loss
         self.interrupted = False
+        self.checkpoint_error = None  # a failed checkpoint write, which ended the fit
         self.last_good = None
         self.parallel = None  # the data-parallel step during run, in a process group
         self._stream = None  # the current generator states during run
@@ -358,7 +359,8 @@ class Trainer:
         """Train until ``max_iter`` epochs of this fit ran or early stopping stops.
 
         On a NaN or infinite loss the last finished epoch is restored and
-        :class:`TrainingDiverged` raised. On ``KeyboardInterrupt`` the best
+        :class:`TrainingDiverged` raised. A checkpoint that cannot be written
+        ends the loop with the last finished epoch kept (``checkpoint_error``). On ``KeyboardInterrupt`` the best
         state so far is restored and ``interrupted`` set; when no epoch
         finished, the starting state is restored and the interrupt re-raised.
         Any other error restores the starting state and propagates.
@@ -383,6 +385,12 @@ class Trainer:
         except TrainingDiverged:
             self._restore(self.last_good)
             raise
+        except CheckpointError as exc:  # a write failed: keep the last finished epoch
+            self._restore(self.last_good)
+            self.checkpoint_error = exc
+            self.stop_training = True
+            if self.progress is not None:
+                self.progress.message(f"{exc} Stopping after epoch {self.epoch}.")
         except KeyboardInterrupt:
             if self.epoch == ran_before or self.last_good["epoch"] == ran_before:
                 self._restore(initial)
@@ -395,7 +403,10 @@ class Trainer:
                     + ("best epoch's" if self.early_stopping else f"epoch {self.epoch}")
                     + " weights."
                 )
-            self.write_checkpoint()
+            try:
+                self.write_checkpoint()
+            except CheckpointError as exc:
+                self.checkpoint_error = exc
         except BaseException:
             self._restore(initial)
             raise
@@ -403,7 +414,7 @@ class Trainer:
             self.parallel = self._stream = None
             if self.progress is not None:
                 self.progress.close()
-        if self.stop_training and self.progress is not None:
+        if self.stop_training and self.progress is not None and self.checkpoint_error is None:
             if isinstance(self.stopped_by, EarlyStopping):
                 self.progress.message(
                     f"Validation loss did not improve more than tol={self.tol} for "

@@ -13,6 +13,7 @@ new one, never a torn file.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -24,6 +25,7 @@ from skpoe.exceptions import CheckpointError
 
 __all__ = [
     "FORMAT",
+    "check_checkpoint_path",
     "fingerprint",
     "save_checkpoint",
     "load_checkpoint",
@@ -120,21 +122,84 @@ def set_numpy_rng_state(rng, state):
     rng.set_state(("MT19937", keys, state["pos"], state["has_gauss"], state["gauss"]))
 
 
-def save_checkpoint(path, state):
-    """Write ``state`` to ``path`` atomically (temporary file, fsync, rename)."""
+def check_checkpoint_path(path):
+    """At the start of a fit: ``checkpoint_path`` names a file that can be written.
+
+    Its folder must exist and accept a new file (one is created and removed),
+    so a path under a regular file, in a missing or read-only folder, or on a
+    file system such as ``/proc`` is refused before any epoch runs.
+
+    Raises
+    ------
+    CheckpointError
+        Naming the parameter, the path and the reason.
+    """
+    if path is None:
+        return
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".skpoe-", suffix=".tmp", dir=folder)
+    if os.path.isdir(path):
+        raise CheckpointError(
+            f"checkpoint_path={path!r} is a folder; it must name a file (for example "
+            f"{os.path.join(path, 'fit.ckpt')!r})."
+        )
+    if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise CheckpointError(
+            f"checkpoint_path={path!r} cannot be written: its folder {folder!r} {what}. "
+            "Create the folder or choose another checkpoint_path."
+        )
     try:
+        fd, probe = tempfile.mkstemp(prefix=".skpoe-", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CheckpointError(
+            f"checkpoint_path={path!r} cannot be written: no file can be created in its "
+            f"folder {folder!r} ({_os_error(exc)}). Choose another checkpoint_path."
+        ) from None
+
+
+def _os_error(exc):
+    """``[Errno 28] No space left on device`` and the like."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return f"{type(exc).__name__}: [Errno {exc.errno}] {exc.strerror}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def save_checkpoint(path, state):
+    """Write ``state`` to ``path`` atomically (temporary file, fsync, rename).
+
+    The state is serialised in memory first, so a failed write is the
+    operating system's error (disk full, file-size limit, permission).
+
+    Raises
+    ------
+    CheckpointError
+        If the file cannot be written; it names the path and the error. The
+        previous checkpoint, if any, is left as it was.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    buf = io.BytesIO()
+    torch.save({"format": FORMAT, **state}, buf)
+    tmp = None
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".skpoe-", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, **state}, f)
+            f.write(buf.getbuffer())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise CheckpointError(
+            f"The checkpoint {path!r} could not be written ({_os_error(exc)}); the "
+            "previous checkpoint, if any, is unchanged."
+        ) from exc
     except BaseException:
-        with _quiet():
-            os.unlink(tmp)
+        _remove(tmp)
         raise
     with _quiet():  # make the rename itself durable (POSIX)
         dfd = os.open(folder, os.O_RDONLY)
@@ -142,6 +207,12 @@ def save_checkpoint(path, state):
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def _remove(tmp):
+    if tmp is not None:
+        with _quiet():
+            os.unlink(tmp)
 
 
 class _quiet:

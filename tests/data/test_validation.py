@@ -137,9 +137,11 @@ def test_row_without_views_at_fit(small):
     X = _copy(small.X)
     X["top"][3] = np.nan
     X["bottom"][3] = np.nan
-    tiny(max_iter=1).fit(X, small.y_part)  # row 3 is labeled: the label is a view
     y = small.y_part.copy()
     y[3] = -1
+    with pytest.raises(ValueError, match="Rows 3 have no observed view"):
+        tiny(max_iter=1).fit(X, y)
+    y[3] = 1  # a label alone is not a view: the same error
     with pytest.raises(ValueError, match="Rows 3 have no observed view"):
         tiny(max_iter=1).fit(X, y)
 

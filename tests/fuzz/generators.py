@@ -19,7 +19,10 @@ each call into one of four outcomes (see
 ``unclear``
     any other exception;
 ``nonfinite``
-    returned NaN or infinity, or an output of the wrong shape.
+    returned NaN or infinity, or an output of the wrong shape;
+``silent``
+    returned an answer to input it must refuse (pandas views whose row
+    indexes differ, a row observed only through its label).
 """
 
 from __future__ import annotations
@@ -161,7 +164,10 @@ def _view(c, rng, n, name, n_features=None, dtype=None):
 _LABELS = (
     "none", "none", "partial", "partial", "partial", "partial", "all_unlabeled", "one_class", "one_per_class",
     "many_classes", "strings", "floats", "negative", "wrong_length", "nan", "bools", "mixed",
+    "Int64", "string_na", "object_na", "boolean_na", "category_na",
 )
+_NULLABLE = {"Int64": "Int64", "string_na": "string", "object_na": object,
+             "boolean_na": "boolean", "category_na": "category"}
 
 
 def _labels(c, rng, n):
@@ -191,6 +197,13 @@ def _labels(c, rng, n):
         return np.where(codes == 0, np.nan, codes.astype(float))
     if kind == "bools":
         return codes > 0
+    if kind in _NULLABLE:  # pandas' nullable labels: pd.NA marks unlabeled rows
+        import pandas as pd
+
+        values = codes > 0 if kind == "boolean_na" else (
+            codes if kind == "Int64" else np.array(["cat", "dog", "eel"], dtype=object)[codes])
+        out = pd.Series(values, dtype=_NULLABLE[kind])
+        return out.mask(pd.Series(rng.rand(n) < 0.5), pd.NA if kind != "category_na" else None)
     return np.array([1, "a", None, 2.5, -1] * n, dtype=object)[:n]
 
 
@@ -223,7 +236,7 @@ def _params(c):
 # -- predict-time input ----------------------------------------------------
 _PREDICT = (
     "same", "same", "fresh", "missing_key", "extra_key", "feature_count", "dtype", "reorder",
-    "rename", "huge", "list", "one_row", "no_view",
+    "rename", "huge", "list", "one_row", "no_view", "index_mismatch",
 )
 
 
@@ -258,9 +271,37 @@ def _predict_views(c, rng, X, n_features, form):
         fresh = {k: v[:1] for k, v in fresh.items()}
     elif kind == "no_view":
         fresh = {k: np.full((n, n_features[k]), np.nan) for k in names}
+    elif kind == "index_mismatch":
+        n = max(n, 2)
+        fresh = _indexed({k: rng.rand(n, n_features[k]) for k in names}, c.choice(_INDEXES))
+        if len(names) < 2 or form in ("list", "tuple"):
+            kind = "index_single"  # one view, or views named by position: nothing to pair
+        return fresh, kind
     if kind == "list":
         return [fresh[k] for k in names], kind
     return _as_form(fresh, form), kind
+
+
+_INDEXES = ("reversed", "disjoint", "shifted")
+
+
+def _indexed(views, how):
+    """``views`` as DataFrames on string indexes, the last view's differing by ``how``."""
+    import pandas as pd
+
+    out = {}
+    names = list(views)
+    for k, v in views.items():
+        index = [f"s{i}" for i in range(len(v))]
+        if k == names[-1] and len(names) > 1:
+            if how == "reversed":
+                index = index[::-1]
+            elif how == "disjoint":
+                index = [f"t{i}" for i in range(len(v))]
+            else:
+                index = [f"s{i + 1}" for i in range(len(v))]
+        out[k] = pd.DataFrame(v, index=index, columns=[f"{k}_c{j}" for j in range(v.shape[1])])
+    return out
 
 
 def _as_form(views, form):
@@ -290,11 +331,22 @@ def draw_case(c):
         f"view{i}" for i in range(n_views)
     ]
     views = {k: _view(c, rng, n, k) for k in names}
-    if c.boolean(0.1) and n:  # rows with no view at all
+    label_only = c.boolean(0.08) and n > 1 and form != "array"  # row 0: a label, no view
+    if label_only:
+        views = {k: np.asarray(rng.randn(n, int(np.shape(v)[1]) if np.ndim(v) == 2 else 1))
+                 for k, v in views.items()}
+    if (label_only or c.boolean(0.1)) and n:  # rows with no view at all
         for k in names:
             v = views[k]
             if isinstance(v, np.ndarray) and v.dtype.kind == "f":
                 v[0] = np.nan
+    mismatch = None
+    if n > 1 and n_views > 1 and form in ("dict", "ModalityDict") and not label_only \
+            and c.boolean(0.1):
+        mismatch = c.choice(_INDEXES + ("equal",))  # pandas views on (different) indexes
+        views = _indexed({k: rng.randn(n, c.integer(1, 3)) for k in names}, mismatch)
+        if mismatch == "equal":
+            views = {k: v.set_axis(list(views[names[0]].index)) for k, v in views.items()}
     n_features = {k: int(np.shape(v)[1]) if np.ndim(v) == 2 else 0 for k, v in views.items()}
     params = _params(c)
     if form == "array":
@@ -307,6 +359,17 @@ def draw_case(c):
     else:
         X = _as_form(views, form)
     X_new, predict_kind = _predict_views(c, rng, X, n_features, form)
+    y = _labels(c, rng, n)
+    if label_only and isinstance(y, np.ndarray) and y.dtype.kind in "iu" and len(y) == n:
+        y[0] = 0
+    # calls that must refuse their input: a silent answer to them is wrong
+    must_refuse = set()
+    if label_only:
+        must_refuse.add("fit")
+    if mismatch not in (None, "equal"):
+        must_refuse.add("fit")
+    if predict_kind == "index_mismatch":
+        must_refuse |= {"transform", "predict", "predict_proba", "score_samples", "impute"}
     calls = {
         "predict_proba": {"n_samples": c.choice([32, 32, 32, 1, 0, -2, 2.5])},
         "score_samples": {"n_importance_samples": c.choice([100, 100, 2, 0])},
@@ -316,8 +379,9 @@ def draw_case(c):
         estimator=c.choice(sorted(ESTIMATORS, key=lambda e: e.__name__)),
         params=params,
         X=X,
-        y=_labels(c, rng, n),
+        y=y,
         X_new=X_new,
+        must_refuse=must_refuse,
         predict_kind=predict_kind,
         calls=calls,
         form=form,

@@ -19,7 +19,7 @@ __all__ = ["METHODS", "OUTCOMES", "classify_error", "run_case"]
 METHODS = (
     "fit", "transform", "predict", "predict_proba", "score", "score_samples", "impute", "sample",
 )
-OUTCOMES = ("ok", "clear", "unclear", "nonfinite")
+OUTCOMES = ("ok", "clear", "unclear", "nonfinite", "silent")
 
 
 # -- outcomes --------------------------------------------------------------
@@ -110,6 +110,9 @@ def run_case(case):
             outcome = classify_error(exc, names)
             results.append((method, outcome, f"{type(exc).__name__}: {exc}"[:300]))
             return None, False
+        if method in case.get("must_refuse", ()):
+            results.append((method, "silent", "accepted input it must refuse"))
+            return out, method != "fit"
         n = _n_rows(case["X_new"]) if method not in ("fit", "score") else None
         try:
             good = _check_output(method, est, out, n, args or {})
