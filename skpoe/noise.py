@@ -33,11 +33,12 @@ import threading
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 __all__ = [
     "GLOBAL_RNG_LOCK", "global_rng_state", "rand_rows", "randn_rows", "rng_state", "row_shard",
     "seeded_torch", "set_global_rng_state", "shard_parts", "start_state", "step_shards",
-    "training_stream", "use_generator",
+    "training_stream", "use_generator", "fit_seed",
 ]
 
 _local = threading.local()
@@ -291,3 +292,18 @@ def rand_rows(like=None, *, shape=None, device=None, dtype=None, row_dim=0):
     Dim ``row_dim`` indexes the rows of the minibatch (see :func:`row_shard`).
     """
     return _draw(_uniform, like, shape, row_dim, device, dtype)
+
+
+def fit_seed(random_state, n_iter=None):
+    """Seed of one fit (weights, minibatches and later inference draws).
+
+    Drawn from ``random_state`` (fresh entropy for ``None``). ``n_iter``
+    offsets it, for a warm start of a model that kept no training state.
+    """
+    if random_state is not None:
+        seed = check_random_state(random_state).randint(2**31 - 1)
+    else:
+        seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    if n_iter is not None:
+        seed = (seed + n_iter) % (2**31 - 1)
+    return seed

@@ -24,7 +24,6 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 
 from skpoe.train.batches import (
     BatchGroups, TensorData, monitor_rows, monitor_terms, validation_loss,
@@ -38,24 +37,9 @@ from skpoe.train.checkpoint import (
 from skpoe.distributed import DataParallel, is_main_process
 from skpoe.models.acceleration import grad_scaler
 from skpoe.exceptions import CheckpointError, SkpoeWarning, TrainingDiverged
-from skpoe.noise import training_stream
+from skpoe.noise import fit_seed, training_stream
 
 __all__ = ["Trainer", "fit_seed"]
-
-
-def fit_seed(random_state, n_iter=None):
-    """Seed of one fit (weights, minibatches and later inference draws).
-
-    Drawn from ``random_state`` (fresh entropy for ``None``). ``n_iter``
-    offsets it, for a warm start of a model that kept no training state.
-    """
-    if random_state is not None:
-        seed = check_random_state(random_state).randint(2**31 - 1)
-    else:
-        seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-    if n_iter is not None:
-        seed = (seed + n_iter) % (2**31 - 1)
-    return seed
 
 
 class Trainer:
