@@ -161,6 +161,7 @@ class ViewBaseline:
         ['bottom', 'top']
         """
         y = np.asarray(y)
+        self.labels_ = y[y != -1]
         observed = {v: ~np.isnan(np.asarray(X[v], dtype=float)).all(axis=1) for v in self.views}
         self.per_view_ = {}
         for v in self.views:
@@ -173,11 +174,18 @@ class ViewBaseline:
         return self
 
     def _fit_one(self, X, y):
-        """The classifier fitted on ``X, y``; a constant one where ``y`` labels one class."""
-        if np.unique(y[y != -1]).size < 2:
+        """The classifier fitted on ``X, y``; a constant one where ``y`` labels one class.
+
+        Where ``y`` labels no row (a view no labeled row observes), the constant
+        is the most frequent class of all the labeled rows.
+        """
+        labels = y[y != -1]
+        if np.unique(labels).size < 2:
             from sklearn.dummy import DummyClassifier
 
-            return DummyClassifier(strategy="most_frequent").fit(X[y != -1], y[y != -1])
+            if labels.size == 0:
+                labels = self.labels_
+            return DummyClassifier(strategy="most_frequent").fit(np.zeros((labels.size, 1)), labels)
         return clone(self.classifier).fit(X, y)
 
     def _impute(self, X):

@@ -319,3 +319,6 @@ def test_view_baseline_predicts_the_one_class_a_view_labels():
         base = ViewBaseline(clf, ["a", "b"]).fit(X, y)
         assert (base.predict(X, "a") == 1).all()
         assert set(base.predict(X, "b")) <= {0, 1} and len(base.predict(X)) == 30
+    X["b"][:4] = np.nan  # view b: no labeled row at all, so the labeled rows' majority
+    for clf in default_baselines().values():
+        assert (ViewBaseline(clf, ["a", "b"]).fit(X, y).predict(X, "b") == 1).all()
