@@ -200,14 +200,11 @@ def _as_list(views):
 def _check_views(estimator, views, what):
     unknown = [v for v in views if v not in estimator.modalities_]
     if unknown:
-        raise ValueError(
-            f"{what} names modalities {unknown}; the model knows {estimator.modalities_}."
-        )
+        raise ValueError(f"{what} names modalities {unknown}; the model knows {estimator.modalities_}.")
 
 
 def _labeled_accuracy(y_true, y_pred):
-    y_true = np.asarray(y_true)
-    labeled = labeled_mask(y_true)
+    labeled = labeled_mask(y_true := np.asarray(y_true))
     if not labeled.any():
         raise ValueError("y has no labeled rows to score (all are -1 / NaN).")
     return float(np.mean(y_pred[labeled] == y_true[labeled]))

@@ -13,25 +13,23 @@ from __future__ import annotations
 import copy
 import os
 from typing import BinaryIO, TypeVar
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import (
     BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _fit_context
 )
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from skpoe._typing import LabelsLike, ViewsLike
 from skpoe.distributed import is_main_process
 from skpoe.estimators._fit import prepare_fit, report_fit_end, store_training
+from skpoe.estimators._constraints import PARAMETER_CONSTRAINTS
 from skpoe.estimators._fitted import FittedModelMixin
 from skpoe.estimators._params import hidden_sizes, per_modality
 from skpoe.estimators._threads import default_threads, limit_threads
 from skpoe.exceptions import TrainingDiverged
-from skpoe.likelihoods import Likelihood
 from skpoe.likelihoods._fitting import entry_masking_rates, fit_likelihoods
-from skpoe.models.acceleration import PRECISIONS, compiled_networks
+from skpoe.models.acceleration import compiled_networks
 from skpoe.models.base import MultimodalModule
 from skpoe.persistence import registry
 from skpoe.persistence import save as _save
@@ -76,40 +74,7 @@ class BaseMultimodalVAE(
         if cls._module_class is not None:
             registry.register(cls)
 
-    _parameter_constraints = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", dict, Interval(Integral, 1, None, closed="left"),
-                               StrOptions({"auto"})],
-        "likelihoods": [str, dict, Likelihood, None],
-        "encoders": [dict, None],
-        "decoders": [dict, None],
-        "modalities": [dict, None],
-        "supervision_weight": [Interval(Real, 0, None, closed="left")],
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "device": [str, torch.device],
-        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "checkpoint_path": [str, os.PathLike, None],
-        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "compile": ["boolean"],
-        "precision": [StrOptions(set(PRECISIONS))],
-        "callbacks": [list, tuple, None],
-        "pseudo_label_weight": [Interval(Real, 0, None, closed="left")],
-        "agreement_weight": [Interval(Real, 0, None, closed="left")],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "missing_indicators": ["boolean"],
-        "entry_masking": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
-    }
+    _parameter_constraints = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
