@@ -22,7 +22,20 @@ __all__ = [
 
 
 class SkpoeWarning(UserWarning):
-    """Base class of every warning skpoe gives."""
+    """Base class of every warning skpoe gives.
+
+    See Also
+    --------
+    FitInterruptedWarning : A fit stopped by Ctrl-C.
+    skpoe.semi_supervised.PartialLabelsWarning : Partial labels read as a class.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skpoe import SkpoeWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", SkpoeWarning)  # every skpoe warning stops the script
+    """
 
 
 class ConvergenceWarning(SkpoeWarning, _sk.ConvergenceWarning):

@@ -31,6 +31,19 @@ class PrivateLatentsMixin:
             For each fitted view, the mean of q(w_view | x_view); NaN on the rows where that
             view is missing (its private latent is then its prior, N(0, I), and carries
             nothing about the row).
+
+        See Also
+        --------
+        transform : The shared latent, from all observed views.
+
+        Examples
+        --------
+        >>> from skpoe import DMVAE
+        >>> from skpoe.datasets import load_digits_views
+        >>> X, y = load_digits_views()
+        >>> model = DMVAE(n_private_components=4, max_iter=1, random_state=0).fit(X)
+        >>> model.transform_private(X)["top"].shape
+        (1797, 4)
         """
         data, _ = self._views_data(X, "transform_private")
         inference = self._inference()
