@@ -16,6 +16,9 @@ import skpoe
 #: Modules that are not imported here: the command-line entry point.
 _SKIP = {"skpoe.__main__"}
 
+#: Optional packages that a module's examples import (the module itself imports them lazily).
+_NEEDS = {"skpoe.io": ("anndata", "mudata")}
+
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -44,6 +47,8 @@ def test_the_estimators_examples_are_found():
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
+    for package in _NEEDS.get(name, ()):
+        pytest.importorskip(package)
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=FLAGS, report=True, verbose=False)
     assert result.attempted > 0
