@@ -237,6 +237,36 @@ _PRIVATE_DOC = """    n_private_components : int, default=8
 """
 
 
+_SEE_JMVAE = """    VAEVAE : The same masked joint encoder, with VAEVAE's objective.
+    MVTCAE : Conditional KL terms of the same kind, in a total-correlation bound.
+    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).
+"""
+_REFS_JMVAE = """    .. [1] M. Suzuki, K. Nakayama and Y. Matsuo, "Joint Multimodal Learning
+       with Deep Generative Models", arXiv:1611.01891, 2016.
+"""
+_SEE_MVTCAE = """    MVAE : The same product-of-experts posterior, with the joint ELBO.
+    JMVAE : KL terms pulling each view's encoder toward the joint posterior.
+    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).
+"""
+_REFS_MVTCAE = """    .. [1] H. Hwang, G.-H. Kim, S. Hong and K.-E. Kim, "Multi-View
+       Representation Learning via Total Correlation Objective", NeurIPS 2021.
+"""
+_SEE_MMVAEPLUS = """    MMVAE : The same mixture of experts, without private latents.
+    DMVAE : Private latents with a product-of-experts shared posterior.
+    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).
+"""
+_REFS_MMVAEPLUS = """    .. [1] E. Palumbo, I. Daunhawer and J. E. Vogt, "MMVAE+: Enhancing the
+       Generative Quality of Multimodal VAEs without Compromises", ICLR 2023.
+"""
+_SEE_DMVAE = """    MVAE : The same product-of-experts shared posterior, without private latents.
+    MMVAEPlus : Private latents with a mixture-of-experts shared posterior.
+    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).
+"""
+_REFS_DMVAE = """    .. [1] M. Lee and V. Pavlovic, "Private-Shared Disentangled Multimodal
+       VAE for Learning of Latent Representations", CVPR Workshops 2021.
+"""
+
+
 @with_model_options(alpha=0.1)
 class JMVAE(BaseMultimodalVAE):
     _module_class = JMVAEModule
@@ -254,8 +284,8 @@ class JMVAE(BaseMultimodalVAE):
         """    alpha : float, default=0.1
         Weight of the KL terms pulling each view's encoder toward the joint one.
 """,
-        see_also="    VAEVAE : The same masked joint encoder, with VAEVAE's objective.\n    MVTCAE : Conditional KL terms of the same kind, in a total-correlation bound.\n    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).\n",
-        references='    .. [1] M. Suzuki, K. Nakayama and Y. Matsuo, "Joint Multimodal Learning\n       with Deep Generative Models", arXiv:1611.01891, 2016.\n',
+        see_also=_SEE_JMVAE,
+        references=_REFS_JMVAE,
     ) + _EXAMPLE.format(name="JMVAE")
 
 
@@ -275,8 +305,8 @@ class MVTCAE(BaseMultimodalVAE):
         """    alpha : float, default=0.1
         Share of the conditional VIB terms (the total-correlation weight of the paper).
 """,
-        see_also="    MVAE : The same product-of-experts posterior, with the joint ELBO.\n    JMVAE : KL terms pulling each view's encoder toward the joint posterior.\n    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).\n",
-        references='    .. [1] H. Hwang, G.-H. Kim, S. Hong and K.-E. Kim, "Multi-View\n       Representation Learning via Total Correlation Objective", NeurIPS 2021.\n',
+        see_also=_SEE_MVTCAE,
+        references=_REFS_MVTCAE,
     ) + _EXAMPLE.format(name="MVTCAE")
 
 
@@ -306,8 +336,8 @@ class MMVAEPlus(PrivateLatentsMixin, BaseMultimodalVAE):
     n_importance_samples : int, default=10
         Draws per component for ``objective="dreg"`` (K).
 """,
-        see_also="    MMVAE : The same mixture of experts, without private latents.\n    DMVAE : Private latents with a product-of-experts shared posterior.\n    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).\n",
-        references='    .. [1] E. Palumbo, I. Daunhawer and J. E. Vogt, "MMVAE+: Enhancing the\n       Generative Quality of Multimodal VAEs without Compromises", ICLR 2023.\n',
+        see_also=_SEE_MMVAEPLUS,
+        references=_REFS_MMVAEPLUS,
     ) + _EXAMPLE.format(name="MMVAEPlus")
 
 
@@ -325,8 +355,8 @@ class DMVAE(PrivateLatentsMixin, BaseMultimodalVAE):
     row with one view gets its ELBO); a missing view is generated at its private prior mean.
     Missing entries of an observed view are imputed from its own private code.""",
         _PRIVATE_DOC,
-        see_also="    MVAE : The same product-of-experts shared posterior, without private latents.\n    MMVAEPlus : Private latents with a mixture-of-experts shared posterior.\n    MultimodalPoEVAE : Product of own and substitute experts (the paper's model).\n",
-        references='    .. [1] M. Lee and V. Pavlovic, "Private-Shared Disentangled Multimodal\n       VAE for Learning of Latent Representations", CVPR Workshops 2021.\n',
+        see_also=_SEE_DMVAE,
+        references=_REFS_DMVAE,
     ) + _EXAMPLE.format(name="DMVAE")
 
 
