@@ -75,8 +75,9 @@ def predict_at_mean(est, X):
 
 def run(est, params, data, seed, labeled, mv, extra):
     X_tr, y_tr, X_te, y_te = load(data)
-    X_h, y_h = hide_views_and_labels(X_tr, y_tr, labeled=labeled, missing_views=mv,
-                                     random_state=seed)
+    X_h, y_h = hide_views_and_labels(
+        X_tr, y_tr, labeled=labeled, missing_views=mv, random_state=seed
+    )
     model = getattr(skpoe, est)(random_state=seed, device="cpu", **params)
     t0 = time.perf_counter()
     model.fit(X_h, y_h)
@@ -103,8 +104,17 @@ def main(argv=None):
     seeds, tag = cfg.pop("seeds", [0, 1, 2]), cfg.pop("tag", "")
     rows = []
     for s in seeds:
-        rows.append(run(cfg["est"], cfg.get("params", {}), cfg.get("data", "digits2"), s,
-                        cfg.get("labeled", 0.1), cfg.get("mv", 1.0), cfg.get("extra", ())))
+        rows.append(
+            run(
+                cfg["est"],
+                cfg.get("params", {}),
+                cfg.get("data", "digits2"),
+                s,
+                cfg.get("labeled", 0.1),
+                cfg.get("mv", 1.0),
+                cfg.get("extra", ()),
+            )
+        )
         print(tag, s, rows[-1], flush=True)
     summary = {k: round(float(np.mean([r[k] for r in rows])), 3) for k in rows[0]}
     line = f"{tag} | {json.dumps(cfg)} | seeds {seeds} | {summary}"

@@ -29,7 +29,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def tv(a, b, k=10):
     """Total-variation distance between the class frequencies of ``a`` and ``b``."""
-    return 0.5 * np.abs(np.bincount(a, minlength=k) / len(a) - np.bincount(b, minlength=k) / len(b)).sum()
+    return (
+        0.5
+        * np.abs(np.bincount(a, minlength=k) / len(a) - np.bincount(b, minlength=k) / len(b)).sum()
+    )
 
 
 def main(argv=None):
@@ -52,8 +55,9 @@ def main(argv=None):
     ]
     for seed in range(args.seeds):
         tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=seed)
-        Xh, yh = hide_views_and_labels(X[tr], y[tr], labeled=0.01, missing_views=1.0,
-                                       random_state=seed)
+        Xh, yh = hide_views_and_labels(
+            X[tr], y[tr], labeled=0.01, missing_views=1.0, random_state=seed
+        )
         lab = yh != -1
         views = [np.asarray(Xh[k]) for k in Xh]
         obs = np.stack([~np.isnan(v).all(1) for v in views], 1)

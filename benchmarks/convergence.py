@@ -35,8 +35,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def curve(Estimator, X, y, seed, args):
     idx = np.arange(len(y))
     tr, te = train_test_split(idx, test_size=0.25, stratify=y, random_state=seed)
-    X_h, y_h = hide_views_and_labels(X[tr], y[tr], labeled=args.labeled,
-                                     missing_views=1.0, random_state=seed)
+    X_h, y_h = hide_views_and_labels(
+        X[tr], y[tr], labeled=args.labeled, missing_views=1.0, random_state=seed
+    )
     X_te, y_te = X[te], y[te]
     model = Estimator(max_iter=args.chunk, warm_start=True, random_state=seed, device="cpu")
     points, fit_s = [], 0.0
@@ -52,7 +53,9 @@ def curve(Estimator, X, y, seed, args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="digits-halves", choices=["digits-halves", "digits-3strips"])
+    parser.add_argument(
+        "--data", default="digits-halves", choices=["digits-halves", "digits-3strips"]
+    )
     parser.add_argument("--models", nargs="+", default=[E.__name__ for E in skpoe.ESTIMATORS])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--labeled", type=float, default=0.1)
@@ -76,15 +79,23 @@ def main(argv=None):
         "| all at that epoch | single at last epoch | all at last epoch |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    curves_md = ["", "Mean single-view accuracy after each chunk:", "",
-                 "| model | " + " | ".join(str(e) for e in range(args.chunk, args.epochs + 1, args.chunk)) + " |",
-                 "|---|" + "---:|" * (args.epochs // args.chunk)]
+    curves_md = [
+        "",
+        "Mean single-view accuracy after each chunk:",
+        "",
+        "| model | "
+        + " | ".join(str(e) for e in range(args.chunk, args.epochs + 1, args.chunk))
+        + " |",
+        "|---|" + "---:|" * (args.epochs // args.chunk),
+    ]
     out = args.out or os.path.join(HERE, "results", f"convergence_{args.data}.md")
     for name in args.models:
         runs = np.stack([curve(getattr(skpoe, name), X, y, s, args) for s in range(args.seeds)])
         mean = runs.mean(0)  # (chunks, 4): epoch, seconds, single, all
         hit = np.flatnonzero(mean[:, 2] >= args.target)
-        reach = (f"{int(mean[hit[0], 0])}", f"{mean[hit[0], 1]:.1f}") if hit.size else ("never", "-")
+        reach = (
+            (f"{int(mean[hit[0], 0])}", f"{mean[hit[0], 1]:.1f}") if hit.size else ("never", "-")
+        )
         b = int(mean[:, 2].argmax())
         lines.append(
             f"| {name} | {reach[0]} | {reach[1]} | {mean[b, 2]:.3f} ({int(mean[b, 0])}) | "

@@ -86,7 +86,7 @@ def level_drop(curve):
     w = max(2, len(curve) // 10)
     if len(curve) < 2 * w:
         return float("nan")
-    recent, before = np.mean(curve[-w:]), np.mean(curve[-2 * w:-w])
+    recent, before = np.mean(curve[-w:]), np.mean(curve[-2 * w : -w])
     return float((before - recent) / abs(before))
 
 
@@ -95,15 +95,18 @@ def progress_share(curve):
     w = max(2, len(curve) // 10)
     if len(curve) < 2 * w:
         return float("nan")
-    first, before, recent = np.mean(curve[:w]), np.mean(curve[-2 * w:-w]), np.mean(curve[-w:])
+    first, before, recent = np.mean(curve[:w]), np.mean(curve[-2 * w : -w]), np.mean(curve[-w:])
     total = first - recent
     return float((before - recent) / total) if total > 0 else float("nan")
 
 
 def fit_all(args):
     runs = []
-    plan = [(d, E) for d in ("digits-halves", "digits-3strips", "breast-cancer", "wine")
-            for E in skpoe.ESTIMATORS] + [("mnist-halves", skpoe.MultimodalPoEVAE)]
+    plan = [
+        (d, E)
+        for d in ("digits-halves", "digits-3strips", "breast-cancer", "wine")
+        for E in skpoe.ESTIMATORS
+    ] + [("mnist-halves", skpoe.MultimodalPoEVAE)]
     for data, Estimator in plan:
         X, y, X_te, y_te = load(data)
         model = Estimator(random_state=0, device="cpu")
@@ -113,7 +116,9 @@ def fit_all(args):
             model.fit(X, y)
         seconds = time.perf_counter() - t0
         run = {
-            "data": data, "model": Estimator.__name__, "seconds": seconds,
+            "data": data,
+            "model": Estimator.__name__,
+            "seconds": seconds,
             "curve": [float(v) for v in model.loss_curve_],
             "warned": [str(w.message)[:80] for w in caught if "max_iter" in str(w.message)],
             "at_50": held_out(model, X_te, y_te),
@@ -125,8 +130,10 @@ def fit_all(args):
                 model.fit(X, y)
             run["curve"] = [float(v) for v in model.loss_curve_]
             run["at_more"] = held_out(model, X_te, y_te)
-        print(f"{data:15s} {Estimator.__name__:17s} {seconds:6.1f} s  "
-              f"{len(run['curve'])} epochs", flush=True)
+        print(
+            f"{data:15s} {Estimator.__name__:17s} {seconds:6.1f} s  {len(run['curve'])} epochs",
+            flush=True,
+        )
         runs.append(run)
     return runs
 
@@ -148,10 +155,14 @@ def table(runs, threshold):
                 f"| {run['data']} | {run['model']} | {n} | {c[-1]:.2f} | {level_drop(c):.2%} | "
                 f"{share:.1%} | {'yes' if old else 'no'} | {'yes' if new else 'no'} |"
             )
-    lines += ["", "What more epochs bring (MultimodalPoEVAE, continued with warm_start):", "",
-              "| data | epochs | loss at 50 | loss at end | fall after 50, share of fall to 50 | "
-              "progress share at end | test accuracy at 50 -> end | test log-lik at 50 -> end |",
-              "|---|---:|---:|---:|---:|---:|---|---|"]
+    lines += [
+        "",
+        "What more epochs bring (MultimodalPoEVAE, continued with warm_start):",
+        "",
+        "| data | epochs | loss at 50 | loss at end | fall after 50, share of fall to 50 | "
+        "progress share at end | test accuracy at 50 -> end | test log-lik at 50 -> end |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
     for run in runs:
         if "at_more" not in run:
             continue
@@ -188,7 +199,9 @@ def main(argv=None):
     with open(args.out, "w") as f:
         f.write("# ConvergenceWarning: loss curves of default fits\n\n")
         f.write(f"Command: `{command.strip()}`\n\n")
-        f.write(f"torch {torch.__version__}, one thread, {time.strftime('%Y-%m-%d %H:%M')} UTC.\n\n")
+        f.write(
+            f"torch {torch.__version__}, one thread, {time.strftime('%Y-%m-%d %H:%M')} UTC.\n\n"
+        )
         f.write((__doc__.split("\n\n", 1)[1]).split("Usage:")[0])
         f.write(text + "\n")
 

@@ -78,8 +78,9 @@ print(json.dumps({"n": n, "input": sum(v.nbytes for v in X.values()) / 2**20,
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--output", default=os.path.join(
-        os.path.dirname(__file__), "results", "fit_memory.md"))
+    parser.add_argument(
+        "--output", default=os.path.join(os.path.dirname(__file__), "results", "fit_memory.md")
+    )
     args = parser.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     import skpoe  # the version measured (PYTHONPATH may point at another checkout)
@@ -88,8 +89,13 @@ def main():
     rows = []
     for n in args.rows:
         for terms in ("default", "no unlabeled terms"):
-            out = subprocess.run([sys.executable, "-c", CHILD, str(n), terms],
-                                 capture_output=True, text=True, env=env, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(n), terms],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            ).stdout
             r = json.loads(out.strip().splitlines()[-1])
             rows.append(
                 f"| {r['n']:,} | {terms} | {r['input']:.0f} | {r['stages']['check_X']:.0f} | "
@@ -98,18 +104,20 @@ def main():
             )
             print(rows[-1], flush=True)
     command = "python benchmarks/fit_memory.py " + " ".join(sys.argv[1:])
-    text = "\n".join([
-        "# Peak memory of a fit's set-up (in-memory dense views)",
-        "",
-        f"- command: `{command.strip()}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        "- two float32 views of 32 features (Bernoulli), 10% labeled, default MultimodalPoEVAE, CPU;",
-        "  MiB beyond the process with its input loaded; the fit stops once its Trainer exists",
-        "",
-        "| n | fit | input MiB | after validation | after encoding | peak | peak / input |",
-        "|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-    ])
+    text = "\n".join(
+        [
+            "# Peak memory of a fit's set-up (in-memory dense views)",
+            "",
+            f"- command: `{command.strip()}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+            "- two float32 views of 32 features (Bernoulli), 10% labeled, default MultimodalPoEVAE, CPU;",
+            "  MiB beyond the process with its input loaded; the fit stops once its Trainer exists",
+            "",
+            "| n | fit | input MiB | after validation | after encoding | peak | peak / input |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
     with open(args.output, "w") as f:
         f.write(text)
     print(f"wrote {args.output}")

@@ -47,7 +47,9 @@ import warnings
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+)
 from fuzz import METHODS, OUTCOMES, NumpyChooser, draw_case, run_case  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -64,8 +66,9 @@ def main(argv=None):
     parser.add_argument("--start", type=int, default=0, help="first case index")
     parser.add_argument("--show", action="store_true", help="print every call")
     parser.add_argument("--out", default=os.path.join(RESULTS, "fuzz_inputs.md"))
-    parser.add_argument("--write-every", type=int, default=1000,
-                        help="write the table so far every this many cases")
+    parser.add_argument(
+        "--write-every", type=int, default=1000, help="write the table so far every this many cases"
+    )
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else list(argv)
     command = " ".join(["python benchmarks/fuzz_inputs.py", *given])

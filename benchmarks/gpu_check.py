@@ -40,9 +40,8 @@ import time
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
-
 from _bench import HERE, Report
+from torch.utils.flop_counter import FlopCounterMode
 
 from skpoe import ModalityDict, MultimodalPoEVAE
 
@@ -145,12 +144,19 @@ def layer_rate(device, rows, width, dtype, seconds=0.2):
 
 def estimator(args, device, batch, precision, epochs, callbacks=()):
     return MultimodalPoEVAE(
-        n_components=args.latent, hidden_layer_sizes=tuple(args.hidden), batch_size=batch,
-        max_iter=epochs, n_iter_no_change=10**9, random_state=0, device=str(device),
-        precision=precision, n_threads=args.cpu_threads if device.type == "cpu" else None,
+        n_components=args.latent,
+        hidden_layer_sizes=tuple(args.hidden),
+        batch_size=batch,
+        max_iter=epochs,
+        n_iter_no_change=10**9,
+        random_state=0,
+        device=str(device),
+        precision=precision,
+        n_threads=args.cpu_threads if device.type == "cpu" else None,
         callbacks=list(callbacks),
         # the step itself: no neighbourhood graph over up to 1M rows in the set-up
-        pseudo_label_weight=0.0, agreement_weight=0.0,
+        pseudo_label_weight=0.0,
+        agreement_weight=0.0,
     )
 
 
@@ -184,24 +190,34 @@ def fit_throughput(args, base, device, mode, batch, steps, epochs=3):
 def versions(rep, cuda):
     rep.emit("## Versions")
     rep.emit()
-    rep.emit(f"- torch {torch.__version__}, CUDA runtime {torch.version.cuda}, cuDNN "
-             f"{torch.backends.cudnn.version() if cuda else 'n/a'}, Python "
-             f"{platform.python_version()}, numpy {np.__version__}")
-    rep.emit(f"- CPU: {platform.machine()}, {os.cpu_count()} CPUs visible "
-             f"({torch.backends.cpu.get_cpu_capability()}), load average "
-             f"{os.getloadavg()[0]:.2f}")
+    rep.emit(
+        f"- torch {torch.__version__}, CUDA runtime {torch.version.cuda}, cuDNN "
+        f"{torch.backends.cudnn.version() if cuda else 'n/a'}, Python "
+        f"{platform.python_version()}, numpy {np.__version__}"
+    )
+    rep.emit(
+        f"- CPU: {platform.machine()}, {os.cpu_count()} CPUs visible "
+        f"({torch.backends.cpu.get_cpu_capability()}), load average "
+        f"{os.getloadavg()[0]:.2f}"
+    )
     if not cuda:
-        rep.emit("- **no CUDA**: torch sees no GPU here; the GPU rows below are absent and "
-                 "only the CPU figures are reported")
+        rep.emit(
+            "- **no CUDA**: torch sees no GPU here; the GPU rows below are absent and "
+            "only the CPU figures are reported"
+        )
         return
     for i in range(torch.cuda.device_count()):
         p = torch.cuda.get_device_properties(i)
-        rep.emit(f"- cuda:{i}: {p.name}, {p.total_memory / 2**30:.0f} GiB, compute "
-                 f"capability {p.major}.{p.minor}, {p.multi_processor_count} SMs")
+        rep.emit(
+            f"- cuda:{i}: {p.name}, {p.total_memory / 2**30:.0f} GiB, compute "
+            f"capability {p.major}.{p.minor}, {p.multi_processor_count} SMs"
+        )
     try:
         smi = subprocess.run(
             ["nvidia-smi", "--query-gpu=driver_version,name", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         rep.emit(f"- driver (nvidia-smi): {smi.stdout.strip() or smi.stderr.strip()}")
     except (OSError, subprocess.SubprocessError) as exc:
@@ -212,8 +228,20 @@ def run_tests(rep, timeout):
     rep.emit()
     rep.emit("## tests/test_cuda.py")
     rep.emit()
-    cmd = [sys.executable, "-m", "pytest", "tests/test_cuda.py", "-m", "", "-q", "-rs",
-           "-W", "ignore", "-p", "no:cacheprovider"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/test_cuda.py",
+        "-m",
+        "",
+        "-q",
+        "-rs",
+        "-W",
+        "ignore",
+        "-p",
+        "no:cacheprovider",
+    ]
     rep.emit(f"- `{' '.join(cmd[1:])}` (slow tests included)")
     t0 = time.perf_counter()
     try:
@@ -234,20 +262,34 @@ def throughput(rep, args, base, devices):
     rep.emit()
     rep.emit("## Fit throughput")
     rep.emit()
-    rep.emit(f"- MultimodalPoEVAE, hidden {tuple(args.hidden)}, {args.latent} components, "
-             f"{base[2]}: 392 + 392 pixels + labels (10%; without the label terms of "
-             "unlabeled rows, pseudo_label_weight=agreement_weight=0); rows/s = training "
-             "rows per second of the fastest epoch after the first (the per-epoch history "
-             "included; its "
-             "FLOPs are not counted); "
-             f"{args.steps} steps per epoch on the GPU, {args.cpu_steps} on the CPU "
-             f"({args.cpu_threads} threads)")
-    rep.emit("- share = FLOP/s of the fit's matrix products / FLOP/s of "
-             f"`(B, {max(args.hidden)}) @ ({max(args.hidden)}, {max(args.hidden)})` in the "
-             "same dtype on the same device, measured in the same run")
+    rep.emit(
+        f"- MultimodalPoEVAE, hidden {tuple(args.hidden)}, {args.latent} components, "
+        f"{base[2]}: 392 + 392 pixels + labels (10%; without the label terms of "
+        "unlabeled rows, pseudo_label_weight=agreement_weight=0); rows/s = training "
+        "rows per second of the fastest epoch after the first (the per-epoch history "
+        "included; its "
+        "FLOPs are not counted); "
+        f"{args.steps} steps per epoch on the GPU, {args.cpu_steps} on the CPU "
+        f"({args.cpu_threads} threads)"
+    )
+    rep.emit(
+        "- share = FLOP/s of the fit's matrix products / FLOP/s of "
+        f"`(B, {max(args.hidden)}) @ ({max(args.hidden)}, {max(args.hidden)})` in the "
+        "same dtype on the same device, measured in the same run"
+    )
     rep.emit()
-    rep.table(["device", "mode", "batch", "rows/s", "epoch s", "achieved GFLOP/s",
-               "layer GFLOP/s", "share of layer rate"])
+    rep.table(
+        [
+            "device",
+            "mode",
+            "batch",
+            "rows/s",
+            "epoch s",
+            "achieved GFLOP/s",
+            "layer GFLOP/s",
+            "share of layer rate",
+        ]
+    )
     for device in devices:
         modes = [m for m in args.modes if device.type == "cuda" or m != "tf32"]
         steps = args.steps if device.type == "cuda" else args.cpu_steps
@@ -259,17 +301,29 @@ def throughput(rep, args, base, devices):
                 rows, rate, share, sec, layer = fit_throughput(
                     args, base, device, Mode(name), batch, steps
                 )
-                rep.row([device, name, batch, f"{rows:,.0f}", f"{sec:.3f}",
-                         f"{rate / 1e9:,.1f}", f"{layer / 1e9:,.1f}", f"{share:.0%}"])
+                rep.row(
+                    [
+                        device,
+                        name,
+                        batch,
+                        f"{rows:,.0f}",
+                        f"{sec:.3f}",
+                        f"{rate / 1e9:,.1f}",
+                        f"{layer / 1e9:,.1f}",
+                        f"{share:.0%}",
+                    ]
+                )
 
 
 def million(rep, args, base, devices):
     rep.emit()
     rep.emit(f"## One epoch on {args.big_rows:,} rows (batch {args.big_batch})")
     rep.emit()
-    rep.emit("- fit time is set-up (validation, likelihoods, encoding, the move to the "
-             "device) plus the epoch; the CPU epoch is of the first "
-             f"{args.cpu_steps * args.big_batch:,} rows (the same steps, fewer of them)")
+    rep.emit(
+        "- fit time is set-up (validation, likelihoods, encoding, the move to the "
+        "device) plus the epoch; the CPU epoch is of the first "
+        f"{args.cpu_steps * args.big_batch:,} rows (the same steps, fewer of them)"
+    )
     rep.emit()
     rep.table(["device", "mode", "rows", "fit s", "epoch s", "rows/s", "peak device memory GiB"])
     X, y = mnist_rows(base, args.big_rows, seed=2)
@@ -288,10 +342,22 @@ def million(rep, args, base, devices):
                 estimator(args, device, args.big_batch, mode.precision, 1, [clock]).fit(Xn, y[:n])
                 total = time.perf_counter() - t0
             epoch = clock.best_epoch()
-            peak = (torch.cuda.max_memory_allocated(device) / 2**30
-                    if device.type == "cuda" else float("nan"))
-            rep.row([device, name, f"{n:,}", f"{total:.1f}", f"{epoch:.2f}",
-                     f"{n / epoch:,.0f}", f"{peak:.2f}"])
+            peak = (
+                torch.cuda.max_memory_allocated(device) / 2**30
+                if device.type == "cuda"
+                else float("nan")
+            )
+            rep.row(
+                [
+                    device,
+                    name,
+                    f"{n:,}",
+                    f"{total:.1f}",
+                    f"{epoch:.2f}",
+                    f"{n / epoch:,.0f}",
+                    f"{peak:.2f}",
+                ]
+            )
 
 
 def scoring(rep, args, base, devices):
@@ -307,8 +373,9 @@ def scoring(rep, args, base, devices):
         model = estimator(args, device, 256, "float32", 1).fit(X, y)
         rows = args.score_rows if device.type == "cuda" else args.cpu_score_rows
         Xs, _ = mnist_rows(base, rows, seed=1)
-        model.score_samples(ModalityDict({k: v[:8] for k, v in Xs.items()}),
-                            n_importance_samples=args.K)  # warm-up
+        model.score_samples(
+            ModalityDict({k: v[:8] for k, v in Xs.items()}), n_importance_samples=args.K
+        )  # warm-up
         sync(device)
         t0 = time.perf_counter()
         model.score_samples(Xs, n_importance_samples=args.K)
@@ -322,18 +389,32 @@ def cpu_threads(rep, args, base):
     rep.emit()
     rep.emit(f"## CPU threads: 1 against {args.cpu_threads}")
     rep.emit()
-    rep.emit("- data for the rule of `n_threads=None` (skpoe/estimators/_threads.py): work = "
-             "rows x parameters of the call; seconds are the best of 2, threads alternating")
+    rep.emit(
+        "- data for the rule of `n_threads=None` (skpoe/estimators/_threads.py): work = "
+        "rows x parameters of the call; seconds are the best of 2, threads alternating"
+    )
     rep.emit()
-    rep.table(["call", "work size", "rows", "parameters", "1 thread s",
-               f"{args.cpu_threads} threads s", "speed-up"])
+    rep.table(
+        [
+            "call",
+            "work size",
+            "rows",
+            "parameters",
+            "1 thread s",
+            f"{args.cpu_threads} threads s",
+            "speed-up",
+        ]
+    )
     cpu = torch.device("cpu")
-    for label, rows, batch in (("small", 8 * args.batches[0], args.batches[0]),
-                               ("large", 4 * args.batches[-1], args.batches[-1])):
+    for label, rows, batch in (
+        ("small", 8 * args.batches[0], args.batches[0]),
+        ("large", 4 * args.batches[-1], args.batches[-1]),
+    ):
         X, y = mnist_rows(base, rows)
         calls = {
-            "fit (1 epoch)": lambda t: estimator(args, cpu, batch, "float32", 1, ()).set_params(
-                n_threads=t).fit(X, y),
+            "fit (1 epoch)": lambda t: (
+                estimator(args, cpu, batch, "float32", 1, ()).set_params(n_threads=t).fit(X, y)
+            ),
         }
         model = estimator(args, cpu, batch, "float32", 1).fit(X, y)
         n_params = sum(p.numel() for p in model.module_.parameters())
@@ -341,9 +422,9 @@ def cpu_threads(rep, args, base):
         Xs = ModalityDict({k: v[:k_rows] for k, v in X.items()})
         calls["transform"] = lambda t: model.set_params(n_threads=t).transform(X)
         calls["predict_proba"] = lambda t: model.set_params(n_threads=t).predict_proba(X)
-        calls[f"score_samples K={args.K} ({k_rows} rows)"] = (
-            lambda t: model.set_params(n_threads=t).score_samples(Xs, n_importance_samples=args.K)
-        )
+        calls[f"score_samples K={args.K} ({k_rows} rows)"] = lambda t: model.set_params(
+            n_threads=t
+        ).score_samples(Xs, n_importance_samples=args.K)
         for name, call in calls.items():
             if time.perf_counter() > args.deadline:
                 rep.row([name, label, rows, n_params, "skipped: time budget", "", ""])
@@ -355,23 +436,47 @@ def cpu_threads(rep, args, base):
                     call(t)
                     best[t] = min(best[t], time.perf_counter() - t0)
             one, many = best[1], best[args.cpu_threads]
-            rep.row([name, label, rows, f"{n_params:,}", f"{one:.3f}", f"{many:.3f}",
-                     f"{one / many:.2f}x"])
+            rep.row(
+                [
+                    name,
+                    label,
+                    rows,
+                    f"{n_params:,}",
+                    f"{one:.3f}",
+                    f"{many:.3f}",
+                    f"{one / many:.2f}x",
+                ]
+            )
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true",
-                   help="small sizes (batches 64 and 256, small networks, no 1M-row set)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes (batches 64 and 256, small networks, no 1M-row set)",
+    )
     p.add_argument("--no-tests", action="store_true", help="skip tests/test_cuda.py")
     p.add_argument("--batches", type=int, nargs="+", help="batch sizes (instead of the defaults)")
-    p.add_argument("--modes", nargs="+", default=["float32", "tf32", "bfloat16"],
-                   choices=["float32", "tf32", "bfloat16"],
-                   help="precisions of the throughput table (TF32 on CUDA only)")
-    p.add_argument("--budget", type=float, default=450.0,
-                   help="seconds after which the remaining measurements are skipped")
-    p.add_argument("--cpu-threads", type=int, default=os.cpu_count() or 1,
-                   help="torch threads of the CPU figures (default: every CPU)")
+    p.add_argument(
+        "--modes",
+        nargs="+",
+        default=["float32", "tf32", "bfloat16"],
+        choices=["float32", "tf32", "bfloat16"],
+        help="precisions of the throughput table (TF32 on CUDA only)",
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=450.0,
+        help="seconds after which the remaining measurements are skipped",
+    )
+    p.add_argument(
+        "--cpu-threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="torch threads of the CPU figures (default: every CPU)",
+    )
     p.add_argument("--output", default=str(HERE / "results" / "gpu.md"))
     args = p.parse_args(argv)
     start = time.perf_counter()
@@ -394,8 +499,7 @@ def main(argv=None):
     devices = ([torch.device("cuda")] if cuda else []) + [torch.device("cpu")]
     command = "python benchmarks/gpu_check.py " + " ".join(sys.argv[1:] if argv is None else argv)
     rep = Report(args.output, "GPU check", command.strip())
-    rep.emit(f"- {time.strftime('%Y-%m-%d %H:%M')} UTC, "
-             f"{'CUDA available' if cuda else 'no CUDA'}")
+    rep.emit(f"- {time.strftime('%Y-%m-%d %H:%M')} UTC, {'CUDA available' if cuda else 'no CUDA'}")
     rep.emit()
     versions(rep, cuda)
     rc = 0 if args.no_tests else run_tests(rep, timeout=max(60, args.budget * 0.5))

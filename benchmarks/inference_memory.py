@@ -57,7 +57,10 @@ def child(model_path, method, n):
     X = X / 16.0
     reps = -(-n // len(X))
     full = np.tile(X, (reps, 1))[:n]
-    views = {"top": np.ascontiguousarray(full[:, :32]), "bottom": np.ascontiguousarray(full[:, 32:])}
+    views = {
+        "top": np.ascontiguousarray(full[:, :32]),
+        "bottom": np.ascontiguousarray(full[:, 32:]),
+    }
     del full
     views["bottom"][::5] = np.nan
     getattr(est, method)({k: v[:100] for k, v in views.items()})  # warm-up
@@ -102,12 +105,17 @@ def main():
                 continue
             out = subprocess.run(
                 [sys.executable, __file__, "--child", model_path, method, str(n)],
-                capture_output=True, text=True, env=env, check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
             ).stdout.split()
             rate, extra, base = (float(v) for v in out[-3:])
             rows.append((n, method, rate, extra, base))
-            line = (f"| {args.label} | {n:,} | {method} | {rate:,.0f} | {extra:,.0f} | "
-                    f"{n * 64 * 8 / 2**20:,.0f} |")
+            line = (
+                f"| {args.label} | {n:,} | {method} | {rate:,.0f} | {extra:,.0f} | "
+                f"{n * 64 * 8 / 2**20:,.0f} |"
+            )
             print(line, flush=True)
             with open(args.out, "a") as f:
                 if len(rows) == 1:

@@ -53,8 +53,9 @@ def _minmax(X):
 
 def _maxscale(X):
     """Each view divided by its column maxima: in [0, 1], but not spread over it."""
-    return ModalityDict({k: np.asarray(v, float) / np.asarray(v, float).max(0)
-                         for k, v in X.items()})
+    return ModalityDict(
+        {k: np.asarray(v, float) / np.asarray(v, float).max(0) for k, v in X.items()}
+    )
 
 
 def load(name):
@@ -91,9 +92,15 @@ def load(name):
 
 
 DATASETS = [
-    "digits-halves", "digits-halves-binary", "breast-cancer-3views", "wine-2views",
-    "iris-2views", "diabetes-2views", "breast-cancer-3views-maxscaled",
-    "wine-2views-maxscaled", "mnist-halves",
+    "digits-halves",
+    "digits-halves-binary",
+    "breast-cancer-3views",
+    "wine-2views",
+    "iris-2views",
+    "diabetes-2views",
+    "breast-cancer-3views-maxscaled",
+    "wine-2views-maxscaled",
+    "mnist-halves",
 ]
 LIKELIHOODS = ["bernoulli", "gaussian"]
 
@@ -136,9 +143,17 @@ def main(argv=None):
         }
         t0 = time.perf_counter()
         table = compare_estimators(
-            models, X, y, labeled=args.labeled, missing_views=args.missing_views,
-            seeds=range(args.seeds), baselines=None, coherence=False,
-            n_importance_samples=1, n_jobs=args.jobs, verbose=1,
+            models,
+            X,
+            y,
+            labeled=args.labeled,
+            missing_views=args.missing_views,
+            seeds=range(args.seeds),
+            baselines=None,
+            coherence=False,
+            n_importance_samples=1,
+            n_jobs=args.jobs,
+            verbose=1,
         )
         views = [f"acc_{v}" for v in X]
         for lik in LIKELIHOODS:

@@ -82,9 +82,9 @@ def run_one(X, groups, lik, scale, units, epochs, fraction, seed):
     Xn = np.where(hidden, np.nan, X)
     views = {k: Xn[:, s] for k, s in groups.items()}
     start = time.perf_counter()
-    model = MultimodalPoEVAE(
-        max_iter=epochs, likelihoods=lik, random_state=seed, device="cpu"
-    ).fit(views)
+    model = MultimodalPoEVAE(max_iter=epochs, likelihoods=lik, random_state=seed, device="cpu").fit(
+        views
+    )
     filled = model.impute(views)
     seconds = time.perf_counter() - start
     vae = np.concatenate([filled[k] for k in groups], 1)
@@ -121,12 +121,25 @@ def main(argv=None):
                 scores, s = run_one(X, groups, lik, scale, units, epochs, fraction, seed)
                 per_seed.append([scores[m] for m in methods])
                 secs.append(s)
-                print(f"{name}, {fraction:.0%} hidden, seed {seed}: "
-                      + ", ".join(f"{m} {v:.4f}" for m, v in scores.items())
-                      + f" ({s:.1f} s)", flush=True)
+                print(
+                    f"{name}, {fraction:.0%} hidden, seed {seed}: "
+                    + ", ".join(f"{m} {v:.4f}" for m, v in scores.items())
+                    + f" ({s:.1f} s)",
+                    flush=True,
+                )
             a = np.array(per_seed)
-            rows.append((name, fraction, lik, epochs, a.mean(0), a.std(0),
-                         (a[:, 0] / a[:, 1]).mean(), float(np.mean(secs))))
+            rows.append(
+                (
+                    name,
+                    fraction,
+                    lik,
+                    epochs,
+                    a.mean(0),
+                    a.std(0),
+                    (a[:, 0] / a[:, 1]).mean(),
+                    float(np.mean(secs)),
+                )
+            )
     elapsed = time.perf_counter() - total
 
     lines = [
@@ -155,7 +168,8 @@ def main(argv=None):
             for i, (m, s) in enumerate(zip(mean, std))
         ]
         lines.append(
-            f"| {name} | {fraction:.0%} | {lik} | {epochs} | " + " | ".join(cells)
+            f"| {name} | {fraction:.0%} | {lik} | {epochs} | "
+            + " | ".join(cells)
             + f" | {ratio:.2f} | {secs:.1f} |"
         )
     text = "\n".join(lines) + "\n"

@@ -41,8 +41,14 @@ from skpoe.datasets import hide_views_and_labels, load_digits_views
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RATES = (0.0, 0.1, 0.2, 0.4)
-METHODS = ["MultimodalPoEVAE", "MultimodalPoEVAE, impute first", "MultimodalPoEVAE (no masking)",
-           "MultimodalPoEVAE (indicators)", "KNNImputer + LR", "mean imputer + LR"]
+METHODS = [
+    "MultimodalPoEVAE",
+    "MultimodalPoEVAE, impute first",
+    "MultimodalPoEVAE (no masking)",
+    "MultimodalPoEVAE (indicators)",
+    "KNNImputer + LR",
+    "mean imputer + LR",
+]
 
 
 def hide_entries(X, rate, rng):
@@ -63,14 +69,16 @@ def one_seed(seed):
     warnings.simplefilter("ignore")
     X, y = load_digits_views()
     tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=seed)
-    X_h, y_h = hide_views_and_labels(X[tr], y[tr], labeled=0.1, missing_views=0.1,
-                                     random_state=seed)
+    X_h, y_h = hide_views_and_labels(
+        X[tr], y[tr], labeled=0.1, missing_views=0.1, random_state=seed
+    )
     X_h = hide_entries(X_h, 0.1, np.random.RandomState([seed, 1]))
     models = {
         METHODS[0]: MultimodalPoEVAE(random_state=seed).fit(X_h, y_h),
         METHODS[2]: MultimodalPoEVAE(random_state=seed, entry_masking=0.0).fit(X_h, y_h),
-        METHODS[3]: MultimodalPoEVAE(random_state=seed, missing_indicators=True,
-                                     entry_masking=0.0).fit(X_h, y_h),
+        METHODS[3]: MultimodalPoEVAE(
+            random_state=seed, missing_indicators=True, entry_masking=0.0
+        ).fit(X_h, y_h),
     }
     flat = np.hstack([X_h["top"], X_h["bottom"]])
     lab = y_h != -1
@@ -96,10 +104,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", default=os.path.join(HERE, "results", "missing_entries_predict.md"))
+    parser.add_argument(
+        "--out", default=os.path.join(HERE, "results", "missing_entries_predict.md")
+    )
     args = parser.parse_args(argv)
-    results = [r for rows in Parallel(n_jobs=args.jobs)(delayed(one_seed)(s) for s in range(args.seeds))
-               for r in rows]
+    results = [
+        r
+        for rows in Parallel(n_jobs=args.jobs)(delayed(one_seed)(s) for s in range(args.seeds))
+        for r in rows
+    ]
     lines = [
         "# Label accuracy with missing entries at predict time",
         "",

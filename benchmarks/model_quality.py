@@ -62,16 +62,26 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--labeled", type=float, default=0.1)
     parser.add_argument("--missing-views", type=float, default=1.0)
-    parser.add_argument("--max-iter", type=int, default=None,
-                        help="override max_iter (default: the estimators' default)")
-    parser.add_argument("--params", default=None,
-                        help="JSON dict of estimator parameters, e.g. the old defaults: "
-                        "'{\"view_supervision\": 0, \"n_components\": 16, \"max_iter\": 100, "
-                        "\"hidden_layer_sizes\": {\"__label__\": [128, 128]}}'")
-    parser.add_argument("--old-defaults", action="store_true",
-                        help="the defaults before the model-quality work: the paper's objective "
-                        "(view_supervision=0), n_components=16, (128, 128) MLPs for every "
-                        "modality including the labels, max_iter=100")
+    parser.add_argument(
+        "--max-iter",
+        type=int,
+        default=None,
+        help="override max_iter (default: the estimators' default)",
+    )
+    parser.add_argument(
+        "--params",
+        default=None,
+        help="JSON dict of estimator parameters, e.g. the old defaults: "
+        '\'{"view_supervision": 0, "n_components": 16, "max_iter": 100, '
+        '"hidden_layer_sizes": {"__label__": [128, 128]}}\'',
+    )
+    parser.add_argument(
+        "--old-defaults",
+        action="store_true",
+        help="the defaults before the model-quality work: the paper's objective "
+        "(view_supervision=0), n_components=16, (128, 128) MLPs for every "
+        "modality including the labels, max_iter=100",
+    )
     parser.add_argument("--baselines", choices=["default", "none"], default="default")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=None)
@@ -96,20 +106,34 @@ def main(argv=None):
         X, y = load(name)
         kw = {}
         if args.old_defaults:
-            kw.update(n_components=16, max_iter=100,
-                      hidden_layer_sizes={v: (128, 128) for v in [*X, "__label__"]})
+            kw.update(
+                n_components=16,
+                max_iter=100,
+                hidden_layer_sizes={v: (128, 128) for v in [*X, "__label__"]},
+            )
         kw.update(params)
         models = {}
         for m in args.models:
             Est = getattr(skpoe, m)
-            extra = {"view_supervision": 0.0} if args.old_defaults and "view_supervision" in Est().get_params() else {}
+            extra = (
+                {"view_supervision": 0.0}
+                if args.old_defaults and "view_supervision" in Est().get_params()
+                else {}
+            )
             models[m] = Est(**kw, **extra)
         t0 = time.perf_counter()
         table = compare_estimators(
-            models, X, y, labeled=args.labeled, missing_views=args.missing_views,
-            seeds=range(args.seeds), coherence=False,
-            baselines=None if args.baselines == "none" else "default", n_importance_samples=100,
-            n_jobs=args.jobs, verbose=1,
+            models,
+            X,
+            y,
+            labeled=args.labeled,
+            missing_views=args.missing_views,
+            seeds=range(args.seeds),
+            coherence=False,
+            baselines=None if args.baselines == "none" else "default",
+            n_importance_samples=100,
+            n_jobs=args.jobs,
+            verbose=1,
         )
         metrics = [f"acc_{v}" for v in X] + ["acc_all", "latent_acc", "test_ll", "fit_time"]
         text = to_markdown(summarize(table, metrics))

@@ -68,8 +68,12 @@ def model(args):
     from skpoe import MultimodalPoEVAE
 
     return MultimodalPoEVAE(
-        n_components=16, hidden_layer_sizes=(args.hidden,), batch_size=args.batch_size,
-        max_iter=1, random_state=0, device="cpu",
+        n_components=16,
+        hidden_layer_sizes=(args.hidden,),
+        batch_size=args.batch_size,
+        max_iter=1,
+        random_state=0,
+        device="cpu",
     )
 
 
@@ -77,8 +81,8 @@ def child(args):
     import torch
 
     torch.set_num_threads(1)
-    import skpoe.train.batches as batches
     import skpoe.train._trainer as training
+    import skpoe.train.batches as batches
 
     timings = {}
     real = training.Trainer.run
@@ -113,7 +117,17 @@ def child(args):
     total = time.perf_counter() - t0
     with open("/proc/self/status") as f:
         hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
-    print(json.dumps({"n": n, "steps": args.steps, "total": total, "train": timings["train"], "peak_mib": hwm / 1024}))
+    print(
+        json.dumps(
+            {
+                "n": n,
+                "steps": args.steps,
+                "total": total,
+                "train": timings["train"],
+                "peak_mib": hwm / 1024,
+            }
+        )
+    )
 
 
 def main():
@@ -122,8 +136,9 @@ def main():
     p.add_argument("--width", type=int, default=1024, help="features per view")
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=1024)
-    p.add_argument("--steps", type=int, default=100,
-                   help="training steps (minibatches drawn from all rows)")
+    p.add_argument(
+        "--steps", type=int, default=100, help="training steps (minibatches drawn from all rows)"
+    )
     p.add_argument("--memory-rows", type=int, default=100_000)
     p.add_argument("--dir", default="/tmp")
     p.add_argument("--keep", action="store_true")
@@ -141,9 +156,20 @@ def main():
     size = sum(os.path.getsize(q) for q in paths) / 2**30
     print(f"wrote {size:.2f} GiB ({n:,} rows) in {wrote:.0f} s", flush=True)
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    base_cmd = [sys.executable, __file__, "--width", str(args.width), "--hidden",
-                str(args.hidden), "--batch-size", str(args.batch_size), "--steps", str(args.steps),
-                "--memory-rows", str(args.memory_rows)]
+    base_cmd = [
+        sys.executable,
+        __file__,
+        "--width",
+        str(args.width),
+        "--hidden",
+        str(args.hidden),
+        "--batch-size",
+        str(args.batch_size),
+        "--steps",
+        str(args.steps),
+        "--memory-rows",
+        str(args.memory_rows),
+    ]
     results = {}
     try:
         for mode in ("disk", "memory"):
@@ -166,13 +192,13 @@ def main():
         f"{args.steps} steps (minibatches drawn from all rows). 'set-up s' is the fit "
         "minus training: the streaming pass (checks, observed mask, statistics) for the "
         "on-disk data, validation and encoding for the in-memory data.\n",
-        "| data | rows | size | set-up s | training s | training rows/s "
-        "| peak RSS MiB |",
+        "| data | rows | size | set-up s | training s | training rows/s | peak RSS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for mode, label, gib in (("disk", "np.memmap on disk", size),
-                             ("memory", "in memory (numpy)",
-                              args.memory_rows * 2 * args.width * 4 / 2**30)):
+    for mode, label, gib in (
+        ("disk", "np.memmap on disk", size),
+        ("memory", "in memory (numpy)", args.memory_rows * 2 * args.width * 4 / 2**30),
+    ):
         r = results[mode]
         trained = min(r["n"], args.steps * args.batch_size)
         lines.append(

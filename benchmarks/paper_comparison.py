@@ -71,11 +71,14 @@ def run(args):
     for dname in args.datasets:
         X, y, test_size = load_dataset(dname, args.quick)
         n_test = int(np.ceil(test_size * len(y)))
-        print(f"# {dname}: {len(y) - n_test} train / {n_test} test rows, views {list(X)}",
-              flush=True)
+        print(
+            f"# {dname}: {len(y) - n_test} train / {n_test} test rows, views {list(X)}", flush=True
+        )
         for level in args.levels:
             table = compare_estimators(
-                estimators(args), X, y,
+                estimators(args),
+                X,
+                y,
                 labeled=level,
                 missing_views=args.missing_views,
                 test_size=test_size,
@@ -93,50 +96,72 @@ def run(args):
 
 
 def header(args, total):
-    stop = (f"early stopping (patience {args.patience}, at most {args.epochs} epochs)"
-            if args.early_stopping else f"epochs {args.epochs}")
-    return "\n".join([
-        "# Paper comparison rerun",
-        "",
-        f"Command: `python benchmarks/paper_comparison.py {' '.join(sys.argv[1:])}`  ",
-        f"skpoe {skpoe.__version__}, torch {torch.__version__}, {args.jobs} jobs, "
-        f"{platform.processor() or platform.machine()}; {stop}, batch {args.batch_size or 'default'}, "
-        f"latent {args.n_components or 'default'}, seeds {args.seeds}, K={args.importance}, "
-        f"missing views {args.missing_views:g}; total {total / 60:.1f} min.",
-        "",
-        "Columns (see `skpoe.model_selection.compare_estimators`): `acc_<view>` / `acc_all` "
-        "label accuracy on test rows from one view / all views; `latent_acc` logistic "
-        "regression on embeddings; `test_ll` importance-sampled log-likelihood; `coh_<view>` "
-        "oracle accuracy on the views generated from that view alone; `coh_full_<view>` the "
-        "oracle on the real view plus the generated ones (the paper's); the `oracle (real "
-        "views)` row is the ceiling; `fit_time` seconds; `n_iter` epochs.",
-        "",
-    ])
+    stop = (
+        f"early stopping (patience {args.patience}, at most {args.epochs} epochs)"
+        if args.early_stopping
+        else f"epochs {args.epochs}"
+    )
+    return "\n".join(
+        [
+            "# Paper comparison rerun",
+            "",
+            f"Command: `python benchmarks/paper_comparison.py {' '.join(sys.argv[1:])}`  ",
+            f"skpoe {skpoe.__version__}, torch {torch.__version__}, {args.jobs} jobs, "
+            f"{platform.processor() or platform.machine()}; {stop}, batch {args.batch_size or 'default'}, "
+            f"latent {args.n_components or 'default'}, seeds {args.seeds}, K={args.importance}, "
+            f"missing views {args.missing_views:g}; total {total / 60:.1f} min.",
+            "",
+            "Columns (see `skpoe.model_selection.compare_estimators`): `acc_<view>` / `acc_all` "
+            "label accuracy on test rows from one view / all views; `latent_acc` logistic "
+            "regression on embeddings; `test_ll` importance-sampled log-likelihood; `coh_<view>` "
+            "oracle accuracy on the views generated from that view alone; `coh_full_<view>` the "
+            "oracle on the real view plus the generated ones (the paper's); the `oracle (real "
+            "views)` row is the ceiling; `fit_time` seconds; `n_iter` epochs.",
+            "",
+        ]
+    )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="a quarter of the data, 1 seed, fewer epochs")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs (with --early-stopping: at most)")
-    parser.add_argument("--early-stopping", action="store_true",
-                        help="early_stopping=True with n_iter_no_change=--patience")
+    parser.add_argument(
+        "--quick", action="store_true", help="a quarter of the data, 1 seed, fewer epochs"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs (with --early-stopping: at most)"
+    )
+    parser.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="early_stopping=True with n_iter_no_change=--patience",
+    )
     parser.add_argument("--patience", type=int, default=20)
-    parser.add_argument("--missing-views", type=float, default=1.0,
-                        help="share of unlabeled training rows that keep one view only")
+    parser.add_argument(
+        "--missing-views",
+        type=float,
+        default=1.0,
+        help="share of unlabeled training rows that keep one view only",
+    )
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--levels", type=float, nargs="+", default=[1.0, 0.1, 0.01])
-    parser.add_argument("--models", nargs="+",
-                        default=[E.__name__ for E in skpoe.ESTIMATORS])
+    parser.add_argument("--models", nargs="+", default=[E.__name__ for E in skpoe.ESTIMATORS])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    parser.add_argument("--n-components", type=int, default=None,
-                        help="latent size (default: the estimators' default)")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="batch size (default: the estimators' default)")
+    parser.add_argument(
+        "--n-components",
+        type=int,
+        default=None,
+        help="latent size (default: the estimators' default)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="batch size (default: the estimators' default)"
+    )
     parser.add_argument("--importance", type=int, default=1000, help="K for test LL")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads with --jobs 1 (parallel workers use 1)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads with --jobs 1 (parallel workers use 1)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="fits run in parallel")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)

@@ -61,8 +61,15 @@ def final_loss(est, X, y):
 def dask_backend(processes):
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2 if processes else 1, threads_per_worker=1 if processes else 2,
-                      processes=processes, dashboard_address=None) as cluster, Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=2 if processes else 1,
+            threads_per_worker=1 if processes else 2,
+            processes=processes,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster),
+    ):
         with joblib.parallel_backend("dask"):
             yield
 
@@ -98,7 +105,9 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=900)
     parser.add_argument("--out", default=None)
     parser.add_argument("--skip-dask", action="store_true")
-    parser.add_argument("--only", default=None, help="comma-separated backends to run, e.g. threading")
+    parser.add_argument(
+        "--only", default=None, help="comma-separated backends to run, e.g. threading"
+    )
     args = parser.parse_args(argv)
     X, y = load_digits_views()
     X = skpoe.ModalityDict({k: v[: args.rows] for k, v in X.items()})

@@ -72,15 +72,17 @@ def halves(X):
 
 # -- the MultiVae side (run under --multivae-python) ------------------------------------------
 def multivae_worker(args):
-    import torch
-    from pythae.models.base.base_utils import ModelOutput
-    from torch import nn
-
     import multivae.models as mv
+    import torch
     from multivae.data.datasets.base import MultimodalBaseDataset
     from multivae.models.nn.base_architectures import (
-        BaseDecoder, BaseEncoder, BaseJointEncoder, BaseMultilatentEncoder,
+        BaseDecoder,
+        BaseEncoder,
+        BaseJointEncoder,
+        BaseMultilatentEncoder,
     )
+    from pythae.models.base.base_utils import ModelOutput
+    from torch import nn
 
     torch.set_num_threads(1)
     # targets are intensities in [0, 1], as in skpoe's Bernoulli (the cross-entropy)
@@ -115,8 +117,12 @@ def multivae_worker(args):
 
         def forward(self, x):
             mu, lv = self.net(x).chunk(2, -1)
-            return ModelOutput(embedding=mu[:, :D], log_covariance=lv[:, :D],
-                               style_embedding=mu[:, D:], style_log_covariance=lv[:, D:])
+            return ModelOutput(
+                embedding=mu[:, :D],
+                log_covariance=lv[:, :D],
+                style_embedding=mu[:, D:],
+                style_log_covariance=lv[:, D:],
+            )
 
     class JointEncoder(BaseJointEncoder):
         def __init__(self, n_in):
@@ -139,8 +145,12 @@ def multivae_worker(args):
     tr = {v: torch.from_numpy(data[f"train_{v}"]) for v in views}
     te = {v: torch.from_numpy(data[f"test_{v}"]) for v in views}
     width = {v: tr[v].shape[1] for v in views}
-    common = dict(n_modalities=2, latent_dim=D, input_dims={v: (width[v],) for v in views},
-                  decoders_dist={v: "bernoulli" for v in views})
+    common = dict(
+        n_modalities=2,
+        latent_dim=D,
+        input_dims={v: (width[v],) for v in views},
+        decoders_dist={v: "bernoulli" for v in views},
+    )
     Enc = PrivateEncoder if private else Encoder
     encoders = {v: Enc(width[v]) for v in views}
     decoders = {v: Decoder(width[v]) for v in views}
@@ -148,20 +158,39 @@ def multivae_worker(args):
     if name == "MVAE":
         model = mv.MVAE(mv.MVAEConfig(**common), encoders, decoders)
     elif name == "JMVAE":
-        model = mv.JMVAE(mv.JMVAEConfig(**common, alpha=0.1, warmup=0), encoders, decoders,
-                         joint_encoder=JointEncoder(sum(width.values())))
+        model = mv.JMVAE(
+            mv.JMVAEConfig(**common, alpha=0.1, warmup=0),
+            encoders,
+            decoders,
+            joint_encoder=JointEncoder(sum(width.values())),
+        )
     elif name == "MVTCAE":
         model = mv.MVTCAE(mv.MVTCAEConfig(**common, alpha=0.1, beta=1.0), encoders, decoders)
     elif name == "MMVAE":
-        model = mv.MMVAE(mv.MMVAEConfig(**common, K=K, loss="dreg_looser",
-                                        prior_and_posterior_dist="normal", learn_prior=False),
-                         encoders, decoders)
+        model = mv.MMVAE(
+            mv.MMVAEConfig(
+                **common,
+                K=K,
+                loss="dreg_looser",
+                prior_and_posterior_dist="normal",
+                learn_prior=False,
+            ),
+            encoders,
+            decoders,
+        )
     elif name == "MoPoE":
         model = mv.MoPoE(mv.MoPoEConfig(**common, beta=1.0), encoders, decoders)
     elif name == "MMVAE+":
-        cfg = mv.MMVAEPlusConfig(**common, K=K, loss="dreg_looser", modalities_specific_dim=P,
-                                 prior_and_posterior_dist="normal", learn_shared_prior=False,
-                                 learn_modality_prior=True, beta=1.0)
+        cfg = mv.MMVAEPlusConfig(
+            **common,
+            K=K,
+            loss="dreg_looser",
+            modalities_specific_dim=P,
+            prior_and_posterior_dist="normal",
+            learn_shared_prior=False,
+            learn_modality_prior=True,
+            beta=1.0,
+        )
         model = mv.MMVAEPlus(cfg, encoders, decoders)
     elif name == "DMVAE":
         cfg = mv.DMVAEConfig(**common, modalities_specific_dim={v: P for v in views}, beta=1.0)
@@ -209,16 +238,30 @@ def skpoe_run(name, data, job):
     torch.set_num_threads(1)
     Est = {"MoPoE": skpoe.MoPoEVAE, "MMVAE+": skpoe.MMVAEPlus}.get(name) or getattr(skpoe, name)
     opts = {
-        "JMVAE": {"alpha": 0.1}, "MVTCAE": {"alpha": 0.1},
+        "JMVAE": {"alpha": 0.1},
+        "MVTCAE": {"alpha": 0.1},
         "MMVAE": {"objective": "dreg", "n_importance_samples": job["k"]},
-        "MMVAE+": {"objective": "dreg", "n_importance_samples": job["k"],
-                   "n_private_components": job["private"]},
+        "MMVAE+": {
+            "objective": "dreg",
+            "n_importance_samples": job["k"],
+            "n_private_components": job["private"],
+        },
         "DMVAE": {"n_private_components": job["private"]},
     }.get(name, {})
-    model = Est(n_components=job["latent"], hidden_layer_sizes=tuple(job["hidden"]),
-                likelihoods="bernoulli", batch_size=job["batch"], max_iter=job["epochs"],
-                learning_rate_init=job["lr"], random_state=job["seed"], device="cpu",
-                n_threads=1, pseudo_label_weight=0.0, agreement_weight=0.0, **opts)
+    model = Est(
+        n_components=job["latent"],
+        hidden_layer_sizes=tuple(job["hidden"]),
+        likelihoods="bernoulli",
+        batch_size=job["batch"],
+        max_iter=job["epochs"],
+        learning_rate_init=job["lr"],
+        random_state=job["seed"],
+        device="cpu",
+        n_threads=1,
+        pseudo_label_weight=0.0,
+        agreement_weight=0.0,
+        **opts,
+    )
     tr = {v: data[f"train_{v}"] for v in ("top", "bottom")}
     te = {v: data[f"test_{v}"] for v in ("top", "bottom")}
     clock = EpochClock()
@@ -252,9 +295,12 @@ def metrics(out, data):
     for v in ("top", "bottom"):  # an oracle of the generated half alone
         oracle = LogisticRegression(max_iter=2000).fit(data[f"train_{v}"], y_tr)
         coh.append(np.mean(oracle.predict(out[f"gen_{v}"]) == y_te))
-    return {"test_ll": float(out["test_ll"]), "coherence": float(np.mean(coh)),
-            "latent_acc": float(np.mean(lat.predict(out["z_test"]) == y_te)),
-            "s_per_epoch": float(out["s_per_epoch"])}
+    return {
+        "test_ll": float(out["test_ll"]),
+        "coherence": float(np.mean(coh)),
+        "latent_acc": float(np.mean(lat.predict(out["z_test"]) == y_te)),
+        "s_per_epoch": float(out["s_per_epoch"]),
+    }
 
 
 def main(argv=None):
@@ -284,24 +330,41 @@ def main(argv=None):
     for ds in args.datasets:
         X, y = load(ds)
         for seed in range(args.seeds):
-            tr, te = train_test_split(np.arange(len(y)), test_size=0.2, random_state=seed,
-                                      stratify=y)
+            tr, te = train_test_split(
+                np.arange(len(y)), test_size=0.2, random_state=seed, stratify=y
+            )
             path = os.path.join(tmp, f"{ds}-{seed}.npz")
-            parts = {f"{s}_{v}": a[idx] for s, idx in (("train", tr), ("test", te))
-                     for v, a in halves(X).items()}
+            parts = {
+                f"{s}_{v}": a[idx]
+                for s, idx in (("train", tr), ("test", te))
+                for v, a in halves(X).items()
+            }
             np.savez(path, y_train=y[tr], y_test=y[te], **parts)
             data = dict(np.load(path))
             for name in args.models:
-                job = dict(data=path, seed=seed, latent=args.latent, private=args.private,
-                           hidden=args.hidden, batch=args.batch, epochs=args.epochs, lr=args.lr,
-                           k=args.k, k_test=args.k_test, model=name,
-                           out=os.path.join(tmp, f"mv-{ds}-{seed}-{name}.npz"))
+                job = dict(
+                    data=path,
+                    seed=seed,
+                    latent=args.latent,
+                    private=args.private,
+                    hidden=args.hidden,
+                    batch=args.batch,
+                    epochs=args.epochs,
+                    lr=args.lr,
+                    k=args.k,
+                    k_test=args.k_test,
+                    model=name,
+                    out=os.path.join(tmp, f"mv-{ds}-{seed}-{name}.npz"),
+                )
                 res = {"skpoe": metrics(skpoe_run(name, data, job), data)}
                 jpath = os.path.join(tmp, "job.json")
                 with open(jpath, "w") as f:
                     json.dump(job, f)
-                done = subprocess.run([args.multivae_python, os.path.abspath(__file__),
-                                       "--worker", jpath], capture_output=True, text=True)
+                done = subprocess.run(
+                    [args.multivae_python, os.path.abspath(__file__), "--worker", jpath],
+                    capture_output=True,
+                    text=True,
+                )
                 if done.returncode == 0:
                     res["multivae"] = metrics(dict(np.load(job["out"])), data)
                 else:
@@ -315,8 +378,10 @@ def main(argv=None):
 
 def write(rows, notes, args, argv):
     keys = ["test_ll", "coherence", "latent_acc", "s_per_epoch"]
-    lines = ["| data | model | package | " + " | ".join(keys) + " | skpoe speed-up |",
-             "|---|---|---|" + "---|" * (len(keys) + 1)]
+    lines = [
+        "| data | model | package | " + " | ".join(keys) + " | skpoe speed-up |",
+        "|---|---|---|" + "---|" * (len(keys) + 1),
+    ]
     groups = {}
     for r in rows:
         groups.setdefault((r["dataset"], r["model"], r["package"]), []).append(r)
@@ -335,21 +400,23 @@ def write(rows, notes, args, argv):
 
     import torch
 
-    text = "\n".join([
-        "# skpoe and MultiVae, model by model",
-        "",
-        f"Command: `{cmd.strip()}`",
-        "",
-        f"Settings: latent {args.latent}, private {args.private}, hidden {args.hidden}, batch "
-        f"{args.batch}, {args.epochs} epochs, Adam {args.lr}, K = {args.k} for the DReG bounds, "
-        f"K = {args.k_test} for test_ll, {args.seeds} seed(s); torch {torch.__version__}, "
-        f"{platform.machine()}, one thread, {time.strftime('%Y-%m-%d %H:%M')} UTC.",
-        "",
-        *lines,
-        "",
-        *(f"- {n}" for n in notes),
-        "",
-    ])
+    text = "\n".join(
+        [
+            "# skpoe and MultiVae, model by model",
+            "",
+            f"Command: `{cmd.strip()}`",
+            "",
+            f"Settings: latent {args.latent}, private {args.private}, hidden {args.hidden}, batch "
+            f"{args.batch}, {args.epochs} epochs, Adam {args.lr}, K = {args.k} for the DReG bounds, "
+            f"K = {args.k_test} for test_ll, {args.seeds} seed(s); torch {torch.__version__}, "
+            f"{platform.machine()}, one thread, {time.strftime('%Y-%m-%d %H:%M')} UTC.",
+            "",
+            *lines,
+            "",
+            *(f"- {n}" for n in notes),
+            "",
+        ]
+    )
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(text)

@@ -106,8 +106,10 @@ def corruption_outcomes(data, load, X, expected, positions, rng):
         except Exception:
             counts["error at predict"] += 1
             continue
-        same = isinstance(out, np.ndarray) and out.shape == expected.shape and np.array_equal(
-            out, expected, equal_nan=True
+        same = (
+            isinstance(out, np.ndarray)
+            and out.shape == expected.shape
+            and np.array_equal(out, expected, equal_nan=True)
         )
         counts["same" if same else "silently different"] += 1
     return counts
@@ -141,14 +143,18 @@ def main(argv=None):
     emit("# Saving and loading: size, speed, single-byte corruptions")
     emit()
     emit(f"- command: `python benchmarks/persistence.py{' ' + argv_s if argv_s else ''}`")
-    emit(f"- skpoe {skpoe.__version__}, torch {torch.__version__}, numpy {np.__version__}, "
-         f"joblib {joblib.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, 1 torch "
-         f"thread, load average at start {os.getloadavg()[0]:.2f}, "
-         f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
-    emit("- model: `MultimodalPoEVAE()` defaults (n_components=32, hidden (256, 256)), 3 epochs "
-         "on the digits halves (1797 rows, 10% labeled); outputs compared bit for bit: "
-         "`predict_proba` (2 posterior samples) and `impute` of 300 rows, every other bottom "
-         "half hidden")
+    emit(
+        f"- skpoe {skpoe.__version__}, torch {torch.__version__}, numpy {np.__version__}, "
+        f"joblib {joblib.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, 1 torch "
+        f"thread, load average at start {os.getloadavg()[0]:.2f}, "
+        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC"
+    )
+    emit(
+        "- model: `MultimodalPoEVAE()` defaults (n_components=32, hidden (256, 256)), 3 epochs "
+        "on the digits halves (1797 rows, 10% labeled); outputs compared bit for bit: "
+        "`predict_proba` (2 posterior samples) and `impute` of 300 rows, every other bottom "
+        "half hidden"
+    )
     emit()
     emit("| format | file size | save (median of 5) | load (median of 5) |")
     emit("|---|---|---|---|")
@@ -156,44 +162,64 @@ def main(argv=None):
     for name, (dump, load) in FORMATS.items():
         files[name] = data = dump(est)
         assert np.array_equal(outputs(load(data), X_eval), expected), name
-        emit(f"| {name} | {len(data) / 1024:,.0f} KiB | {_median_time(dump, est) * 1e3:.1f} ms "
-             f"| {_median_time(load, data) * 1e3:.1f} ms |")
+        emit(
+            f"| {name} | {len(data) / 1024:,.0f} KiB | {_median_time(dump, est) * 1e3:.1f} ms "
+            f"| {_median_time(load, data) * 1e3:.1f} ms |"
+        )
     emit()
-    emit(f"Single-byte corruptions: {flips} seeded random positions per file (seed 0), one byte "
-         "XORed with a random non-zero value; what loading and predicting gives:")
+    emit(
+        f"Single-byte corruptions: {flips} seeded random positions per file (seed 0), one byte "
+        "XORed with a random non-zero value; what loading and predicting gives:"
+    )
     emit()
-    emit("| format | files | error at load | error at predict | same outputs | "
-         "**silently different outputs** |")
+    emit(
+        "| format | files | error at load | error at predict | same outputs | "
+        "**silently different outputs** |"
+    )
     emit("|---|---|---|---|---|---|")
 
     def row(name, data, load, positions, X_rows, ref, label=None):
         start = time.perf_counter()
         counts = corruption_outcomes(data, load, X_rows, ref, positions, np.random.RandomState(0))
         n = len(positions)
-        emit(f"| {label or name} | {n} | " + " | ".join(
-            f"{c} ({100 * c / n:.1f}%)" for c in counts.values()) + " |")
+        emit(
+            f"| {label or name} | {n} | "
+            + " | ".join(f"{c} ({100 * c / n:.1f}%)" for c in counts.values())
+            + " |"
+        )
         print(f"  ({time.perf_counter() - start:.0f} s)", flush=True)
 
     for name, (_, load) in FORMATS.items():
         data = files[name]
-        positions = np.random.RandomState(0).choice(len(data), size=min(flips, len(data)),
-                                                    replace=False)
+        positions = np.random.RandomState(0).choice(
+            len(data), size=min(flips, len(data)), replace=False
+        )
         row(name, data, load, positions, X_eval, expected)
     if not args.quick:
-        tiny = MultimodalPoEVAE(n_components=2, hidden_layer_sizes=(4,), max_iter=1,
-                                random_state=0, device="cpu").fit(X_train, y_train)
+        tiny = MultimodalPoEVAE(
+            n_components=2, hidden_layer_sizes=(4,), max_iter=1, random_state=0, device="cpu"
+        ).fit(X_train, y_train)
         ref = outputs(tiny, X_eval)
         data = _skpoe_dump(tiny)
         load = FORMATS["est.save / skpoe.load"][1]
-        row(None, data, load, np.arange(len(data)), X_eval, ref,
-            label=f"est.save, tiny model (hidden (4,), 2 latents), every byte of {len(data):,} B")
+        row(
+            None,
+            data,
+            load,
+            np.arange(len(data)),
+            X_eval,
+            ref,
+            label=f"est.save, tiny model (hidden (4,), 2 latents), every byte of {len(data):,} B",
+        )
     emit()
-    emit("\"same outputs\": for the skpoe format, bytes the zip format does not check "
-         "(timestamps, version fields of the zip headers; the tests check that the weights "
-         "are then unchanged too); for pickles, bytes these outputs do not depend on (other "
-         "attributes, weights these two methods do not use), so the model may still have "
-         "changed. A pickle with a flipped byte can also run other code than intended; "
-         "`skpoe.load` never unpickles anything but tensors.")
+    emit(
+        '"same outputs": for the skpoe format, bytes the zip format does not check '
+        "(timestamps, version fields of the zip headers; the tests check that the weights "
+        "are then unchanged too); for pickles, bytes these outputs do not depend on (other "
+        "attributes, weights these two methods do not use), so the model may still have "
+        "changed. A pickle with a flipped byte can also run other code than intended; "
+        "`skpoe.load` never unpickles anything but tensors."
+    )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(lines) + "\n")
     print(f"wrote {args.output}")

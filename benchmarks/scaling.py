@@ -35,7 +35,6 @@ import time
 
 import numpy as np
 import torch
-
 from _bench import HERE, Report, digits_rows, machine_line, peak_rss_mb, wide_rows
 
 import skpoe.estimators._fit
@@ -75,8 +74,9 @@ def step_seconds(seen, batch_size, steps, fused=True, repeats=2):
     module, data = seen["module"], seen["data"]
     module.train()
     groups = _Groups(data.mask.cpu().numpy(), seen["rows"], seen["split_on"])
-    _, paired, singles = groups.epoch(steps * batch_size, batch_size, np.random.RandomState(0),
-                                      data.device)
+    _, paired, singles = groups.epoch(
+        steps * batch_size, batch_size, np.random.RandomState(0), data.device
+    )
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3, fused=True)
 
     def run(k):
@@ -100,8 +100,14 @@ def step_seconds(seen, batch_size, steps, fused=True, repeats=2):
 
 
 def estimator(batch_size=64, **kw):
-    return MultimodalPoEVAE(batch_size=batch_size, max_iter=1, n_iter_no_change=10**9,
-                            random_state=0, device="cpu", **kw)
+    return MultimodalPoEVAE(
+        batch_size=batch_size,
+        max_iter=1,
+        n_iter_no_change=10**9,
+        random_state=0,
+        device="cpu",
+        **kw,
+    )
 
 
 def memory_probe(n, batch_size, steps):
@@ -116,13 +122,25 @@ def memory_probe(n, batch_size, steps):
 
 def table_n(rep, args):
     rep.emit()
-    rep.emit(f"## Fit time per epoch and peak memory against n (digits halves tiled, batch "
-             f"{args.batch_size}, default networks)")
+    rep.emit(
+        f"## Fit time per epoch and peak memory against n (digits halves tiled, batch "
+        f"{args.batch_size}, default networks)"
+    )
     rep.emit()
-    rep.table(["n", "steps/epoch", "set-up s", "step ms", "group-by-group step ms",
-               "epoch s (set-up + steps x step)",
-               "epoch s, whole fit timed", "us per row per epoch", "input arrays MiB",
-               "peak RSS MiB (process base)"])
+    rep.table(
+        [
+            "n",
+            "steps/epoch",
+            "set-up s",
+            "step ms",
+            "group-by-group step ms",
+            "epoch s (set-up + steps x step)",
+            "epoch s, whole fit timed",
+            "us per row per epoch",
+            "input arrays MiB",
+            "peak RSS MiB (process base)",
+        ]
+    )
     for n in args.sizes:
         X, y = digits_rows(n)
         seen = captured_fit(estimator(args.batch_size), X, y)
@@ -138,28 +156,62 @@ def table_n(rep, args):
             direct = f"{time.perf_counter() - t0:.2f}"
         del seen, X, y
         out = subprocess.run(
-            [sys.executable, __file__, "--memory-probe", str(n), "--batch-size",
-             str(args.batch_size), "--steps", str(min(args.steps, 5))],
-            capture_output=True, text=True, check=True, env={**os.environ},
+            [
+                sys.executable,
+                __file__,
+                "--memory-probe",
+                str(n),
+                "--batch-size",
+                str(args.batch_size),
+                "--steps",
+                str(min(args.steps, 5)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ},
         )
         mem = json.loads(out.stdout.strip().splitlines()[-1])
-        rep.row([f"{n:,}", f"{n_steps:,}", f"{setup:.2f}",
-                 f"{step * 1e3:.1f}", f"{plain * 1e3:.1f}", f"{epoch:.1f}", direct, f"{epoch / n * 1e6:.0f}",
-                 f"{mem['data']:.0f}", f"{mem['peak']:.0f} ({mem['base']:.0f})"])
+        rep.row(
+            [
+                f"{n:,}",
+                f"{n_steps:,}",
+                f"{setup:.2f}",
+                f"{step * 1e3:.1f}",
+                f"{plain * 1e3:.1f}",
+                f"{epoch:.1f}",
+                direct,
+                f"{epoch / n * 1e6:.0f}",
+                f"{mem['data']:.0f}",
+                f"{mem['peak']:.0f} ({mem['base']:.0f})",
+            ]
+        )
 
 
 def table_views(rep, args):
     rep.emit()
-    rep.emit(f"## Step time against the number of views (64 features in all, "
-             f"{args.views_rows} rows, batch {args.batch_size}, default networks)")
+    rep.emit(
+        f"## Step time against the number of views (64 features in all, "
+        f"{args.views_rows} rows, batch {args.batch_size}, default networks)"
+    )
     rep.emit()
-    rep.emit("Every modality (views and labels) is one group per step plus the paired groups; "
-             "the product-of-experts encoders have one head per modality, so a step computes "
-             "M x M heads, and the leave-one-out posteriors of a row are (2M + 1) subsets of "
-             "M x M slot experts.")
+    rep.emit(
+        "Every modality (views and labels) is one group per step plus the paired groups; "
+        "the product-of-experts encoders have one head per modality, so a step computes "
+        "M x M heads, and the leave-one-out posteriors of a row are (2M + 1) subsets of "
+        "M x M slot experts."
+    )
     rep.emit()
-    rep.table(["views", "features per view", "fused step ms", "group-by-group step ms",
-               "fused speed-up", "fused ms / fused ms at 2 views"])
+    rep.table(
+        [
+            "views",
+            "features per view",
+            "fused step ms",
+            "group-by-group step ms",
+            "fused speed-up",
+            "fused ms / fused ms at 2 views",
+        ]
+    )
     first = None
     for M in args.views:
         X, y = wide_rows(args.views_rows, M, 64 // M)
@@ -167,14 +219,24 @@ def table_views(rep, args):
         fused = step_seconds(seen, args.batch_size, args.steps, fused=True)
         plain = step_seconds(seen, args.batch_size, args.steps, fused=False)
         first = first or fused
-        rep.row([M, 64 // M, f"{fused * 1e3:.1f}", f"{plain * 1e3:.1f}",
-                 f"{plain / fused:.2f}x", f"{fused / first:.1f}"])
+        rep.row(
+            [
+                M,
+                64 // M,
+                f"{fused * 1e3:.1f}",
+                f"{plain * 1e3:.1f}",
+                f"{plain / fused:.2f}x",
+                f"{fused / first:.1f}",
+            ]
+        )
 
 
 def table_components(rep, args):
     rep.emit()
-    rep.emit(f"## Step time against n_components (digits halves, batch {args.batch_size}, "
-             "default networks)")
+    rep.emit(
+        f"## Step time against n_components (digits halves, batch {args.batch_size}, "
+        "default networks)"
+    )
     rep.emit()
     rep.table(["n_components", "step ms", "relative to the smallest"])
     first = None
@@ -190,8 +252,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--table", choices=["n", "views", "components", "all"], default="all")
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 1000000])
-    p.add_argument("--direct-max", type=int, default=10000,
-                   help="time a whole one-epoch fit up to this n")
+    p.add_argument(
+        "--direct-max", type=int, default=10000, help="time a whole one-epoch fit up to this n"
+    )
     p.add_argument("--views", type=int, nargs="+", default=[2, 4, 8, 16, 32])
     p.add_argument("--views-rows", type=int, default=2048)
     p.add_argument("--components", type=int, nargs="+", default=[8, 16, 32, 64, 128])
@@ -206,14 +269,21 @@ def main(argv=None):
         memory_probe(args.memory_probe, args.batch_size, args.steps)
         return
     name = "scaling" if args.table == "all" else f"scaling_{args.table}"
-    rep = Report(args.output or HERE / "results" / f"{name}.md", "Scaling of fit",
-                 "python benchmarks/scaling.py " + " ".join(sys.argv[1:] if argv is None else argv))
+    rep = Report(
+        args.output or HERE / "results" / f"{name}.md",
+        "Scaling of fit",
+        "python benchmarks/scaling.py " + " ".join(sys.argv[1:] if argv is None else argv),
+    )
     rep.emit(f"- {machine_line(args.threads)}")
-    rep.emit("- MultimodalPoEVAE with default networks (hidden (256, 256), 32 components "
-             "unless varied), 10% of rows labeled; a step = forward, backward and Adam on the "
-             "step's groups, best of 2 runs of the timed steps")
-    rep.emit("- the CPU is shared with other jobs: the columns of a row were measured side by "
-             "side in one run; absolute times vary with the load")
+    rep.emit(
+        "- MultimodalPoEVAE with default networks (hidden (256, 256), 32 components "
+        "unless varied), 10% of rows labeled; a step = forward, backward and Adam on the "
+        "step's groups, best of 2 runs of the timed steps"
+    )
+    rep.emit(
+        "- the CPU is shared with other jobs: the columns of a row were measured side by "
+        "side in one run; absolute times vary with the load"
+    )
     if args.table in ("n", "all"):
         table_n(rep, args)
     if args.table in ("views", "all"):

@@ -44,7 +44,10 @@ import torch
 
 import skpoe
 from skpoe.datasets import (
-    load_breast_cancer_views, load_digits_views, load_mnist_views, load_wine_views,
+    load_breast_cancer_views,
+    load_digits_views,
+    load_mnist_views,
+    load_wine_views,
 )
 from skpoe.model_selection import compare_estimators, summarize, to_markdown
 
@@ -57,7 +60,10 @@ LOADERS = {
     "wine-3views": load_wine_views,
 }
 TABLES = {"breast-cancer-3views", "wine-3views"}
-PROTOCOLS = {"paper": dict(missing_views=1.0), "dropout30": dict(missing_views=0.0, view_dropout=0.3)}
+PROTOCOLS = {
+    "paper": dict(missing_views=1.0),
+    "dropout30": dict(missing_views=0.0, view_dropout=0.3),
+}
 BASELINES = ["LogisticRegression", "LabelSpreading", "SelfTraining", "SVC ceiling (all labels)"]
 #: without the label terms of unlabeled rows (the objective before them)
 PAPER_TERMS = dict(pseudo_label_weight=0.0, agreement_weight=0.0)
@@ -105,14 +111,23 @@ def main(argv=None):
     parser.add_argument("--labeled", nargs="+", type=float, default=[0.01, 0.1])
     parser.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=list(PROTOCOLS))
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--first-seed", type=int, default=0,
-                        help="seeds first..first+seeds-1 (tuning runs use seeds past the reported ones)")
-    parser.add_argument("--models", nargs="+",
-                        default=["MultimodalPoEVAE", "MultimodalPoEVAE:before"])
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds first..first+seeds-1 (tuning runs use seeds past the reported ones)",
+    )
+    parser.add_argument(
+        "--models", nargs="+", default=["MultimodalPoEVAE", "MultimodalPoEVAE:before"]
+    )
     parser.add_argument("--params", default=None, help="JSON dict of estimator parameters")
     parser.add_argument("--baselines", nargs="*", default=BASELINES)
-    parser.add_argument("--stratify-labels", choices=["tables", "all"], default="tables",
-                        help="which data sets hide labels per class (at least one per class)")
+    parser.add_argument(
+        "--stratify-labels",
+        choices=["tables", "all"],
+        default="tables",
+        help="which data sets hide labels per class (at least one per class)",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=os.path.join(HERE, "results", "semi_supervised.md"))
     args = parser.parse_args(argv)
@@ -140,9 +155,17 @@ def main(argv=None):
                 used = rate  # tables: that share of each class, at least one row per class
                 t0 = time.perf_counter()
                 table = compare_estimators(
-                    models_for(args.models, params), X, y, labeled=used, seeds=seeds,
-                    coherence=False, baselines=args.baselines or None, n_importance_samples=10,
-                    n_jobs=args.jobs, verbose=0, stratify_labels=name in TABLES or args.stratify_labels == "all",
+                    models_for(args.models, params),
+                    X,
+                    y,
+                    labeled=used,
+                    seeds=seeds,
+                    coherence=False,
+                    baselines=args.baselines or None,
+                    n_importance_samples=10,
+                    n_jobs=args.jobs,
+                    verbose=0,
+                    stratify_labels=name in TABLES or args.stratify_labels == "all",
                     **PROTOCOLS[protocol],
                 )
                 table.insert(0, "labeled", used)
@@ -159,7 +182,8 @@ def main(argv=None):
                     to_markdown(summary),
                     "",
                     (f"margin of {first}: " + ", ".join(f"{v} {g:+.3f}" for v, g in gap.items()))
-                    if gap else "",
+                    if gap
+                    else "",
                     "",
                 ]
                 print("\n".join(lines[-6:]), flush=True)

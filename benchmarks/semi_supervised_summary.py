@@ -34,8 +34,9 @@ def read_blocks(path):
 def summary(frame, model="MultimodalPoEVAE"):
     rows = []
     views = [c[4:] for c in frame.columns if c.startswith("acc_")]
-    for (data, protocol, labeled), block in frame.groupby(["dataset", "protocol", "labeled"],
-                                                          sort=False):
+    for (data, protocol, labeled), block in frame.groupby(
+        ["dataset", "protocol", "labeled"], sort=False
+    ):
         means = block.groupby("estimator", sort=False).mean(numeric_only=True)
         n_seeds = block.groupby("estimator").size().max()
         for v in views:
@@ -44,13 +45,20 @@ def summary(frame, model="MultimodalPoEVAE"):
                 continue
             m = means[col]
             best = max(m[b] for b in BASELINES if b in m)
-            row = {"data": data, "protocol": protocol, "labeled": f"{labeled:.3g}", "view": v,
-                   "seeds": int(n_seeds)}
+            row = {
+                "data": data,
+                "protocol": protocol,
+                "labeled": f"{labeled:.3g}",
+                "view": v,
+                "seeds": int(n_seeds),
+            }
             row.update({name: f"{m[name]:.3f}" for name in m.index})
             row["margin"] = f"{m[model] - best:+.3f}"
             if CEILING in m and "LogisticRegression" in m:
                 gap = m[CEILING] - m["LogisticRegression"]
-                row["closed"] = f"{(m[model] - m['LogisticRegression']) / gap:.0%}" if gap > 0 else "-"
+                row["closed"] = (
+                    f"{(m[model] - m['LogisticRegression']) / gap:.0%}" if gap > 0 else "-"
+                )
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -65,28 +73,36 @@ def to_markdown(df):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("csv", nargs="*", default=[
-        os.path.join(HERE, "results", "semi_supervised.csv"),
-        os.path.join(HERE, "results", "semi_supervised_tables.csv"),
-        os.path.join(HERE, "results", "semi_supervised_mnist.csv"),
-    ])
-    parser.add_argument("--out", default=os.path.join(HERE, "results", "semi_supervised_summary.md"))
+    parser.add_argument(
+        "csv",
+        nargs="*",
+        default=[
+            os.path.join(HERE, "results", "semi_supervised.csv"),
+            os.path.join(HERE, "results", "semi_supervised_tables.csv"),
+            os.path.join(HERE, "results", "semi_supervised_mnist.csv"),
+        ],
+    )
+    parser.add_argument(
+        "--out", default=os.path.join(HERE, "results", "semi_supervised_summary.md")
+    )
     args = parser.parse_args(argv)
     frames = [f for p in args.csv if os.path.exists(p) for f in read_blocks(p)]
     df = summary(pd.concat(frames, ignore_index=True))
-    text = "\n".join([
-        "# Semi-supervised benchmark, one line per view",
-        "",
-        f"Command: `python benchmarks/semi_supervised_summary.py {' '.join(sys.argv[1:] if argv is None else argv)}` "
-        "over the CSV files of `benchmarks/semi_supervised.py` (commands in "
-        "`semi_supervised.md` and `semi_supervised_mnist.md`). Mean test accuracy over seeds; "
-        "`margin` = MultimodalPoEVAE minus the best of LogisticRegression, LabelSpreading and "
-        "SelfTraining; `closed` = the share of the distance from LogisticRegression to the "
-        "SVC ceiling (all labels) that MultimodalPoEVAE closes.",
-        "",
-        to_markdown(df),
-        "",
-    ])
+    text = "\n".join(
+        [
+            "# Semi-supervised benchmark, one line per view",
+            "",
+            f"Command: `python benchmarks/semi_supervised_summary.py {' '.join(sys.argv[1:] if argv is None else argv)}` "
+            "over the CSV files of `benchmarks/semi_supervised.py` (commands in "
+            "`semi_supervised.md` and `semi_supervised_mnist.md`). Mean test accuracy over seeds; "
+            "`margin` = MultimodalPoEVAE minus the best of LogisticRegression, LabelSpreading and "
+            "SelfTraining; `closed` = the share of the distance from LogisticRegression to the "
+            "SVC ceiling (all labels) that MultimodalPoEVAE closes.",
+            "",
+            to_markdown(df),
+            "",
+        ]
+    )
     print(text)
     with open(args.out, "w") as fh:
         fh.write(text)

@@ -36,8 +36,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 CONFIGS = [
     ("default networks (256, 256), n_components=32", {}),
-    ("wide networks (1024, 1024), n_components=64",
-     {"hidden_layer_sizes": (1024, 1024), "n_components": 64}),
+    (
+        "wide networks (1024, 1024), n_components=64",
+        {"hidden_layer_sizes": (1024, 1024), "n_components": 64},
+    ),
 ]
 
 
@@ -48,8 +50,9 @@ def _timed(fn):
 
 
 def measure(params, threads, X, y, epochs):
-    est = MultimodalPoEVAE(max_iter=epochs, random_state=0, device="cpu", n_threads=threads,
-                           **params)
+    est = MultimodalPoEVAE(
+        max_iter=epochs, random_state=0, device="cpu", n_threads=threads, **params
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = _timed(lambda: est.fit(X, y))

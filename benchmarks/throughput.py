@@ -215,8 +215,11 @@ def hand_tensors(cfg):
     lab = cfg.y >= 0
     onehot = np.zeros((cfg.n, 10), np.float32)
     onehot[lab, cfg.y[lab]] = 1.0
-    x = [torch.tensor(cfg.top, dtype=torch.float32), torch.tensor(cfg.bottom, dtype=torch.float32),
-         torch.from_numpy(onehot)]
+    x = [
+        torch.tensor(cfg.top, dtype=torch.float32),
+        torch.tensor(cfg.bottom, dtype=torch.float32),
+        torch.from_numpy(onehot),
+    ]
     t = [x[0], x[1], torch.from_numpy(np.where(lab, cfg.y, 0).astype(np.int64))]
     rows = np.arange(cfg.n)
     groups = {
@@ -231,21 +234,25 @@ def hand_fit(cfg, epochs, batch_size, lr=1e-3, seed=0, label_weight=50.0):
     torch.manual_seed(seed)
     rng = np.random.RandomState(seed)
     x, t, groups = hand_tensors(cfg)
-    model = HandPoE(cfg.top.shape[1], cfg.bottom.shape[1], 10, cfg.hidden, cfg.n_latent,
-                    label_weight)
+    model = HandPoE(
+        cfg.top.shape[1], cfg.bottom.shape[1], 10, cfg.hidden, cfg.n_latent, label_weight
+    )
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     n_steps = math.ceil(cfg.n / batch_size)
     losses = []
     for _ in range(epochs):
-        paired = [(S, cycled(r, n_steps, min(batch_size, len(r)), rng)) for S, r in groups["paired"]]
-        single = [(m, cycled(r, n_steps, min(batch_size, len(r)), rng)) for m, r in groups["single"]]
+        paired = [
+            (S, cycled(r, n_steps, min(batch_size, len(r)), rng)) for S, r in groups["paired"]
+        ]
+        single = [
+            (m, cycled(r, n_steps, min(batch_size, len(r)), rng)) for m, r in groups["single"]
+        ]
         running = torch.zeros(())
         for step in range(n_steps):
             loss = 0.0
             for S, idx in paired:
                 i = idx[step]
-                loss = loss + model.paired_loss(S, {m: x[m][i] for m in S},
-                                                {m: t[m][i] for m in S})
+                loss = loss + model.paired_loss(S, {m: x[m][i] for m in S}, {m: t[m][i] for m in S})
             for m, idx in single:
                 i = idx[step]
                 loss = loss + model.single_loss(m, x[m][i], t[m][i])
@@ -287,12 +294,20 @@ def equivalence_check(cfg, batch_size):
     est = skpoe_fit(cfg, 1, batch_size, seed=1)
     sk = est.module_
     assert list(est.classes_) == list(range(10))
-    hand = HandPoE(cfg.top.shape[1], cfg.bottom.shape[1], 10, cfg.hidden, cfg.n_latent,
-                   est.supervision_weight, est.beta)
+    hand = HandPoE(
+        cfg.top.shape[1],
+        cfg.bottom.shape[1],
+        10,
+        cfg.hidden,
+        cfg.n_latent,
+        est.supervision_weight,
+        est.beta,
+    )
     pairs = []
     with torch.no_grad():
-        for mine, theirs in zip(list(hand.enc) + list(hand.dec),
-                                list(sk.encoders) + list(sk.decoders)):
+        for mine, theirs in zip(
+            list(hand.enc) + list(hand.dec), list(sk.encoders) + list(sk.decoders)
+        ):
             lin_a = [l for l in mine if isinstance(l, nn.Linear)]
             lin_b = [l for l in theirs.net if isinstance(l, nn.Linear)]
             assert len(lin_a) == len(lin_b)
@@ -311,8 +326,10 @@ def equivalence_check(cfg, batch_size):
     for m, r in groups["single"]:
         picks[m] = torch.from_numpy(rng.choice(r, min(batch_size, len(r)), replace=False))
 
-    paired = [Batch([xm[picks[S]] for xm in x], [tm[picks[S]] for tm in t_sk], mask_t[picks[S]])
-              for S, _ in groups["paired"]]
+    paired = [
+        Batch([xm[picks[S]] for xm in x], [tm[picks[S]] for tm in t_sk], mask_t[picks[S]])
+        for S, _ in groups["paired"]
+    ]
     singles = [(m, x[m][picks[m]], t_sk[m][picks[m]]) for m, _ in groups["single"]]
     sk.train()
 
@@ -327,8 +344,9 @@ def equivalence_check(cfg, batch_size):
         loss = 0.0
         for S, _ in groups["paired"]:
             i = picks[S]
-            loss = loss + hand.paired_loss(S, {m: x[m][i] for m in S}, {m: t[m][i] for m in S},
-                                           sample)
+            loss = loss + hand.paired_loss(
+                S, {m: x[m][i] for m in S}, {m: t[m][i] for m in S}, sample
+            )
         for m, _ in groups["single"]:
             i = picks[m]
             loss = loss + hand.single_loss(m, x[m][i], t[m][i], sample)
@@ -442,8 +460,13 @@ def denormal_probe(cfg, epochs):
                 torch.set_flush_denormal(False)
             step = np.diff(np.array(stamps[n_steps - 1 :]))  # steps of epochs 2..E
             k = max(1, len(step) // 5)
-            res[mode] = {"total": total, "cpu": cpu, "early": float(np.median(step[:k])),
-                         "late": float(np.median(step[-k:])), "k": k}
+            res[mode] = {
+                "total": total,
+                "cpu": cpu,
+                "early": float(np.median(step[:k])),
+                "late": float(np.median(step[-k:])),
+                "k": k,
+            }
             if mode == "off":
                 opt = caught[0]
                 res["sub_adam"] = count_subnormal(_adam_state(opt))
@@ -477,25 +500,51 @@ def denormal_probe(cfg, epochs):
 # ---------------------------------------------------------------------------
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true",
-                   help="~30 s: fewer epochs and repeats, no denormal probe")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="epochs per timed fit, digits (default 6; quick 2)")
-    p.add_argument("--large-epochs", type=int, default=None,
-                   help="epochs per timed fit, 784-d config (default 1)")
-    p.add_argument("--batch-size", type=int, default=64,
-                   help="batch size, digits (default 64, skpoe's default)")
-    p.add_argument("--large-batch-size", type=int, default=256,
-                   help="batch size, 784-d config (default 256)")
-    p.add_argument("--reps", type=int, default=None,
-                   help="alternating timed repeats per side (default 5; quick 3)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch.set_num_threads (default 1: see the note in the output)")
+    p.add_argument(
+        "--quick", action="store_true", help="~30 s: fewer epochs and repeats, no denormal probe"
+    )
+    p.add_argument(
+        "--epochs", type=int, default=None, help="epochs per timed fit, digits (default 6; quick 2)"
+    )
+    p.add_argument(
+        "--large-epochs",
+        type=int,
+        default=None,
+        help="epochs per timed fit, 784-d config (default 1)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=64,
+        help="batch size, digits (default 64, skpoe's default)",
+    )
+    p.add_argument(
+        "--large-batch-size", type=int, default=256, help="batch size, 784-d config (default 256)"
+    )
+    p.add_argument(
+        "--reps",
+        type=int,
+        default=None,
+        help="alternating timed repeats per side (default 5; quick 3)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch.set_num_threads (default 1: see the note in the output)",
+    )
     p.add_argument("--no-large", action="store_true", help="skip the 784-d configuration")
-    p.add_argument("--denormal-epochs", type=int, default=None,
-                   help="epochs of the flush-denormal probe on digits (default 50; 0 skips)")
-    p.add_argument("--output", default=str(HERE / "results" / "throughput.md"),
-                   help="markdown file for the tables")
+    p.add_argument(
+        "--denormal-epochs",
+        type=int,
+        default=None,
+        help="epochs of the flush-denormal probe on digits (default 50; 0 skips)",
+    )
+    p.add_argument(
+        "--output",
+        default=str(HERE / "results" / "throughput.md"),
+        help="markdown file for the tables",
+    )
     args = p.parse_args(argv)
 
     start = time.perf_counter()
@@ -508,12 +557,23 @@ def main(argv=None):
     ep_den = args.denormal_epochs if args.denormal_epochs is not None else (0 if quick else 50)
 
     top, bottom, y = digits_halves()
-    configs = [Config("digits 8x8, top/bottom halves", top, bottom, y, (128, 128), 16,
-                      args.batch_size, ep)]
+    configs = [
+        Config("digits 8x8, top/bottom halves", top, bottom, y, (128, 128), 16, args.batch_size, ep)
+    ]
     if not args.no_large:
         top, bottom, y = digits_28x28()
-        configs.append(Config("digits upsampled to 28x28, x2 (shifted copy)", top, bottom, y,
-                              (512, 512), 64, args.large_batch_size, ep_large))
+        configs.append(
+            Config(
+                "digits upsampled to 28x28, x2 (shifted copy)",
+                top,
+                bottom,
+                y,
+                (512, 512),
+                64,
+                args.large_batch_size,
+                ep_large,
+            )
+        )
 
     out = []
 
@@ -525,56 +585,78 @@ def main(argv=None):
     emit("# Fit throughput: skpoe `MultimodalPoEVAE.fit` vs a hand-written torch loop")
     emit()
     emit(f"- command: `python benchmarks/throughput.py{' ' + argv_s if argv_s else ''}`")
-    emit(f"- torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
-         f"{platform.machine()}, {os.cpu_count()} CPUs visible, "
-         f"`torch.set_num_threads({args.threads})`, flush_denormal off, load average at start "
-         f"{os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d %H:%M')}")
-    emit("- 10% of rows labeled (every 10th); labels are a third modality (categorical, weight "
-         "50 = skpoe's default `supervision_weight`); beta 1, Adam lr 1e-3")
+    emit(
+        f"- torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
+        f"{platform.machine()}, {os.cpu_count()} CPUs visible, "
+        f"`torch.set_num_threads({args.threads})`, flush_denormal off, load average at start "
+        f"{os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    emit(
+        "- 10% of rows labeled (every 10th); labels are a third modality (categorical, weight "
+        "50 = skpoe's default `supervision_weight`); beta 1, Adam lr 1e-3"
+    )
     for cfg in configs:
         chk = equivalence_check(cfg, cfg.batch_size)
-        emit(f"- equivalence check, {cfg.name} (skpoe's weights after one epoch copied into "
-             f"the hand-written networks, same 5 minibatches): z = posterior mean: loss skpoe "
-             f"{chk['skpoe']:.6f}, hand-written {chk['hand']:.6f} (rel. diff {chk['rel']:.1e}), "
-             f"max abs gradient difference {chk['grad_max_abs_diff']:.1e} (largest gradient "
-             f"{chk['grad_max_abs']:.1e}); sampled z, same seed: {chk['skpoe_sampled']:.6f} vs "
-             f"{chk['hand_sampled']:.6f} (rel. diff {chk['rel_sampled']:.1e}): "
-             f"**{'PASS' if chk['ok'] else 'FAIL'}**")
+        emit(
+            f"- equivalence check, {cfg.name} (skpoe's weights after one epoch copied into "
+            f"the hand-written networks, same 5 minibatches): z = posterior mean: loss skpoe "
+            f"{chk['skpoe']:.6f}, hand-written {chk['hand']:.6f} (rel. diff {chk['rel']:.1e}), "
+            f"max abs gradient difference {chk['grad_max_abs_diff']:.1e} (largest gradient "
+            f"{chk['grad_max_abs']:.1e}); sampled z, same seed: {chk['skpoe_sampled']:.6f} vs "
+            f"{chk['hand_sampled']:.6f} (rel. diff {chk['rel_sampled']:.1e}): "
+            f"**{'PASS' if chk['ok'] else 'FAIL'}**"
+        )
     emit()
 
     results = []
     for cfg in configs:
         r = measure(cfg, reps)
         results.append((cfg, r))
-        print(f"  [{cfg.name}: skpoe fits {', '.join(f'{s:.2f}' for s in r['t_sk'])} s; "
-              f"hand-written {', '.join(f'{s:.2f}' for s in r['t_hand'])} s]", flush=True)
+        print(
+            f"  [{cfg.name}: skpoe fits {', '.join(f'{s:.2f}' for s in r['t_sk'])} s; "
+            f"hand-written {', '.join(f'{s:.2f}' for s in r['t_hand'])} s]",
+            flush=True,
+        )
 
-    emit(f"Fit throughput in training samples/s = n x epochs / wall seconds of the whole fit; "
-         f"best of {reps} alternating runs (median in parentheses). Ratio = skpoe / "
-         f"hand-written: of the best runs; the median of the {reps} ratios of adjacent runs "
-         "(headline: adjacent runs see the same load); of the best process CPU times "
-         "(insensitive to other processes on the machine).")
+    emit(
+        f"Fit throughput in training samples/s = n x epochs / wall seconds of the whole fit; "
+        f"best of {reps} alternating runs (median in parentheses). Ratio = skpoe / "
+        f"hand-written: of the best runs; the median of the {reps} ratios of adjacent runs "
+        "(headline: adjacent runs see the same load); of the best process CPU times "
+        "(insensitive to other processes on the machine)."
+    )
     emit()
-    emit("| data | n | views (dims) | hidden | latent | batch | steps/epoch | epochs | "
-         "skpoe | hand-written | ratio (best) | ratio (median pair) | ratio (CPU time) |")
+    emit(
+        "| data | n | views (dims) | hidden | latent | batch | steps/epoch | epochs | "
+        "skpoe | hand-written | ratio (best) | ratio (median pair) | ratio (CPU time) |"
+    )
     emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for cfg, r in results:
         steps = math.ceil(cfg.n / cfg.batch_size)
-        emit(f"| {cfg.name} | {cfg.n} | {cfg.dims} | {cfg.hidden} | {cfg.n_latent} | "
-             f"{cfg.batch_size} | {steps} | {cfg.epochs} | {r['sk_best']:,.0f} "
-             f"({r['sk_med']:,.0f}) | {r['hand_best']:,.0f} ({r['hand_med']:,.0f}) | "
-             f"{r['ratio_best']:.2f} | **{r['ratio_pairs']:.2f}** | {r['ratio_cpu']:.2f} |")
+        emit(
+            f"| {cfg.name} | {cfg.n} | {cfg.dims} | {cfg.hidden} | {cfg.n_latent} | "
+            f"{cfg.batch_size} | {steps} | {cfg.epochs} | {r['sk_best']:,.0f} "
+            f"({r['sk_med']:,.0f}) | {r['hand_best']:,.0f} ({r['hand_med']:,.0f}) | "
+            f"{r['ratio_best']:.2f} | **{r['ratio_pairs']:.2f}** | {r['ratio_cpu']:.2f} |"
+        )
     emit()
-    emit("Mean training loss of the last epoch (last timed run; a sanity check that both "
-         "train the same objective): " + "; ".join(
-             f"{cfg.name}: skpoe {r['loss_sk']:.1f}, hand-written {r['loss_hand']:.1f}"
-             for cfg, r in results) + ".")
+    emit(
+        "Mean training loss of the last epoch (last timed run; a sanity check that both "
+        "train the same objective): "
+        + "; ".join(
+            f"{cfg.name}: skpoe {r['loss_sk']:.1f}, hand-written {r['loss_hand']:.1f}"
+            for cfg, r in results
+        )
+        + "."
+    )
     emit()
-    emit("Each step trains 5 minibatches (labeled paired, unlabeled paired, top, bottom, "
-         "label), so about 5 n rows go through the networks per epoch. Timed runs are single-"
-         "threaded by default: on a shared 2-core machine a second intra-op thread makes every "
-         "parallel op wait for a core whenever another process runs (measured: single fits "
-         "50-100x slower); pass `--threads 2` on an idle machine.")
+    emit(
+        "Each step trains 5 minibatches (labeled paired, unlabeled paired, top, bottom, "
+        "label), so about 5 n rows go through the networks per epoch. Timed runs are single-"
+        "threaded by default: on a shared 2-core machine a second intra-op thread makes every "
+        "parallel op wait for a core whenever another process runs (measured: single fits "
+        "50-100x slower); pass `--threads 2` on an idle machine."
+    )
 
     if ep_den > 0:
         cfg = configs[0]
@@ -582,30 +664,44 @@ def main(argv=None):
         off, on = d["off"], d["on"]
         k = off["k"]
         emit()
-        emit(f"## Denormal floats ({cfg.name}, skpoe fit of {ep_den} epochs = "
-             f"{ep_den * math.ceil(cfg.n / cfg.batch_size)} steps)")
+        emit(
+            f"## Denormal floats ({cfg.name}, skpoe fit of {ep_den} epochs = "
+            f"{ep_den * math.ceil(cfg.n / cfg.batch_size)} steps)"
+        )
         emit()
         emit("| | flush_denormal off | on | off / on |")
         emit("|---|---|---|---|")
-        emit(f"| whole fit, wall s (one run each) | {off['total']:.2f} | {on['total']:.2f} | "
-             f"{off['total'] / on['total']:.2f} |")
-        emit(f"| whole fit, CPU s | {off['cpu']:.2f} | {on['cpu']:.2f} | "
-             f"{off['cpu'] / on['cpu']:.2f} |")
-        emit(f"| step CPU time, median of the first {k} steps after epoch 1, ms | "
-             f"{off['early'] * 1e3:.2f} | {on['early'] * 1e3:.2f} | "
-             f"{off['early'] / on['early']:.2f} |")
-        emit(f"| step CPU time, median of the last {k} steps, ms | {off['late'] * 1e3:.2f} | "
-             f"{on['late'] * 1e3:.2f} | {off['late'] / on['late']:.2f} |")
-        emit(f"| Adam step alone on the final state (flush-off fit), CPU ms, best of 3 x 50 | "
-             f"{d['step_off'] * 1e3:.3f} | {d['step_on'] * 1e3:.3f} | "
-             f"{d['step_off'] / d['step_on']:.2f} |")
+        emit(
+            f"| whole fit, wall s (one run each) | {off['total']:.2f} | {on['total']:.2f} | "
+            f"{off['total'] / on['total']:.2f} |"
+        )
+        emit(
+            f"| whole fit, CPU s | {off['cpu']:.2f} | {on['cpu']:.2f} | "
+            f"{off['cpu'] / on['cpu']:.2f} |"
+        )
+        emit(
+            f"| step CPU time, median of the first {k} steps after epoch 1, ms | "
+            f"{off['early'] * 1e3:.2f} | {on['early'] * 1e3:.2f} | "
+            f"{off['early'] / on['early']:.2f} |"
+        )
+        emit(
+            f"| step CPU time, median of the last {k} steps, ms | {off['late'] * 1e3:.2f} | "
+            f"{on['late'] * 1e3:.2f} | {off['late'] / on['late']:.2f} |"
+        )
+        emit(
+            f"| Adam step alone on the final state (flush-off fit), CPU ms, best of 3 x 50 | "
+            f"{d['step_off'] * 1e3:.3f} | {d['step_on'] * 1e3:.3f} | "
+            f"{d['step_off'] / d['step_on']:.2f} |"
+        )
         emit()
-        emit(f"Subnormal values at the end of the flush-off fit: weights {d['sub_w'][0]} of "
-             f"{d['sub_w'][1]:,}; Adam state {d['sub_adam'][0]:,} of {d['sub_adam'][1]:,} "
-             "(first moments of weights whose gradient is exactly zero, e.g. into dead ReLU "
-             "units, shrink by 0.9 per step into the subnormal range after ~800 steps). "
-             "The first steps hold no subnormals yet, so their off/on ratio shows the noise "
-             "level of these single runs.")
+        emit(
+            f"Subnormal values at the end of the flush-off fit: weights {d['sub_w'][0]} of "
+            f"{d['sub_w'][1]:,}; Adam state {d['sub_adam'][0]:,} of {d['sub_adam'][1]:,} "
+            "(first moments of weights whose gradient is exactly zero, e.g. into dead ReLU "
+            "units, shrink by 0.9 per step into the subnormal range after ~800 steps). "
+            "The first steps hold no subnormals yet, so their off/on ratio shows the noise "
+            "level of these single runs."
+        )
         emit()
 
     path = Path(args.output)

@@ -23,8 +23,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import skpoe  # noqa: E402
 from _gallery import ExampleArgs, WrittenPNGs  # noqa: E402
+
+import skpoe  # noqa: E402
 
 project = "skpoe"
 author = "skpoe developers"
@@ -44,22 +45,27 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-smartquotes = False                     # keep -- and quotes in commands as typed
+smartquotes = False  # keep -- and quotes in commands as typed
 templates_path = ["_templates"]
 exclude_patterns = [
-    "_build", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
-    "auto_examples/*.json", "auto_examples/*.md5", "**/*.codeobj.json",
+    "_build",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+    "auto_examples/*.json",
+    "auto_examples/*.md5",
+    "**/*.codeobj.json",
 ]
-suppress_warnings = ["myst.header"]     # benchmark tables start at their own heading levels
+suppress_warnings = ["myst.header"]  # benchmark tables start at their own heading levels
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
 
 # -- API reference -----------------------------------------------------------------------------
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_typehints = "none"              # the numpydoc sections state the types
+autodoc_typehints = "none"  # the numpydoc sections state the types
 autodoc_member_order = "groupwise"
-numpydoc_show_class_members = False     # the class template lists the methods
+numpydoc_show_class_members = False  # the class template lists the methods
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
@@ -108,10 +114,31 @@ def setup(app):
 # One page per benchmarks/results/*.md, included as it is (the results files stay the one
 # source), grouped by what they measure; a new results file lands in "Other" until named here.
 _BENCH_GROUPS = [
-    ("Label accuracy", ("model_quality", "semi_supervised", "paper_comparison", "convergence",
-                        "likelihood_choice", "missing_entries")),
-    ("Speed and memory", ("throughput", "flops", "scaling", "threads", "parallel_search",
-                          "fit_memory", "inference_memory", "out_of_core", "unlabeled_cost")),
+    (
+        "Label accuracy",
+        (
+            "model_quality",
+            "semi_supervised",
+            "paper_comparison",
+            "convergence",
+            "likelihood_choice",
+            "missing_entries",
+        ),
+    ),
+    (
+        "Speed and memory",
+        (
+            "throughput",
+            "flops",
+            "scaling",
+            "threads",
+            "parallel_search",
+            "fit_memory",
+            "inference_memory",
+            "out_of_core",
+            "unlabeled_cost",
+        ),
+    ),
     ("Robustness", ("fuzz_inputs", "persistence")),
 ]
 
@@ -140,13 +167,17 @@ def write_benchmark_pages():
         group = next((g for g, prefixes in _BENCH_GROUPS if md.stem.startswith(prefixes)), "Other")
         groups[group].append(md.stem)
     index = [
-        "Benchmarks", "==========", "",
+        "Benchmarks",
+        "==========",
+        "",
         "The measured tables of ``benchmarks/``, each with the exact command that made it. A",
         "benchmark is a script in ``benchmarks/`` that prints its table and writes it to",
-        "``benchmarks/results/<name>.md``; these pages include those files as they are.", "",
+        "``benchmarks/results/<name>.md``; these pages include those files as they are.",
+        "",
         "The headline: :doc:`benchmarks/semi_supervised_summary` (semi-supervised accuracy",
         "against the baselines), :doc:`benchmarks/model_quality` (every estimator with its",
-        "defaults) and :doc:`benchmarks/throughput` (against a hand-written torch loop).", "",
+        "defaults) and :doc:`benchmarks/throughput` (against a hand-written torch loop).",
+        "",
     ]
     for group, stems in groups.items():
         if not stems:

@@ -50,8 +50,10 @@ ORACLES = ("whole digit", "generated half only")
 
 def main(quick=False, out_dir="."):
     if quick:
-        print("smoke run: tiny data and fits to check that the example works; "
-              "the numbers mean nothing")
+        print(
+            "smoke run: tiny data and fits to check that the example works; "
+            "the numbers mean nothing"
+        )
     X, y = load_digits_views()
     if quick:
         X, y = X[:500], y[:500]
@@ -74,17 +76,20 @@ def main(quick=False, out_dir="."):
     # the average training half
     reference = {}
     for direction, (source, target) in DIRECTIONS.items():
-        average = {source: X_test[source],
-                   target: np.tile(X_real[target].mean(0), (len(y_test), 1))}
+        average = {
+            source: X_test[source],
+            target: np.tile(X_real[target].mean(0), (len(y_test), 1)),
+        }
         with_average = np.hstack([average[v] for v in whole])
         reference[direction] = {
-            "whole digit": (oracle_acc,
-                            float(oracles["whole digit"].score(with_average, y_test))),
+            "whole digit": (oracle_acc, float(oracles["whole digit"].score(with_average, y_test))),
             "generated half only": (float(oracles[target].score(X_test[target], y_test)), 0.1),
         }
-        print(f"{direction}: whole-digit oracle on real {source} + average {target}: "
-              f"{reference[direction]['whole digit'][1]:.3f}; {target}-only oracle on real "
-              f"{target}s: {reference[direction]['generated half only'][0]:.3f}")
+        print(
+            f"{direction}: whole-digit oracle on real {source} + average {target}: "
+            f"{reference[direction]['whole digit'][1]:.3f}; {target}-only oracle on real "
+            f"{target}s: {reference[direction]['generated half only'][0]:.3f}"
+        )
 
     start = time.perf_counter()
     coherence = {}  # model -> oracle -> direction -> list over LEVELS
@@ -93,8 +98,11 @@ def main(quick=False, out_dir="."):
             X_real, y_real, labeled=level, missing_views=1.0, random_state=0
         )
         n_paired = int((y_train != -1).sum())
-        print(f"supervision {level:g}: {n_paired} of {len(y_train)} training rows "
-              "have both halves and a label", flush=True)
+        print(
+            f"supervision {level:g}: {n_paired} of {len(y_train)} training rows "
+            "have both halves and a label",
+            flush=True,
+        )
         for Estimator in skpoe.ESTIMATORS:
             model = Estimator(max_iter=2 if quick else 40, batch_size=128, random_state=0)
             model.fit(X_train, y_train)
@@ -102,12 +110,16 @@ def main(quick=False, out_dir="."):
                 Estimator.__name__, {o: {d: [] for d in DIRECTIONS} for o in ORACLES}
             )
             for direction, (source, target) in DIRECTIONS.items():
-                per_model["whole digit"][direction].append(cross_coherence(
-                    model, X_test, y_test, oracles["whole digit"], source, oracle_views=whole
-                ))
-                per_model["generated half only"][direction].append(cross_coherence(
-                    model, X_test, y_test, oracles[target], source, oracle_views=[target]
-                ))
+                per_model["whole digit"][direction].append(
+                    cross_coherence(
+                        model, X_test, y_test, oracles["whole digit"], source, oracle_views=whole
+                    )
+                )
+                per_model["generated half only"][direction].append(
+                    cross_coherence(
+                        model, X_test, y_test, oracles[target], source, oracle_views=[target]
+                    )
+                )
     print(f"{len(LEVELS) * len(skpoe.ESTIMATORS)} fits in {time.perf_counter() - start:.0f} s")
 
     header = " | ".join(f"{d} @ {lv:g}" for d in DIRECTIONS for lv in LEVELS)
@@ -126,8 +138,13 @@ def main(quick=False, out_dir="."):
                 ax.plot(LEVELS, per_model[oracle][direction], marker="o", label=name)
             real, floor = reference[direction][oracle]
             ax.axhline(real, color="grey", ls="--", lw=1, label="oracle on real data")
-            ax.axhline(floor, color="grey", ls=":", lw=1,
-                       label="average half generated" if oracle == "whole digit" else "chance")
+            ax.axhline(
+                floor,
+                color="grey",
+                ls=":",
+                lw=1,
+                label="average half generated" if oracle == "whole digit" else "chance",
+            )
             ax.set_xscale("log")
             ax.set_xticks(LEVELS)
             ax.set_xticklabels([f"{lv:g}" for lv in LEVELS])

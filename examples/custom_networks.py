@@ -42,8 +42,10 @@ class Unflatten(nn.Module):
 def conv_encoder(height, width):
     return nn.Sequential(
         Unflatten(1, height, width),
-        nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(1, 16, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(16, 32, 3, stride=2, padding=1),
+        nn.ReLU(),
         nn.Flatten(),
     )
 
@@ -62,9 +64,11 @@ class Crop(nn.Module):
 def conv_decoder(n_components, height, width):
     h, w = (height + 3) // 4, (width + 3) // 4
     return nn.Sequential(
-        nn.Linear(n_components, 32 * h * w), nn.ReLU(),
+        nn.Linear(n_components, 32 * h * w),
+        nn.ReLU(),
         Unflatten(32, h, w),
-        nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1),
+        nn.ReLU(),
         nn.ConvTranspose2d(16, 1, 4, stride=2, padding=1),
         Crop(height, width),
     )
@@ -86,8 +90,10 @@ def load(quick):
 
 def main(quick=False, out_dir="."):
     if quick:
-        print("smoke run: tiny data and fits to check that the example works; "
-              "the numbers mean nothing")
+        print(
+            "smoke run: tiny data and fits to check that the example works; "
+            "the numbers mean nothing"
+        )
     X, y, (h, w) = load(quick)
     train, test = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=0)
     X_train, y_train = hide_views_and_labels(X[train], y[train], labeled=0.1, random_state=0)

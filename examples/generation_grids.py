@@ -52,8 +52,10 @@ def strip(images):
 
 def main(quick=False, out_dir="."):
     if quick:
-        print("smoke run: tiny data and fits to check that the example works; "
-              "the numbers mean nothing")
+        print(
+            "smoke run: tiny data and fits to check that the example works; "
+            "the numbers mean nothing"
+        )
     X, y = load_digits_views()
     if quick:
         X, y = X[:500], y[:500]
@@ -82,9 +84,7 @@ def main(quick=False, out_dir="."):
     results = {}
     for Estimator in skpoe.ESTIMATORS:
         name = Estimator.__name__
-        model = Estimator(
-            max_iter=2 if quick else 40, batch_size=128, random_state=0
-        )
+        model = Estimator(max_iter=2 if quick else 40, batch_size=128, random_state=0)
         start = time.perf_counter()
         model.fit(X_train, y_train)
         seconds = time.perf_counter() - start

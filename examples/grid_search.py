@@ -50,14 +50,16 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from skpoe import MultimodalPoEVAE  # noqa: E402
 from skpoe.datasets import hide_views_and_labels, load_digits_views  # noqa: E402
 from skpoe.metrics import labeled_scorer  # noqa: E402
-from skpoe.semi_supervised import LabeledOnly  # noqa: E402
 from skpoe.plotting import mark_smoke_run
+from skpoe.semi_supervised import LabeledOnly  # noqa: E402
 
 
 def main(quick=False, out_dir="."):
     if quick:
-        print("smoke run: tiny data and fits to check that the example works; "
-              "the numbers mean nothing")
+        print(
+            "smoke run: tiny data and fits to check that the example works; "
+            "the numbers mean nothing"
+        )
     X, y = load_digits_views()
     if quick:
         X, y = X[:400], y[:400]
@@ -65,8 +67,11 @@ def main(quick=False, out_dir="."):
         np.arange(len(y)), test_size=0.25, stratify=y, random_state=0
     )
     X_train, y_train = hide_views_and_labels(
-        X[idx_train], y[idx_train], labeled=0.1 if not quick else 0.3,
-        missing_views=0.2, random_state=0,
+        X[idx_train],
+        y[idx_train],
+        labeled=0.1 if not quick else 0.3,
+        missing_views=0.2,
+        random_state=0,
     )
     X_test, y_test = X[idx_test], y[idx_test]
 
@@ -88,11 +93,16 @@ def main(quick=False, out_dir="."):
     print(f"grid search: {n_fits} fits in {seconds:.0f} s")
 
     res = pd.DataFrame(search.cv_results_)
-    table = res[[
-        "param_multimodalpoevae__n_components",
-        "param_multimodalpoevae__supervision_weight",
-        "mean_test_score", "std_test_score", "rank_test_score", "mean_fit_time",
-    ]].rename(columns=lambda c: c.replace("param_multimodalpoevae__", ""))
+    table = res[
+        [
+            "param_multimodalpoevae__n_components",
+            "param_multimodalpoevae__supervision_weight",
+            "mean_test_score",
+            "std_test_score",
+            "rank_test_score",
+            "mean_fit_time",
+        ]
+    ].rename(columns=lambda c: c.replace("param_multimodalpoevae__", ""))
     print(table.sort_values("rank_test_score").to_string(index=False, float_format="%.3f"))
     print(f"best: {search.best_params_} (mean validation accuracy {search.best_score_:.3f})")
 
@@ -100,27 +110,38 @@ def main(quick=False, out_dir="."):
     vae = best.named_steps["multimodalpoevae"]
     pipeline_acc = float(best.score(X_test, y_test))  # the test set is fully labeled
     vae_acc = float(vae.score(X_test, y_test))  # the VAE's own label decoder
-    print(f"test accuracy, refitted best pipeline (logistic regression on embeddings): "
-          f"{pipeline_acc:.3f}")
+    print(
+        f"test accuracy, refitted best pipeline (logistic regression on embeddings): "
+        f"{pipeline_acc:.3f}"
+    )
     print(f"test accuracy, its MultimodalPoEVAE's own predict: {vae_acc:.3f}")
 
-    scores = table.pivot(index="supervision_weight", columns="n_components",
-                         values="mean_test_score")
-    stds = table.pivot(index="supervision_weight", columns="n_components",
-                       values="std_test_score")
+    scores = table.pivot(
+        index="supervision_weight", columns="n_components", values="mean_test_score"
+    )
+    stds = table.pivot(index="supervision_weight", columns="n_components", values="std_test_score")
     fig, ax = plt.subplots(figsize=(5.2, 4.2))
     im = ax.imshow(scores.to_numpy(), cmap="viridis", origin="lower", aspect="auto")
     for i in range(scores.shape[0]):
         for j in range(scores.shape[1]):
-            ax.text(j, i, f"{scores.iat[i, j]:.3f}\n± {stds.iat[i, j]:.3f}", ha="center",
-                    va="center", color="white" if scores.iat[i, j] < scores.to_numpy().mean()
-                    else "black", fontsize=9)
+            ax.text(
+                j,
+                i,
+                f"{scores.iat[i, j]:.3f}\n± {stds.iat[i, j]:.3f}",
+                ha="center",
+                va="center",
+                color="white" if scores.iat[i, j] < scores.to_numpy().mean() else "black",
+                fontsize=9,
+            )
     ax.set_xticks(range(scores.shape[1]), [str(c) for c in scores.columns])
     ax.set_yticks(range(scores.shape[0]), [f"{w:g}" for w in scores.index])
     ax.set_xlabel("n_components")
     ax.set_ylabel("supervision_weight")
-    ax.set_title("Mean 3-fold validation accuracy (labeled rows)\n"
-                 "Pipeline(MultimodalPoEVAE, logistic regression)", fontsize=10)
+    ax.set_title(
+        "Mean 3-fold validation accuracy (labeled rows)\n"
+        "Pipeline(MultimodalPoEVAE, logistic regression)",
+        fontsize=10,
+    )
     fig.colorbar(im, ax=ax, label="accuracy")
     fig.tight_layout()
     os.makedirs(out_dir, exist_ok=True)

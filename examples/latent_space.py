@@ -40,8 +40,10 @@ from skpoe.plotting import mark_smoke_run
 
 def main(quick=False, out_dir="."):
     if quick:
-        print("smoke run: tiny data and fits to check that the example works; "
-              "the numbers mean nothing")
+        print(
+            "smoke run: tiny data and fits to check that the example works; "
+            "the numbers mean nothing"
+        )
     X, y = load_digits_views()
     if quick:
         X, y = X[:500], y[:500]
@@ -101,8 +103,16 @@ def main(quick=False, out_dir="."):
         ax.scatter(P[:, 0], P[:, 1], c=y_test, cmap=cmap, vmin=-0.5, vmax=9.5, s=9, alpha=0.8)
         for d in range(10):
             cx, cy = np.median(P[y_test == d], axis=0)
-            ax.text(cx, cy, str(d), fontsize=13, weight="bold", ha="center", va="center",
-                    bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec=cmap(d), alpha=0.85))
+            ax.text(
+                cx,
+                cy,
+                str(d),
+                fontsize=13,
+                weight="bold",
+                ha="center",
+                va="center",
+                bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec=cmap(d), alpha=0.85),
+            )
         acc = results[name]["predict_accuracy"]
         ax.set_title(f"embedded from {name}  (predict accuracy {acc:.2f})", fontsize=10)
         ax.set_xticks([])

@@ -73,20 +73,25 @@ class StopOnPlateau:
 
 def main(quick=False, out_dir="."):
     if quick:
-        print("smoke run: tiny data and fits to check that the example works; "
-              "the numbers mean nothing")
+        print(
+            "smoke run: tiny data and fits to check that the example works; "
+            "the numbers mean nothing"
+        )
     X, y = load_digits_views()
     if quick:
         X, y = X[:400], y[:400]
     X, y = hide_views_and_labels(X, y, labeled=0.1, missing_views=0.2, random_state=0)
     path = os.path.join(out_dir, "training_log.csv")
     model = MultimodalPoEVAE(
-        max_iter=3 if quick else 200, random_state=0,
+        max_iter=3 if quick else 200,
+        random_state=0,
         callbacks=[CSVLogger(path), StopOnPlateau(rel_tol=0.01, window=5)],
     ).fit(X, y)
     log = pd.read_csv(path)
-    print(f"{len(log)} epochs logged to {path} (n_iter_={model.n_iter_}); columns: "
-          + ", ".join(log.columns))
+    print(
+        f"{len(log)} epochs logged to {path} (n_iter_={model.n_iter_}); columns: "
+        + ", ".join(log.columns)
+    )
     print(log[["epoch", "loss", "kl", "label"]].tail(3).to_string(index=False))
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
@@ -102,8 +107,13 @@ def main(quick=False, out_dir="."):
         mark_smoke_run(fig)  # the figure says it is no result
     fig.savefig(png, dpi=110)
     plt.close(fig)
-    return {"csv": path, "png": png, "epochs_logged": len(log), "n_iter": int(model.n_iter_),
-            "final_loss": float(log["loss"].iloc[-1])}
+    return {
+        "csv": path,
+        "png": png,
+        "epochs_logged": len(log),
+        "n_iter": int(model.n_iter_),
+        "final_loss": float(log["loss"].iloc[-1]),
+    }
 
 
 if __name__ == "__main__":

@@ -62,8 +62,10 @@ def load_table():
 
 def main(quick=False, out_dir="."):
     if quick:
-        print("smoke run: tiny data and fits to check that the example works; "
-              "the numbers mean nothing")
+        print(
+            "smoke run: tiny data and fits to check that the example works; "
+            "the numbers mean nothing"
+        )
     rng = np.random.RandomState(0)
     df = load_table()
 
@@ -75,8 +77,10 @@ def main(quick=False, out_dir="."):
     }
     for name, cols in views.items():
         scale = df[cols].abs().max()
-        print(f"view {name!r}: {len(cols)} columns, maxima from {scale.min():.3g} "
-              f"({scale.idxmin()}) to {scale.max():.3g} ({scale.idxmax()})")
+        print(
+            f"view {name!r}: {len(cols)} columns, maxima from {scale.min():.3g} "
+            f"({scale.idxmin()}) to {scale.max():.3g} ({scale.idxmax()})"
+        )
 
     train, test = train_test_split(df, test_size=0.3, stratify=df["diagnosis"], random_state=0)
     X_train = {name: train[cols].copy() for name, cols in views.items()}
@@ -88,21 +92,28 @@ def main(quick=False, out_dir="."):
     X_train["worst"].loc[hidden] = np.nan  # a whole row of NaN = that view missing
     labeled = rng.rand(len(train)) < 0.1
     y_train = train["diagnosis"].where(labeled, None).to_numpy(dtype=object)  # None = unlabeled
-    print(f"\n{len(train)} training rows: {labeled.sum()} labeled, {hidden.sum()} without "
-          f"the 'worst' view; {len(test)} test rows")
+    print(
+        f"\n{len(train)} training rows: {labeled.sum()} labeled, {hidden.sum()} without "
+        f"the 'worst' view; {len(test)} test rows"
+    )
 
     # 3. fit and predict from any subset of views
-    model = MultimodalPoEVAE(
-        n_components=8, max_iter=3 if quick else 150, random_state=0
-    )
+    model = MultimodalPoEVAE(n_components=8, max_iter=3 if quick else 150, random_state=0)
     start = time.perf_counter()
     model.fit(X_train, y_train)
-    print(f"fit: {time.perf_counter() - start:.1f} s for {model.n_iter_} epochs; likelihoods: "
-          + ", ".join(f"{k}={v.name}" for k, v in model.likelihoods_.items()
-                      if not k.startswith("__")))
+    print(
+        f"fit: {time.perf_counter() - start:.1f} s for {model.n_iter_} epochs; likelihoods: "
+        + ", ".join(
+            f"{k}={v.name}" for k, v in model.likelihoods_.items() if not k.startswith("__")
+        )
+    )
 
-    subsets = {"mean": ["mean"], "error": ["error"], "worst": ["worst"],
-               "all three": ["mean", "error", "worst"]}
+    subsets = {
+        "mean": ["mean"],
+        "error": ["error"],
+        "worst": ["worst"],
+        "all three": ["mean", "error", "worst"],
+    }
     accuracy = {}
     for label, names in subsets.items():
         skpoe_acc = float(model.score({n: X_test[n] for n in names}, y_test))
@@ -112,14 +123,20 @@ def main(quick=False, out_dir="."):
         clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
         clf.fit(A, y_train[rows].astype(str))
         base_acc = float(clf.score(np.hstack([X_test[n].to_numpy() for n in names]), y_test))
-        accuracy[label] = {"skpoe": skpoe_acc, "logistic_regression": base_acc,
-                           "n_labeled": int(rows.sum())}
-    print("\n| predict the diagnosis from | MultimodalPoEVAE | logistic regression "
-          "(labeled rows) |")
+        accuracy[label] = {
+            "skpoe": skpoe_acc,
+            "logistic_regression": base_acc,
+            "n_labeled": int(rows.sum()),
+        }
+    print(
+        "\n| predict the diagnosis from | MultimodalPoEVAE | logistic regression (labeled rows) |"
+    )
     print("|---|---|---|")
     for label, acc in accuracy.items():
-        print(f"| {label} | {acc['skpoe']:.3f} | {acc['logistic_regression']:.3f} "
-              f"({acc['n_labeled']} rows) |")
+        print(
+            f"| {label} | {acc['skpoe']:.3f} | {acc['logistic_regression']:.3f} "
+            f"({acc['n_labeled']} rows) |"
+        )
 
     # 4. impute the hidden 'worst' views (observed values are left untouched)
     filled = model.impute(X_train)["worst"]  # a DataFrame: train's index, the 'worst' columns
@@ -130,21 +147,35 @@ def main(quick=False, out_dir="."):
     other = np.hstack([X_train[n].to_numpy() for n in ("mean", "error")])
     linreg = LinearRegression().fit(other[~hidden], X_train["worst"].to_numpy()[~hidden])
     r2_linear = float(r2_score(truth, linreg.predict(other[hidden])))
-    print(f"\nimputed 'worst' views of {hidden.sum()} rows, mean R^2 over its "
-          f"{truth.shape[1]} columns: MultimodalPoEVAE {r2_skpoe:.3f}, linear regression "
-          f"from the other views {r2_linear:.3f} (column means: 0)")
+    print(
+        f"\nimputed 'worst' views of {hidden.sum()} rows, mean R^2 over its "
+        f"{truth.shape[1]} columns: MultimodalPoEVAE {r2_skpoe:.3f}, linear regression "
+        f"from the other views {r2_linear:.3f} (column means: 0)"
+    )
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2),
-                                  gridspec_kw={"width_ratios": [1.4, 1]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.4, 1]})
     pos = np.arange(len(accuracy))
-    ax.bar(pos - 0.2, [a["skpoe"] for a in accuracy.values()], 0.4,
-           label=f"MultimodalPoEVAE ({labeled.sum()} labels + unlabeled rows)")
-    ax.bar(pos + 0.2, [a["logistic_regression"] for a in accuracy.values()], 0.4,
-           label="logistic regression (labeled rows only)")
+    ax.bar(
+        pos - 0.2,
+        [a["skpoe"] for a in accuracy.values()],
+        0.4,
+        label=f"MultimodalPoEVAE ({labeled.sum()} labels + unlabeled rows)",
+    )
+    ax.bar(
+        pos + 0.2,
+        [a["logistic_regression"] for a in accuracy.values()],
+        0.4,
+        label="logistic regression (labeled rows only)",
+    )
     for p, a in zip(pos, accuracy.values()):
         ax.text(p - 0.2, a["skpoe"] + 0.01, f"{a['skpoe']:.2f}", ha="center", fontsize=8)
-        ax.text(p + 0.2, a["logistic_regression"] + 0.01, f"{a['logistic_regression']:.2f}",
-                ha="center", fontsize=8)
+        ax.text(
+            p + 0.2,
+            a["logistic_regression"] + 0.01,
+            f"{a['logistic_regression']:.2f}",
+            ha="center",
+            fontsize=8,
+        )
     ax.set_xticks(pos, [f"{k}" for k in accuracy])
     ax.set_xlabel("views seen at test time")
     ax.set_ylabel("test accuracy")
@@ -161,8 +192,9 @@ def main(quick=False, out_dir="."):
     ax2.set_ylabel("imputed from 'mean' and 'error' views (same units)")
     r2_area = r2_score(truth[:, col], imputed[:, col])
     ax2.set_title(f"Imputed hidden 'worst' views (worst area: R² {r2_area:.2f})", fontsize=10)
-    fig.suptitle("Breast cancer table as three views, 30% of one view and 90% of labels hidden",
-                 fontsize=11)
+    fig.suptitle(
+        "Breast cancer table as three views, 30% of one view and 90% of labels hidden", fontsize=11
+    )
     fig.tight_layout()
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "own_data.png")
@@ -171,8 +203,7 @@ def main(quick=False, out_dir="."):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     print(f"\nwrote {path}")
-    return {"accuracy": accuracy, "impute_r2": r2_skpoe, "impute_r2_linear": r2_linear,
-            "png": path}
+    return {"accuracy": accuracy, "impute_r2": r2_skpoe, "impute_r2_linear": r2_linear, "png": path}
 
 
 if __name__ == "__main__":

@@ -5,16 +5,24 @@ scikit-learn estimators over dicts of modality arrays, with missing views
 (rows of NaN), missing entries (NaN inside a row) and partial labels (``-1``).
 """
 
+from skpoe import compose, metrics, model_selection, semi_supervised
+from skpoe._version import __version__
 from skpoe.compose import PerView
 from skpoe.data._container import ModalityDict
 from skpoe.estimators._classes import (
-    DMVAE, ESTIMATORS, JMVAE, MMVAE, MVAE, MVTCAE, VAEVAE, MMVAEPlus, MoPoEVAE, MultimodalPoEVAE,
+    DMVAE,
+    ESTIMATORS,
+    JMVAE,
+    MMVAE,
+    MVAE,
+    MVTCAE,
+    VAEVAE,
+    MMVAEPlus,
+    MoPoEVAE,
+    MultimodalPoEVAE,
 )
 from skpoe.exceptions import CheckpointError, FitInterruptedWarning, SkpoeWarning, TrainingDiverged
-from skpoe import compose, metrics, model_selection, semi_supervised
 from skpoe.persistence._files import ModelFileError, load
-
-from skpoe._version import __version__
 
 __all__ = [
     "CheckpointError",

@@ -13,8 +13,17 @@ from sklearn.exceptions import ConvergenceWarning
 __all__ = ["main", "run_demo"]
 
 
-def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
-             device="auto", seed=0, verbose=1, stream=None, few_labels=0.01):
+def run_demo(
+    epochs=None,
+    labeled=0.1,
+    missing_views=0.2,
+    out="skpoe_demo.png",
+    device="auto",
+    seed=0,
+    verbose=1,
+    stream=None,
+    few_labels=0.01,
+):
     """Fit MultimodalPoEVAE on digits halves with 10% labels and missing views.
 
     Prints a table of label accuracy from the top only, the bottom only and
@@ -41,9 +50,9 @@ def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
     from sklearn.model_selection import train_test_split
 
     from skpoe import MultimodalPoEVAE
-    from skpoe.model_selection._baselines import ViewBaseline, default_baselines
     from skpoe._demo_figure import MISSING_MATPLOTLIB, demo_figure
     from skpoe.datasets import hide_views_and_labels, load_digits_views
+    from skpoe.model_selection._baselines import ViewBaseline, default_baselines
 
     stream = stream or sys.stdout
 
@@ -57,7 +66,10 @@ def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
     X_train, X_test = X[idx_train], X[idx_test]
     y_test = y[idx_test]
     X_train, y_train = hide_views_and_labels(
-        X_train, y[idx_train], labeled=labeled, missing_views=missing_views,
+        X_train,
+        y[idx_train],
+        labeled=labeled,
+        missing_views=missing_views,
         random_state=seed,
     )
     n_lab = int((y_train != -1).sum())
@@ -97,16 +109,20 @@ def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
         results[" + ".join(views)] = (acc, *base)
 
     say("")
-    say(f"| predict the label from | MultimodalPoEVAE | logistic regression on the {n_lab} "
-        "labeled rows | LabelSpreading |")
+    say(
+        f"| predict the label from | MultimodalPoEVAE | logistic regression on the {n_lab} "
+        "labeled rows | LabelSpreading |"
+    )
     say("|---|---|---|---|")
     for name, accs in results.items():
         say(f"| {name} | " + " | ".join(f"{a:.3f}" for a in accs) + " |")
     say(f"\nfit time: {fit_seconds:.1f} s for {model.n_iter_} epochs on {model.device_}")
     few = _few_labels(X[idx_train], y[idx_train], X_test, y_test, few_labels, params, device, seed)
     if few is not None:
-        say(f"\nwith {few['n_labeled']} labels ({few_labels:.0%}), the unlabeled rows doing "
-            "the rest (accuracy from top / bottom / both):")
+        say(
+            f"\nwith {few['n_labeled']} labels ({few_labels:.0%}), the unlabeled rows doing "
+            "the rest (accuracy from top / bottom / both):"
+        )
         for name, accs in few["views"].items():
             say(f"  {name:<20} " + " / ".join(f"{a:.3f}" for a in accs))
 
@@ -117,17 +133,21 @@ def run_demo(epochs=None, labeled=0.1, missing_views=0.2, out="skpoe_demo.png",
         "bottom": model.impute({"top": real["top"]})["bottom"],
         "top": model.impute({"bottom": real["bottom"]})["top"],
     }
-    caption = (f"digits split into top and bottom halves; {len(idx_train)} training rows, "
-               f"{n_lab} labeled ({labeled:.0%}), {n_missing} with one half missing; "
-               f"fit {fit_seconds:.0f} s, {model.n_iter_} epochs")
+    caption = (
+        f"digits split into top and bottom halves; {len(idx_train)} training rows, "
+        f"{n_lab} labeled ({labeled:.0%}), {n_missing} with one half missing; "
+        f"fit {fit_seconds:.0f} s, {model.n_iter_} epochs"
+    )
     try:
         demo_figure(out, real, generated, y_test[shown], results, caption)
     except ImportError:
         say(f"\nno figure written: {MISSING_MATPLOTLIB}")
         out = None
     else:
-        say(f"wrote {out}: real digits, then each half generated from the other (red "
-            "frame), and the accuracy table")
+        say(
+            f"wrote {out}: real digits, then each half generated from the other (red "
+            "frame), and the accuracy table"
+        )
     return {"views": results, "fit_seconds": fit_seconds, "png": out, "few_labels": few}
 
 
@@ -139,8 +159,9 @@ def _few_labels(X_train, y_train, X_test, y_test, labeled, params, device, seed)
     from skpoe.datasets import hide_views_and_labels
     from skpoe.model_selection._baselines import ViewBaseline, baseline_catalogue
 
-    X_h, y_h = hide_views_and_labels(X_train, y_train, labeled=labeled, missing_views=0.2,
-                                     random_state=seed)
+    X_h, y_h = hide_views_and_labels(
+        X_train, y_train, labeled=labeled, missing_views=0.2, random_state=seed
+    )
     model = MultimodalPoEVAE(random_state=seed, device=device, **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -170,13 +191,25 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="skpoe", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser("demo", help="fit on digits halves with 10%% labels and print a table")
-    demo.add_argument("--epochs", type=int, default=None,
-                      help="training epochs (default: the estimator's max_iter)")
+    demo.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="training epochs (default: the estimator's max_iter)",
+    )
     demo.add_argument("--labeled", type=float, default=0.1, help="share of labeled training rows")
-    demo.add_argument("--missing-views", type=float, default=0.2,
-                      help="share of unlabeled rows that keep only one half")
-    demo.add_argument("--few-labels", type=float, default=0.01,
-                      help="then the same with this share of labels (0: skip)")
+    demo.add_argument(
+        "--missing-views",
+        type=float,
+        default=0.2,
+        help="share of unlabeled rows that keep only one half",
+    )
+    demo.add_argument(
+        "--few-labels",
+        type=float,
+        default=0.01,
+        help="then the same with this share of labels (0: skip)",
+    )
     demo.add_argument("--out", default="skpoe_demo.png", help="PNG of cross-modal generation")
     demo.add_argument("--device", default="auto")
     demo.add_argument("--seed", type=int, default=0)
@@ -186,8 +219,13 @@ def main(argv=None):
         parser.print_help()
         return 0 if args.command is None and argv == [] else 2
     run_demo(
-        epochs=args.epochs, labeled=args.labeled, missing_views=args.missing_views,
-        out=args.out, device=args.device, seed=args.seed, verbose=0 if args.quiet else 1,
+        epochs=args.epochs,
+        labeled=args.labeled,
+        missing_views=args.missing_views,
+        out=args.out,
+        device=args.device,
+        seed=args.seed,
+        verbose=0 if args.quiet else 1,
         few_labels=args.few_labels,
     )
     return 0

@@ -64,19 +64,27 @@ def demo_figure(out, real, generated, labels, table, caption):
 
     n = len(labels)
     fig = plt.figure(figsize=(12.5, 5.4))
-    grid = GridSpec(len(_ROWS) + 1, n + 1, figure=fig, width_ratios=[1.6] + [1] * n,
-                    height_ratios=[1] * len(_ROWS) + [1.5], hspace=0.3, wspace=0.08,
-                    left=0.01, right=0.99, top=0.83, bottom=0.02)
+    grid = GridSpec(
+        len(_ROWS) + 1,
+        n + 1,
+        figure=fig,
+        width_ratios=[1.6] + [1] * n,
+        height_ratios=[1] * len(_ROWS) + [1.5],
+        hspace=0.3,
+        wspace=0.08,
+        left=0.01,
+        right=0.99,
+        top=0.83,
+        bottom=0.02,
+    )
     fig.suptitle(TITLE, fontsize=13, fontweight="bold")
     fig.text(0.5, 0.895, caption, ha="center", fontsize=9.5, color="0.25")
     for r, (row_label, made) in enumerate(_ROWS):
         ax = fig.add_subplot(grid[r, 0])
         ax.axis("off")
-        ax.text(0.98, 0.5, row_label, ha="right", va="center", fontsize=9.5,
-                transform=ax.transAxes)
+        ax.text(0.98, 0.5, row_label, ha="right", va="center", fontsize=9.5, transform=ax.transAxes)
         if r == 0:
-            ax.set_title("red frame = generated half", fontsize=8.5, color="crimson",
-                         loc="right")
+            ax.set_title("red frame = generated half", fontsize=8.5, color="crimson", loc="right")
         for i in range(n):
             top = generated["top"][i] if made == "top" else real["top"][i]
             bottom = generated["bottom"][i] if made == "bottom" else real["bottom"][i]
@@ -86,18 +94,30 @@ def demo_figure(out, real, generated, labels, table, caption):
             ax.set_yticks([])
             if made is not None:  # a red frame around the generated half
                 y0 = -0.5 if made == "top" else 3.5
-                ax.add_patch(plt.Rectangle((-0.45, y0 + 0.05), 7.9, 3.9, fill=False,
-                                           edgecolor="crimson", linewidth=1.6))
+                ax.add_patch(
+                    plt.Rectangle(
+                        (-0.45, y0 + 0.05), 7.9, 3.9, fill=False, edgecolor="crimson", linewidth=1.6
+                    )
+                )
             if r == 0:
                 ax.set_title(f"class {labels[i]}", fontsize=8.5)
 
     ax = fig.add_subplot(grid[len(_ROWS), :])
     ax.axis("off")
     cells = [[name, *(f"{a:.3f}" for a in accs)] for name, accs in table.items()]
-    columns = ["label predicted from", "MultimodalPoEVAE",
-               "logistic regression\n(labeled rows only)", "LabelSpreading"]
-    tab = ax.table(cellText=cells, colLabels=columns, loc="center", cellLoc="center",
-                   colWidths=[0.2, 0.16, 0.2, 0.16])
+    columns = [
+        "label predicted from",
+        "MultimodalPoEVAE",
+        "logistic regression\n(labeled rows only)",
+        "LabelSpreading",
+    ]
+    tab = ax.table(
+        cellText=cells,
+        colLabels=columns,
+        loc="center",
+        cellLoc="center",
+        colWidths=[0.2, 0.16, 0.2, 0.16],
+    )
     tab.auto_set_font_size(False)
     tab.set_fontsize(9.5)
     tab.scale(1, 1.35)

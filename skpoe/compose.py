@@ -353,7 +353,8 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
                 import pandas as pd
 
                 out[name] = pd.DataFrame(
-                    out[name], columns=self._view_names_out(name, out[name].shape[1]),
+                    out[name],
+                    columns=self._view_names_out(name, out[name].shape[1]),
                     index=value.index if _is_frame(value) else index,
                 )
         return ModalityDict(out, observed=observed)
@@ -398,9 +399,7 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
         """
         check_is_fitted(self, "transformers_")
         input_features = input_features or {}
-        return {
-            name: self._names_of(name, input_features.get(name)) for name in self.transformers_
-        }
+        return {name: self._names_of(name, input_features.get(name)) for name in self.transformers_}
 
     def _names_of(self, name, names_in=None):
         step = self.transformers_[name]

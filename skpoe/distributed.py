@@ -31,9 +31,9 @@ import warnings
 import torch
 from torch import nn
 
+from skpoe.exceptions import SkpoeWarning
 from skpoe.models.masking import masked_batch, masked_inputs
 from skpoe.noise import step_shards
-from skpoe.exceptions import SkpoeWarning
 
 __all__ = [
     "DataParallel",
@@ -226,7 +226,8 @@ class DataParallel:
         self.world = dist.get_world_size(group)
         n_params = sum(p.numel() for p in module.parameters())
         _check_same(
-            [n_params, *sizes], group,
+            [n_params, *sizes],
+            group,
             "data, networks or training state (parameters, rows per group, epochs run)",
         )
         # device_ids=None: the minibatches are on the module's device already, so

@@ -49,10 +49,10 @@ def _labels(obs, label_key, unlabeled):
     if label_key is None:
         return None
     import pandas as pd  # a dependency of anndata
+
     if label_key not in obs.columns:
         raise ValueError(
-            f"label_key={label_key!r} is not a column of .obs; the columns are "
-            f"{list(obs.columns)}."
+            f"label_key={label_key!r} is not a column of .obs; the columns are {list(obs.columns)}."
         )
     col = obs[label_key]
     values = col.astype(object).to_numpy()

@@ -200,7 +200,8 @@ def _as_list(views):
 def _check_views(estimator, views, what):
     unknown = [v for v in views if v not in estimator.modalities_]
     if unknown:
-        raise ValueError(f"{what} names modalities {unknown}; the model knows {estimator.modalities_}.")
+        known = estimator.modalities_
+        raise ValueError(f"{what} names modalities {unknown}; the model knows {known}.")
 
 
 def _labeled_accuracy(y_true, y_pred):

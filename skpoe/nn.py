@@ -31,8 +31,8 @@ from __future__ import annotations
 import copy
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 __all__ = ["mlp", "GaussianEncoder", "Decoder", "full_precision"]
 

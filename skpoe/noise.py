@@ -36,9 +36,20 @@ import torch
 from sklearn.utils import check_random_state
 
 __all__ = [
-    "GLOBAL_RNG_LOCK", "global_rng_state", "rand_rows", "randn_rows", "rng_state", "row_shard",
-    "seeded_torch", "set_global_rng_state", "shard_parts", "start_state", "step_shards",
-    "training_stream", "use_generator", "fit_seed",
+    "GLOBAL_RNG_LOCK",
+    "global_rng_state",
+    "rand_rows",
+    "randn_rows",
+    "rng_state",
+    "row_shard",
+    "seeded_torch",
+    "set_global_rng_state",
+    "shard_parts",
+    "start_state",
+    "step_shards",
+    "training_stream",
+    "use_generator",
+    "fit_seed",
 ]
 
 _local = threading.local()

@@ -111,6 +111,13 @@ def mark_smoke_run(fig, text=SMOKE_RUN):
     text : matplotlib.text.Text
     """
     return fig.text(
-        0.5, 0.995, text, ha="center", va="top", color="#c00000", fontsize=10,
-        fontweight="bold", bbox={"facecolor": "white", "edgecolor": "#c00000", "alpha": 0.9},
+        0.5,
+        0.995,
+        text,
+        ha="center",
+        va="top",
+        color="#c00000",
+        fontsize=10,
+        fontweight="bold",
+        bbox={"facecolor": "white", "edgecolor": "#c00000", "alpha": 0.9},
     )

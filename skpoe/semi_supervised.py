@@ -46,8 +46,6 @@ from skpoe.metrics import labeled_mask
 __all__ = ["LabeledOnly", "PartialLabelsWarning", "check_labeled_classes"]
 
 
-
-
 def _is_views(X):
     """A dict of views (scipy's dok sparse matrices are dicts too)."""
     return isinstance(X, dict) and not sp.issparse(X)
@@ -249,31 +247,50 @@ class LabeledOnly(MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.classes_
 
     @available_if(_estimator_has("predict"))
-    @_delegated("y_pred : ndarray of shape (n_samples,)", "its predictions", "clf.predict(X).shape", "(6,)")
+    @_delegated(
+        "y_pred : ndarray of shape (n_samples,)", "its predictions", "clf.predict(X).shape", "(6,)"
+    )
     def predict(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X, **params)
 
     @available_if(_estimator_has("predict_proba"))
-    @_delegated("proba : ndarray of shape (n_samples, n_classes)", "its class probabilities", "clf.predict_proba(X).shape", "(6, 2)")
+    @_delegated(
+        "proba : ndarray of shape (n_samples, n_classes)",
+        "its class probabilities",
+        "clf.predict_proba(X).shape",
+        "(6, 2)",
+    )
     def predict_proba(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X, **params)
 
     @available_if(_estimator_has("predict_log_proba"))
-    @_delegated("log_proba : ndarray of shape (n_samples, n_classes)", "its log-probabilities", "clf.predict_log_proba(X).shape", "(6, 2)")
+    @_delegated(
+        "log_proba : ndarray of shape (n_samples, n_classes)",
+        "its log-probabilities",
+        "clf.predict_log_proba(X).shape",
+        "(6, 2)",
+    )
     def predict_log_proba(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_log_proba(X, **params)
 
     @available_if(_estimator_has("decision_function"))
-    @_delegated("scores : ndarray", "its decision function", "clf.decision_function(X).shape", "(6,)")
+    @_delegated(
+        "scores : ndarray", "its decision function", "clf.decision_function(X).shape", "(6,)"
+    )
     def decision_function(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.decision_function(X, **params)
 
     @available_if(_estimator_has("transform"))
-    @_delegated("X_new : ndarray", "its transform", "LabeledOnly(PCA(1)).fit(X, y).transform(X).shape", "(6, 1)")
+    @_delegated(
+        "X_new : ndarray",
+        "its transform",
+        "LabeledOnly(PCA(1)).fit(X, y).transform(X).shape",
+        "(6, 1)",
+    )
     def transform(self, X: Any, **params: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.transform(X, **params)

@@ -56,9 +56,7 @@ def small(digits):
     X, y = digits
     n = 300
     y_part = np.where(np.arange(n) % 3 == 0, y[:n], -1)
-    return types.SimpleNamespace(
-        X=halves(X[:n]), X2d=X[:n], y=y[:n].copy(), y_part=y_part, n=n
-    )
+    return types.SimpleNamespace(X=halves(X[:n]), X2d=X[:n], y=y[:n].copy(), y_part=y_part, n=n)
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,14 @@ import skpoe
 
 # data-parallel training has no label terms of unlabeled rows (it warns): compare without them
 PARAMS = dict(
-    n_components=3, hidden_layer_sizes=(16,), batch_size=25, max_iter=3, random_state=0, device="cpu",
-    pseudo_label_weight=0.0, agreement_weight=0.0,
+    n_components=3,
+    hidden_layer_sizes=(16,),
+    batch_size=25,
+    max_iter=3,
+    random_state=0,
+    device="cpu",
+    pseudo_label_weight=0.0,
+    agreement_weight=0.0,
 )
 
 

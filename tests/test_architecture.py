@@ -51,7 +51,7 @@ def find_cycle(graph):
         state[node] = "open"
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == "open":
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state:
                 found = visit(nxt, path + [nxt])
                 if found:
@@ -86,8 +86,11 @@ def test_no_module_of_the_library_imports_the_root_package():
 
 
 def test_modules_are_short():
-    long = {_module_name(p): n for p in PACKAGE.rglob("*.py")
-            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    long = {
+        _module_name(p): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
     assert not long, long
 
 
@@ -97,22 +100,50 @@ def test_the_fuzz_harness_is_not_installed():
 
 def test_the_top_level_reads_as_the_architecture():
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
-    assert {"estimators", "models", "likelihoods", "data", "train", "persistence",
-            "model_selection"} <= packages
+    assert {
+        "estimators",
+        "models",
+        "likelihoods",
+        "data",
+        "train",
+        "persistence",
+        "model_selection",
+    } <= packages
 
 
-@pytest.mark.parametrize("path", [
-    "skpoe.MultimodalPoEVAE", "skpoe.MVAE", "skpoe.VAEVAE", "skpoe.MMVAE", "skpoe.MoPoEVAE",
-    "skpoe.ModalityDict", "skpoe.load", "skpoe.ModelFileError", "skpoe.TrainingDiverged",
-    "skpoe.CheckpointError", "skpoe.FitInterruptedWarning", "skpoe.ESTIMATORS",
-    "skpoe.__version__",
-    "skpoe.model_selection.compare_estimators", "skpoe.semi_supervised.LabeledOnly",
-    "skpoe.io.write_embedding", "skpoe.io.from_mudata", "skpoe.datasets.load_digits_views",
-    "skpoe.metrics.labeled_scorer", "skpoe.plotting.plot_history",
-    "skpoe.distributed.init_process_group", "skpoe.training.Trainer", "skpoe.train.Trainer",
-    "skpoe.train.callbacks.Callback", "skpoe.persistence.save", "skpoe.data.ModalityDict",
-    "skpoe.estimators.BaseMultimodalVAE", "skpoe.likelihoods.Gaussian",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "skpoe.MultimodalPoEVAE",
+        "skpoe.MVAE",
+        "skpoe.VAEVAE",
+        "skpoe.MMVAE",
+        "skpoe.MoPoEVAE",
+        "skpoe.ModalityDict",
+        "skpoe.load",
+        "skpoe.ModelFileError",
+        "skpoe.TrainingDiverged",
+        "skpoe.CheckpointError",
+        "skpoe.FitInterruptedWarning",
+        "skpoe.ESTIMATORS",
+        "skpoe.__version__",
+        "skpoe.model_selection.compare_estimators",
+        "skpoe.semi_supervised.LabeledOnly",
+        "skpoe.io.write_embedding",
+        "skpoe.io.from_mudata",
+        "skpoe.datasets.load_digits_views",
+        "skpoe.metrics.labeled_scorer",
+        "skpoe.plotting.plot_history",
+        "skpoe.distributed.init_process_group",
+        "skpoe.training.Trainer",
+        "skpoe.train.Trainer",
+        "skpoe.train.callbacks.Callback",
+        "skpoe.persistence.save",
+        "skpoe.data.ModalityDict",
+        "skpoe.estimators.BaseMultimodalVAE",
+        "skpoe.likelihoods.Gaussian",
+    ],
+)
 def test_public_import_paths(path):
     module, _, attr = path.rpartition(".")
     assert getattr(importlib.import_module(module), attr) is not None
@@ -151,11 +182,13 @@ def test_a_model_missing_its_contract_fails_at_class_creation():
     from skpoe.models.base import MixtureModule, MultimodalModule
 
     with pytest.raises(TypeError, match="does not define paired_terms"):
+
         class NoTerms(MultimodalModule):
             def posterior(self, experts, subset):
                 return None
 
     with pytest.raises(TypeError, match="components"):
+
         class NoComponents(MixtureModule):
             def paired_terms(self, experts, sample=True):
                 return None

@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import tiny
 from sklearn.model_selection import GridSearchCV
 
 import skpoe
 from skpoe.data import ModalityDict
 from skpoe.metrics import labeled_scorer
-
-from conftest import tiny
 
 FAST = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=2, random_state=0, device="cpu")
 
@@ -50,8 +49,16 @@ def _all_outputs(est, X):
         lambda a: a > 0,
         lambda a: pd.DataFrame(a).astype("Float64"),
     ],
-    ids=["bf16", "torch-f16", "requires-grad", "torch-int", "np-f16", "object", "bool",
-         "pandas-nullable"],
+    ids=[
+        "bf16",
+        "torch-f16",
+        "requires-grad",
+        "torch-int",
+        "np-f16",
+        "object",
+        "bool",
+        "pandas-nullable",
+    ],
 )
 def test_dtypes_fit_and_predict(views, make):
     X, y = views
@@ -188,8 +195,14 @@ def test_warm_start_with_labels_of_another_type(views):
         np.array(["a", "b", "-1"], dtype=object)[np.arange(30) % 3],
         np.where(np.arange(30) % 2, 1.0, np.nan),
     ],
-    ids=["all-unlabeled", "one-class", "one-row-per-class", "negative-codes", "strings",
-         "float-nan"],
+    ids=[
+        "all-unlabeled",
+        "one-class",
+        "one-row-per-class",
+        "negative-codes",
+        "strings",
+        "float-nan",
+    ],
 )
 def test_label_patterns(views, y):
     X = views[0]
@@ -210,8 +223,9 @@ def test_list_of_views(views, form):
     X, y = views
     est = tiny(max_iter=1).fit(form([X["a"], X["b"]]), y)
     assert est.modalities_ == ["view0", "view1"]
-    np.testing.assert_allclose(est.transform(form([X["a"], X["b"]])), est.transform(
-        {"view0": X["a"], "view1": X["b"]}))
+    np.testing.assert_allclose(
+        est.transform(form([X["a"], X["b"]])), est.transform({"view0": X["a"], "view1": X["b"]})
+    )
     with pytest.raises(ValueError, match=r"'view1' has 3 features.*2"):
         est.transform([X["a"], X["a"]])
     with pytest.raises(ValueError, match="'view2'"):
@@ -234,9 +248,11 @@ def test_labeled_scorer_names_match_hand_computation(fitted, views):
     pred = fitted.predict(ModalityDict(X)[np.flatnonzero(lab)])
     assert labeled_scorer("accuracy")(fitted, X, y) == pytest.approx(np.mean(pred == y[lab]))
     assert labeled_scorer("balanced_accuracy")(fitted, X, y) == pytest.approx(
-        balanced_accuracy_score(y[lab], pred))
+        balanced_accuracy_score(y[lab], pred)
+    )
     assert labeled_scorer("f1_macro")(fitted, X, y) == pytest.approx(
-        f1_score(y[lab], pred, average="macro"))
+        f1_score(y[lab], pred, average="macro")
+    )
     assert np.isfinite(labeled_scorer("neg_log_loss")(fitted, X, y))
 
 
@@ -250,7 +266,9 @@ def test_labeled_scorer_bad_metric():
 def test_grid_search_with_scoring_name(views):
     X, y = views
     search = GridSearchCV(
-        tiny(max_iter=1), {"n_components": [2, 3]}, cv=2,
+        tiny(max_iter=1),
+        {"n_components": [2, 3]},
+        cv=2,
         scoring=labeled_scorer("accuracy"),
     ).fit(ModalityDict(X), y)
     scores = search.cv_results_["mean_test_score"]

@@ -20,7 +20,11 @@ from skpoe import ModalityDict, MultimodalPoEVAE, PerView
 def tiny(**kw):
     kw.setdefault("max_iter", 2)
     return MultimodalPoEVAE(
-        n_components=2, hidden_layer_sizes=(8,), batch_size=32, random_state=0, device="cpu",
+        n_components=2,
+        hidden_layer_sizes=(8,),
+        batch_size=32,
+        random_state=0,
+        device="cpu",
         **kw,
     )
 
@@ -91,8 +95,9 @@ def test_dataframes_keep_index_and_names_and_set_output(views):
     Z = pv.set_output(transform="pandas").transform(frames)
     assert isinstance(Z["protein"], pd.DataFrame) and Z["protein"].index.equals(idx)
     assert Z["protein"].iloc[:5].isna().all().all()
-    svd = PerView({"rna": TruncatedSVD(3, random_state=0)}).fit(frames["rna"].fillna(0).pipe(
-        lambda f: {"rna": f}))
+    svd = PerView({"rna": TruncatedSVD(3, random_state=0)}).fit(
+        frames["rna"].fillna(0).pipe(lambda f: {"rna": f})
+    )
     assert list(svd.get_feature_names_out()["rna"]) == [f"truncatedsvd{j}" for j in range(3)]
     with pytest.raises(ValueError, match="'default' or 'pandas'"):
         pv.set_output(transform="polars")
@@ -110,7 +115,11 @@ def test_modality_dict_of_frames_round_trips_through_impute_and_transform(views)
     filled = model.impute(X)
     assert isinstance(filled, ModalityDict)
     assert isinstance(filled["protein"], pd.DataFrame)
-    assert filled["protein"].index.equals(idx) and list(filled["protein"].columns) == ["p0", "p1", "p2"]
+    assert filled["protein"].index.equals(idx) and list(filled["protein"].columns) == [
+        "p0",
+        "p1",
+        "p2",
+    ]
     assert not filled["protein"].isna().any().any()
     Z = model.set_output(transform="pandas").transform(X)
     assert isinstance(Z, pd.DataFrame) and Z.index.equals(idx)
@@ -119,10 +128,12 @@ def test_modality_dict_of_frames_round_trips_through_impute_and_transform(views)
 def test_pipeline_grid_search_clone_and_pickle(views, tmp_path):
     X, y = views
     X = ModalityDict(X)
-    pipe = Pipeline([
-        ("scale", PerView({"rna": PCA(2), "protein": StandardScaler()}, impute="mean")),
-        ("vae", tiny()),
-    ])
+    pipe = Pipeline(
+        [
+            ("scale", PerView({"rna": PCA(2), "protein": StandardScaler()}, impute="mean")),
+            ("vae", tiny()),
+        ]
+    )
     pipe.fit(X, y)
     assert pipe.predict(X).shape == (40,)
     assert pipe.named_steps["vae"].n_features_per_modality_["rna"] == 2
@@ -134,7 +145,10 @@ def test_pipeline_grid_search_clone_and_pickle(views, tmp_path):
     assert sorted(search.cv_results_["param_scale__rna__n_components"]) == [1, 3]
 
     cloned = clone(pipe)
-    assert cloned.named_steps["scale"].transformers["rna"] is not pipe.named_steps["scale"].transformers["rna"]
+    assert (
+        cloned.named_steps["scale"].transformers["rna"]
+        is not pipe.named_steps["scale"].transformers["rna"]
+    )
     assert not hasattr(cloned.named_steps["scale"], "transformers_")
     cloned.set_params(scale__protein=MinMaxScaler())
     assert isinstance(cloned.named_steps["scale"].transformers["protein"], MinMaxScaler)

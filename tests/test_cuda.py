@@ -33,12 +33,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from conftest import TINY
 
 import skpoe
 import skpoe.train.lazy as lazy_mod
 from skpoe.models.acceleration import grad_scaler
-
-from conftest import TINY
 
 HERE = Path(__file__).parent
 CUDA = torch.cuda.is_available()
@@ -150,8 +149,9 @@ def test_checkpoint_resume_is_bit_identical(device, small, tmp_path):
     state travels in the checkpoint)."""
     path = tmp_path / "fit.ckpt"
     with pytest.warns(skpoe.exceptions.FitInterruptedWarning):
-        make(max_iter=4, device=device, checkpoint_path=path,
-             callbacks=[InterruptAfter(2)]).fit(small.X, small.y_part)
+        make(max_iter=4, device=device, checkpoint_path=path, callbacks=[InterruptAfter(2)]).fit(
+            small.X, small.y_part
+        )
     assert torch.load(path, weights_only=True)["epoch"] == 2
     resumed = make(max_iter=4, device=device, checkpoint_path=path).fit(small.X, small.y_part)
     full = make(max_iter=4, device=device).fit(small.X, small.y_part)
@@ -330,15 +330,31 @@ def test_torchrun_one_process_nccl(tmp_path, small):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(
-        [str(HERE.parent)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    )}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=1",
-           "--master-addr", "127.0.0.1", "--master-port", str(port), str(script), str(out)]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join(
+            [str(HERE.parent)]
+            + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=1",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(port),
+        str(script),
+        str(out),
+    ]
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     got = torch.load(out)
     assert got["backend"] == "nccl" and got["device"] == "cuda:0"
-    ref = skpoe.MultimodalPoEVAE(n_components=4, hidden_layer_sizes=(32,), max_iter=3,
-                                 random_state=0, device="cuda").fit(small.X, small.y_part)
+    ref = skpoe.MultimodalPoEVAE(
+        n_components=4, hidden_layer_sizes=(32,), max_iter=3, random_state=0, device="cuda"
+    ).fit(small.X, small.y_part)
     np.testing.assert_allclose(got["loss"], ref.loss_curve_, rtol=1e-6)

@@ -19,9 +19,9 @@ def _png_text(path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, out = 8, {}
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"tEXt":
             key, _, value = body.partition(b"\x00")
             out[key.decode("latin-1")] = value.decode("latin-1")
@@ -39,8 +39,12 @@ def test_run_demo_table_and_figure(tmp_path):
     assert "LabelSpreading" in text
     assert set(res["views"]) == {"top", "bottom", "top + bottom"}
     few = res["few_labels"]
-    assert set(few["views"]) == {"MultimodalPoEVAE", "LogisticRegression", "LabelSpreading",
-                                 "SelfTraining"}
+    assert set(few["views"]) == {
+        "MultimodalPoEVAE",
+        "LogisticRegression",
+        "LabelSpreading",
+        "SelfTraining",
+    }
     assert 5 <= few["n_labeled"] <= 30
     assert all(len(a) == 3 and all(0 <= v <= 1 for v in a) for a in few["views"].values())
     assert f"with {few['n_labeled']} labels (1%)" in text and "SelfTraining" in text
@@ -69,7 +73,20 @@ def test_demo_without_matplotlib_prints_table_and_how_to_get_figure(tmp_path, mo
 
 
 def test_cli_demo_and_usage(tmp_path, capsys):
-    assert main(["demo", "--epochs", "1", "--quiet", "--device", "cpu",
-                 "--out", str(tmp_path / "d.png")]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--epochs",
+                "1",
+                "--quiet",
+                "--device",
+                "cpu",
+                "--out",
+                str(tmp_path / "d.png"),
+            ]
+        )
+        == 0
+    )
     assert "fit time" in capsys.readouterr().out
     assert main([]) == 0  # no command: prints the help

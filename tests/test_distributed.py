@@ -193,13 +193,26 @@ def test_torchrun_two_processes_match_one(tmp_path):
     within a relative 1e-5, and both processes end with identical weights.
     """
     out = tmp_path / "weights"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(
-        [str(HERE.parent)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    )}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join(
+            [str(HERE.parent)]
+            + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
+    }
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-        "--master-addr", "127.0.0.1", "--master-port", str(_free_port()),
-        str(HERE / "distributed_fit.py"), str(out),
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(_free_port()),
+        str(HERE / "distributed_fit.py"),
+        str(out),
     ]
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -216,7 +229,10 @@ def test_torchrun_two_processes_match_one(tmp_path):
     weights, losses = distributed_fit.fit_all()
     for name in weights:
         for key, ref in weights[name].items():
-            assert torch.equal(ranks[0]["weights"][name][key], ranks[1]["weights"][name][key]), (name, key)
+            assert torch.equal(ranks[0]["weights"][name][key], ranks[1]["weights"][name][key]), (
+                name,
+                key,
+            )
             got = ranks[0]["weights"][name][key]
             torch.testing.assert_close(got, ref, rtol=0, atol=1e-5)
         np.testing.assert_allclose(ranks[0]["losses"][name], losses[name], rtol=1e-5)

@@ -107,10 +107,12 @@ def test_coherence_vs_supervision(tmp_path, capsys):
 def test_grid_search(tmp_path, capsys):
     result = run("grid_search", tmp_path, capsys)
     assert_rates(result["mean_test_scores"])
-    assert_rates([result["best_cv_accuracy"], result["test_accuracy_pipeline"],
-                  result["test_accuracy_vae"]])
+    assert_rates(
+        [result["best_cv_accuracy"], result["test_accuracy_pipeline"], result["test_accuracy_vae"]]
+    )
     assert set(result["best_params"]) == {
-        "multimodalpoevae__n_components", "multimodalpoevae__supervision_weight"
+        "multimodalpoevae__n_components",
+        "multimodalpoevae__supervision_weight",
     }
 
 

@@ -18,10 +18,13 @@ import pytest
 import torch
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 from fuzz import HypothesisChooser, classify_error, draw_case, run_case  # noqa: E402
+from hypothesis import (  # noqa: E402
+    HealthCheck,
+    given,
+    settings,
+    strategies as st,  # noqa: E402
+)
 
 torch.set_num_threads(1)
 
@@ -67,8 +70,13 @@ def test_the_cases_cover_indexes_label_only_rows_and_nullable_labels():
     for case in refused[:12]:
         outcomes = {m: o for m, o, _ in run_case(case)}
         assert all(outcomes.get(m) != "silent" for m in case["must_refuse"]), outcomes
-    silent = dict(refused[0], must_refuse={"fit"}, X={"m0": [[1.0], [2.0]]}, y=None,
-                  params={"max_iter": 1, "hidden_layer_sizes": (2,), "device": "cpu"})
+    silent = dict(
+        refused[0],
+        must_refuse={"fit"},
+        X={"m0": [[1.0], [2.0]]},
+        y=None,
+        params={"max_iter": 1, "hidden_layer_sizes": (2,), "device": "cpu"},
+    )
     assert run_case(silent)[0][1] == "silent"  # the rule can fail
 
 

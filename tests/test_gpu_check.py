@@ -15,9 +15,21 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.slow  # 18-40 s on the shared 2-core machine
 def test_gpu_check_runs_on_the_cpu(tmp_path):
     out = tmp_path / "gpu.md"
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--quick", "--no-tests",
-           "--cpu-threads", "1", "--batches", "64", "--modes", "float32", "bfloat16",
-           "--output", str(out)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "gpu_check.py"),
+        "--quick",
+        "--no-tests",
+        "--cpu-threads",
+        "1",
+        "--batches",
+        "64",
+        "--modes",
+        "float32",
+        "bfloat16",
+        "--output",
+        str(out),
+    ]
     run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     text = out.read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TINY
 from sklearn.linear_model import LogisticRegression
 
 from skpoe import MMVAE, MultimodalPoEVAE
@@ -15,8 +16,6 @@ from skpoe.datasets import (
 )
 from skpoe.metrics import cross_coherence, joint_coherence, latent_accuracy, test_log_likelihood
 
-from conftest import TINY
-
 
 @pytest.fixture(scope="module")
 def setup():
@@ -24,7 +23,9 @@ def setup():
     train, test = np.arange(0, 1200), np.arange(1200, 1500)
     X_tr, y_tr = hide_views_and_labels(X[train], y[train], labeled=0.3, random_state=0)
     model = MultimodalPoEVAE(**{**TINY, "max_iter": 15, "n_components": 8}).fit(X_tr, y_tr)
-    oracle = LogisticRegression(max_iter=2000).fit(np.hstack([X["top"][train], X["bottom"][train]]), y[train])
+    oracle = LogisticRegression(max_iter=2000).fit(
+        np.hstack([X["top"][train], X["bottom"][train]]), y[train]
+    )
     return X, y, train, test, X_tr, y_tr, model, oracle
 
 
@@ -42,7 +43,9 @@ def test_cross_coherence_is_oracle_accuracy_on_generated_views(setup):
     y_part = np.where(np.arange(len(test)) % 2 == 0, y[test], -1)
     half = cross_coherence(model, X_te, y_part, oracle, "top", ["top", "bottom"])
     keep = y_part != -1
-    assert half == pytest.approx(np.mean(oracle.predict(np.hstack([X_te["top"], generated]))[keep] == y[test][keep]))
+    assert half == pytest.approx(
+        np.mean(oracle.predict(np.hstack([X_te["top"], generated]))[keep] == y[test][keep])
+    )
     with pytest.raises(ValueError, match="'side'"):
         cross_coherence(model, X_te, y[test], oracle, "side")
 
@@ -55,7 +58,9 @@ def test_joint_coherence_counts_agreement(setup):
     S, ys = model.sample(300, random_state=0)
     a, b = top_oracle.predict(S["top"]), bottom_oracle.predict(S["bottom"])
     assert coh == pytest.approx(np.mean((a == b) & (ys == a)))
-    assert coh == joint_coherence(model, {"top": top_oracle, "bottom": bottom_oracle}, 300, random_state=0)
+    assert coh == joint_coherence(
+        model, {"top": top_oracle, "bottom": bottom_oracle}, 300, random_state=0
+    )
     unsup = MultimodalPoEVAE(**TINY).fit(X[train])
     with pytest.raises(ValueError, match="two predictions"):
         joint_coherence(unsup, {("top", "bottom"): oracle}, 10)
@@ -172,8 +177,9 @@ def test_hide_views_and_labels_stratified_labels_every_class():
     _, ten = hide_views_and_labels(X, y, labeled=0.1, random_state=1, stratify=True)
     assert np.bincount(ten[ten != -1]).tolist() == [6, 3, 1]
     assert (ten[ten != -1] == y[ten != -1]).all()
-    Xs, s2 = hide_views_and_labels(X, y, labeled=0.1, missing_views=1.0, random_state=1,
-                                   stratify=True)
+    Xs, s2 = hide_views_and_labels(
+        X, y, labeled=0.1, missing_views=1.0, random_state=1, stratify=True
+    )
     unl = s2 == -1
     assert (np.isnan(Xs["a"][unl]).all(1) ^ np.isnan(Xs["b"][unl]).all(1)).all()
     assert not np.isnan(Xs["a"][~unl]).any()

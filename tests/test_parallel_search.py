@@ -8,14 +8,13 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from conftest import tiny
 from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from skpoe import ModalityDict
 from skpoe.estimators._threads import SMALL_MODEL, default_threads, limit_threads
 from skpoe.parallel import worker_threads
-
-from conftest import tiny
 
 GRID = {"n_components": [2, 4], "beta": [0.5, 1.0]}
 
@@ -126,9 +125,12 @@ def test_grid_search_in_two_threads_uses_one_torch_thread_each(small, serial):
 
 def test_grid_search_on_a_dask_cluster_matches_one_process(small, serial):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         with joblib.parallel_backend("dask"):
             parallel = _search(small, -1)
     assert parallel.cv_results_["mean_test_threads"].max() == 1

@@ -91,8 +91,7 @@ def to_numpy(value, name="X"):
     """Convert one view to a numpy array (any dtype; no checks of values)."""
     if sp.issparse(value):
         raise TypeError(
-            f"Modality {name!r} is a sparse matrix; skpoe needs dense arrays "
-            "(use .toarray())."
+            f"Modality {name!r} is a sparse matrix; skpoe needs dense arrays (use .toarray())."
         )
     if _is_tensor(value):
         return _tensor_to_numpy(value, name)
@@ -218,9 +217,7 @@ def view_values(name, value):
             "skpoe needs real numbers."
         )
     if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"Modality {name!r} has unsupported dtype {arr.dtype}; expected numbers."
-        )
+        raise TypeError(f"Modality {name!r} has unsupported dtype {arr.dtype}; expected numbers.")
     if arr.ndim != 2:
         hint = (
             " Reshape your data with array.reshape(-1, 1) if it has a single "

@@ -25,8 +25,8 @@ __all__ = ["ModalityDict", "as_modality_dict", "encode_labels", "views_as_dict"]
 
 def _is_frame(value):
     """A pandas DataFrame (recognised by its methods; pandas is not imported)."""
-    return getattr(value, "ndim", None) == 2 and hasattr(value, "iloc") and hasattr(
-        value, "columns"
+    return (
+        getattr(value, "ndim", None) == 2 and hasattr(value, "iloc") and hasattr(value, "columns")
     )
 
 
@@ -189,8 +189,7 @@ class ModalityDict(dict):
             n = None  # replacing the only modality may change the length
         if n is not None and value.ndim and value.shape[0] != n:
             raise ValueError(
-                f"Modality {key!r} has {value.shape[0]} rows; the other modalities "
-                f"have {n}."
+                f"Modality {key!r} has {value.shape[0]} rows; the other modalities have {n}."
             )
         super().__setitem__(key, value)
         self.column_names[key] = names
@@ -251,8 +250,7 @@ class ModalityDict(dict):
                 rows = rows.astype(np.intp)
             if rows.dtype == bool and rows.shape[0] != self.n_samples:
                 raise IndexError(
-                    f"Boolean row mask has length {rows.shape[0]}, "
-                    f"expected {self.n_samples}."
+                    f"Boolean row mask has length {rows.shape[0]}, expected {self.n_samples}."
                 )
         return self._like(
             {k: _rows(v, rows) for k, v in self.items()},
@@ -374,8 +372,6 @@ def as_modality_dict(X, modalities=None, *, feature_slices=None):
         )
     n = arrays[0].shape[0]
     if n == 0:
-        raise ValueError(
-            "X has 0 sample(s) (rows) while a minimum of 1 is required."
-        )
+        raise ValueError("X has 0 sample(s) (rows) while a minimum of 1 is required.")
     observed = np.stack(masks, axis=1) if masks else np.zeros((n, 0), bool)
     return names, arrays, observed

@@ -98,8 +98,16 @@ def spread_labels(graph, codes, labeled, n_classes, alpha=0.2, n_iter=30):
     return np.divide(f, sums, out=np.zeros_like(f), where=sums > 0)
 
 
-def pseudo_label_targets(arrays, observed, codes, labeled, n_classes, n_neighbors=10,
-                         max_candidates=20000, random_state=0):
+def pseudo_label_targets(
+    arrays,
+    observed,
+    codes,
+    labeled,
+    n_classes,
+    n_neighbors=10,
+    max_candidates=20000,
+    random_state=0,
+):
     """Soft targets (n, n_classes) and confidence weights (n,) of the unlabeled rows.
 
     The weight of an unlabeled row is the largest probability of its spread

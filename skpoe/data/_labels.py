@@ -41,8 +41,10 @@ def labels_to_numpy(y):
 def plain_values(values):
     """Labeled values of an object array that are all booleans (nullable booleans
     with pd.NA) as a bool array; other values as they are."""
-    if values.dtype == object and values.size and all(
-        isinstance(v, (bool, np.bool_)) for v in values
+    if (
+        values.dtype == object
+        and values.size
+        and all(isinstance(v, (bool, np.bool_)) for v in values)
     ):
         return values.astype(bool)
     return values
@@ -50,9 +52,12 @@ def plain_values(values):
 
 def _is_nullable(dtype):
     """Whether ``dtype`` is one of pandas' extension dtypes whose missing value is ``pd.NA``."""
-    return dtype is not None and not isinstance(dtype, np.dtype) and getattr(
-        dtype, "na_value", None
-    ) is not None and type(getattr(dtype, "na_value", None)).__name__ == "NAType"
+    return (
+        dtype is not None
+        and not isinstance(dtype, np.dtype)
+        and getattr(dtype, "na_value", None) is not None
+        and type(getattr(dtype, "na_value", None)).__name__ == "NAType"
+    )
 
 
 def _is_na(v):
@@ -61,7 +66,7 @@ def _is_na(v):
 
 
 def _label_kind(values):
-    """"numeric" or "string" (or "mixed") labels, to compare fit and refit."""
+    """ "numeric" or "string" (or "mixed") labels, to compare fit and refit."""
     if values.dtype.kind in "biuf":
         return "numeric"
     if values.dtype.kind in "US":
@@ -152,9 +157,7 @@ def encode_labels(y, n_samples, classes=None):
         try:
             classes = np.unique(values)
         except TypeError:
-            raise TypeError(
-                "y mixes label types that cannot be ordered; use one type."
-            ) from None
+            raise TypeError("y mixes label types that cannot be ordered; use one type.") from None
         codes[labeled] = np.searchsorted(classes, values)
     else:
         if values.size and _label_kind(values) != _label_kind(classes):

@@ -57,8 +57,7 @@ def check_row_indexes(X, what):
             continue
         raise ValueError(
             f"{what}: views {first_name!r} and {name!r} are pandas objects whose row "
-            f"indexes differ ({_difference(first.index, view.index, first_name, name)}). "
-            + _ALIGN
+            f"indexes differ ({_difference(first.index, view.index, first_name, name)}). " + _ALIGN
         )
 
 
@@ -109,14 +108,16 @@ def align_views(views, join="inner"):
         if not view.index.is_unique:
             dup = view.index[view.index.duplicated()][:3].tolist()
             raise ValueError(
-                f"view {name!r} has duplicate index labels ({dup}); align needs one row "
-                "per label."
+                f"view {name!r} has duplicate index labels ({dup}); align needs one row per label."
             )
     items = list(dict.items(views))
     index = items[0][1].index
     for _, view in items[1:]:
-        index = (index.intersection(view.index, sort=False) if join == "inner"
-                 else index.union(view.index, sort=False))
+        index = (
+            index.intersection(view.index, sort=False)
+            if join == "inner"
+            else index.union(view.index, sort=False)
+        )
     if len(index) == 0:
         raise ValueError(
             "align(join='inner'): the views share no index label, so no sample is in "

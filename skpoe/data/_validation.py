@@ -15,10 +15,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
-from skpoe.data._feature_names import (
-    check_feature_names, record_column_slices, record_feature_names, view_column_names,
-)
 from skpoe.data._container import as_modality_dict, views_as_dict
+from skpoe.data._feature_names import (
+    check_feature_names,
+    record_column_slices,
+    record_feature_names,
+    view_column_names,
+)
 from skpoe.data._labels import encode_labels
 from skpoe.data._rows import check_row_indexes
 from skpoe.data.sources import ViewSource
@@ -117,8 +120,7 @@ def append_labels(arrays, observed, y, classes=None):
     codes, labeled, classes = encode_labels(y, observed.shape[0], classes)
     if not labeled.any():
         raise ValueError(
-            "y has no labeled rows (every label is -1 or NaN); pass y=None "
-            "to fit without labels."
+            "y has no labeled rows (every label is -1 or NaN); pass y=None to fit without labels."
         )
     arrays = arrays + [codes[:, None].astype(np.float64)]
     observed = np.concatenate([observed, labeled[:, None]], 1)
@@ -150,8 +152,10 @@ def _same_as(fn, arr, obs, x):
         o = obs[rows]
         if o.any():
             t = fn(arr[rows][o])
-            if t.dtype != x.dtype or t.shape[1:] != x.shape[1:] or not np.array_equal(
-                t, x[rows][o]
+            if (
+                t.dtype != x.dtype
+                or t.shape[1:] != x.shape[1:]
+                or not np.array_equal(t, x[rows][o])
             ):
                 return False
     return True

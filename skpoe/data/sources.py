@@ -137,9 +137,12 @@ class ViewSource:
     def __init__(self, value, name):
         self.name = name
         self.kind = (
-            "sparse" if sp.issparse(value)
-            else "memmap" if _is_memmap(value)
-            else "store" if _is_chunked_store(value) or isinstance(value, RowMap)
+            "sparse"
+            if sp.issparse(value)
+            else "memmap"
+            if _is_memmap(value)
+            else "store"
+            if _is_chunked_store(value) or isinstance(value, RowMap)
             else "dense"
         )
         # sparse rows have no NaN row: every row is observed unless masked
@@ -358,9 +361,7 @@ def scan_view(name, value, mask=None):
     if src.shape[1] == 0:
         raise ValueError(f"Modality {name!r} has 0 features; at least 1 is required.")
     if np.dtype(src.dtype).kind not in "biuf":
-        raise TypeError(
-            f"Modality {name!r} has unsupported dtype {src.dtype}; expected numbers."
-        )
+        raise TypeError(f"Modality {name!r} has unsupported dtype {src.dtype}; expected numbers.")
     if mask is not None:
         mask = np.asarray(mask)
         if mask.dtype != bool or mask.shape != (src.n,):

@@ -7,10 +7,28 @@ Each public estimator is a few lines in :mod:`skpoe.estimators._classes` naming 
 
 from skpoe.estimators._base import BaseMultimodalVAE
 from skpoe.estimators._classes import (
-    DMVAE, ESTIMATORS, JMVAE, MMVAE, MVAE, MVTCAE, VAEVAE, MMVAEPlus, MoPoEVAE, MultimodalPoEVAE,
+    DMVAE,
+    ESTIMATORS,
+    JMVAE,
+    MMVAE,
+    MVAE,
+    MVTCAE,
+    VAEVAE,
+    MMVAEPlus,
+    MoPoEVAE,
+    MultimodalPoEVAE,
 )
 
 __all__ = [
-    "BaseMultimodalVAE", "DMVAE", "ESTIMATORS", "JMVAE", "MMVAE", "MMVAEPlus", "MVAE", "MVTCAE",
-    "MoPoEVAE", "MultimodalPoEVAE", "VAEVAE",
+    "BaseMultimodalVAE",
+    "DMVAE",
+    "ESTIMATORS",
+    "JMVAE",
+    "MMVAE",
+    "MMVAEPlus",
+    "MVAE",
+    "MVTCAE",
+    "MoPoEVAE",
+    "MultimodalPoEVAE",
+    "VAEVAE",
 ]

@@ -17,13 +17,16 @@ from typing import BinaryIO, TypeVar
 import numpy as np
 import torch
 from sklearn.base import (
-    BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _fit_context
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    _fit_context,
 )
 
 from skpoe._typing import LabelsLike, ViewsLike
 from skpoe.distributed import is_main_process
-from skpoe.estimators._fit import prepare_fit, report_fit_end, store_training
 from skpoe.estimators._constraints import PARAMETER_CONSTRAINTS
+from skpoe.estimators._fit import prepare_fit, report_fit_end, store_training
 from skpoe.estimators._fitted import FittedModelMixin
 from skpoe.estimators._params import hidden_sizes, per_modality
 from skpoe.estimators._threads import default_threads, limit_threads
@@ -31,8 +34,7 @@ from skpoe.exceptions import TrainingDiverged
 from skpoe.likelihoods._fitting import entry_masking_rates, fit_likelihoods
 from skpoe.models.acceleration import compiled_networks
 from skpoe.models.base import MultimodalModule
-from skpoe.persistence import registry
-from skpoe.persistence import save as _save
+from skpoe.persistence import registry, save as _save
 from skpoe.semi_supervised import warn_if_labels_leak
 from skpoe.train.callbacks import notify
 
@@ -185,8 +187,9 @@ class BaseMultimodalVAE(
         extra = len(liks) - len(enc)
         weights = [1.0] * len(self.modalities_) + [self.supervision_weight] * extra
         options = {k: getattr(self, k) for k in self._module_options}
-        options.update(pseudo_label_weight=self.pseudo_label_weight,
-                       agreement_weight=self.agreement_weight)
+        options.update(
+            pseudo_label_weight=self.pseudo_label_weight, agreement_weight=self.agreement_weight
+        )
         return self._module_class(
             liks,
             self.n_components,
@@ -317,8 +320,9 @@ class BaseMultimodalVAE(
             small = arrays[0].shape[0] < _SMALL_DATA_ROWS
             self.auto_hidden_layer_sizes_ = _SMALL_DATA_HIDDEN if small else _DEFAULT_HIDDEN
         specs = per_modality(self.likelihoods, names, "likelihoods", "auto")
-        self.likelihoods_ = fit_likelihoods(specs, names, arrays, observed, labels,
-                                            self.missing_indicators)
+        self.likelihoods_ = fit_likelihoods(
+            specs, names, arrays, observed, labels, self.missing_indicators
+        )
         self.likelihood_reasons_ = {n_: self.likelihoods_[n_].choice_reason_ for n_ in names}
         views = [self.likelihoods_[n_] for n_ in names]
         self.entry_masking_ = entry_masking_rates(
@@ -326,9 +330,11 @@ class BaseMultimodalVAE(
         )
         if self.verbose and is_main_process():
             for n_ in names:
-                print(f"{type(self).__name__}: modality {n_!r} uses the "
-                      f"{self.likelihoods_[n_].name} likelihood ({self.likelihood_reasons_[n_]})",
-                      flush=True)
+                print(
+                    f"{type(self).__name__}: modality {n_!r} uses the "
+                    f"{self.likelihoods_[n_].name} likelihood ({self.likelihood_reasons_[n_]})",
+                    flush=True,
+                )
         if labels is not None:
             self.classes_ = labels[2]
         self.supervised_ = labels is not None

@@ -14,13 +14,28 @@ from skpoe.estimators._base import BaseMultimodalVAE
 from skpoe.estimators._params import document, with_model_options
 from skpoe.estimators._private import PrivateLatentsMixin
 from skpoe.models import (
-    DMVAEModule, JMVAEModule, MMVAEModule, MMVAEPlusModule, MoPoEModule, MVAEModule,
-    MVTCAEModule, PoEModule, VAEVAEModule,
+    DMVAEModule,
+    JMVAEModule,
+    MMVAEModule,
+    MMVAEPlusModule,
+    MoPoEModule,
+    MVAEModule,
+    MVTCAEModule,
+    PoEModule,
+    VAEVAEModule,
 )
 
 __all__ = [
-    "MultimodalPoEVAE", "MVAE", "VAEVAE", "MMVAE", "MoPoEVAE", "JMVAE", "MVTCAE", "MMVAEPlus",
-    "DMVAE", "ESTIMATORS",
+    "MultimodalPoEVAE",
+    "MVAE",
+    "VAEVAE",
+    "MMVAE",
+    "MoPoEVAE",
+    "JMVAE",
+    "MVTCAE",
+    "MMVAEPlus",
+    "DMVAE",
+    "ESTIMATORS",
 ]
 
 _STAR_DOC = """    star : bool, default=False
@@ -330,7 +345,8 @@ class MMVAEPlus(PrivateLatentsMixin, BaseMultimodalVAE):
     views share. Missing views: the mixture over the observed views; a missing view is
     generated at its private prior mean. Missing entries of an observed view are imputed
     from its own private code.""",
-        _PRIVATE_DOC + """    objective : {"elbo", "dreg"}, default="dreg"
+        _PRIVATE_DOC
+        + """    objective : {"elbo", "dreg"}, default="dreg"
         ``"dreg"``: the importance-weighted bound with DReG gradients (the paper's);
         ``"elbo"``: one draw per component.
     n_importance_samples : int, default=10

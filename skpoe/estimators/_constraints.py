@@ -15,8 +15,12 @@ __all__ = ["PARAMETER_CONSTRAINTS"]
 
 PARAMETER_CONSTRAINTS = {
     "n_components": [Interval(Integral, 1, None, closed="left")],
-    "hidden_layer_sizes": ["array-like", dict, Interval(Integral, 1, None, closed="left"),
-                           StrOptions({"auto"})],
+    "hidden_layer_sizes": [
+        "array-like",
+        dict,
+        Interval(Integral, 1, None, closed="left"),
+        StrOptions({"auto"}),
+    ],
     "likelihoods": [str, dict, Likelihood, None],
     "encoders": [dict, None],
     "decoders": [dict, None],

@@ -10,24 +10,26 @@ import warnings
 
 import numpy as np
 
-from skpoe.data._validation import (
-    append_labels, check_new_missing_entries, check_X, require_observed,
-)
 from skpoe.data._container import views_as_dict
+from skpoe.data._graph import pseudo_label_targets
 from skpoe.data._rows import check_label_index
-from skpoe.models.acceleration import resolve_device
-from skpoe.models.acceleration import autocast_dtype
-from skpoe.train.lazy import make_data
-from skpoe.train.checkpoint import check_checkpoint_path, fingerprint, load_checkpoint
+from skpoe.data._validation import (
+    append_labels,
+    check_new_missing_entries,
+    check_X,
+    require_observed,
+)
 from skpoe.distributed import is_main_process, local_device, shared_seed
 from skpoe.exceptions import CheckpointError, ConvergenceWarning, FitInterruptedWarning
-from skpoe.noise import seeded_torch, start_state
-from skpoe.train.progress import Progress, still_falling
-from skpoe.train._trainer import Trainer, fit_seed
-from skpoe.data._graph import pseudo_label_targets
+from skpoe.models.acceleration import autocast_dtype, resolve_device
 from skpoe.models.masking import EntryMasking
+from skpoe.noise import seeded_torch, start_state
+from skpoe.train._trainer import Trainer, fit_seed
 from skpoe.train.batches import TensorData, split_rows
 from skpoe.train.callbacks import check_callbacks
+from skpoe.train.checkpoint import check_checkpoint_path, fingerprint, load_checkpoint
+from skpoe.train.lazy import make_data
+from skpoe.train.progress import Progress, still_falling
 
 __all__ = ["prepare_fit", "make_trainer", "store_training", "report_fit_end"]
 
@@ -49,8 +51,7 @@ def prepare_fit(est, X, y, warm):
     names, arrays, observed = check_X(new, X, reset=not warm)
     if warm and (y is not None) != est.supervised_:
         raise ValueError(
-            "warm_start=True: y must be given if and only if it was given to "
-            "the first fit."
+            "warm_start=True: y must be given if and only if it was given to the first fit."
         )
     labels = None
     require_observed(observed, "fit")  # a label alone is no view: rows need one
@@ -95,9 +96,19 @@ def prepare_fit(est, X, y, warm):
     if labels is not None and (est.pseudo_label_weight or est.agreement_weight):
         set_unlabeled_targets(est, data, arrays[:-1], observed[:, :-1], labels, train_rows)
     trainer = make_trainer(
-        new, data, train_rows, val_rows,
-        rng=rng, torch_state=torch_state, seed=seed, warm=warm, resume=resume, ckpt=ckpt,
-        fingerprint=fp, estimator=est, callbacks=callbacks,
+        new,
+        data,
+        train_rows,
+        val_rows,
+        rng=rng,
+        torch_state=torch_state,
+        seed=seed,
+        warm=warm,
+        resume=resume,
+        ckpt=ckpt,
+        fingerprint=fp,
+        estimator=est,
+        callbacks=callbacks,
     )
     return new, trainer
 
@@ -167,8 +178,22 @@ def _previous_history(est):
     return history
 
 
-def make_trainer(est, data, train_rows, val_rows, *, rng, torch_state, seed, warm, resume,
-                 ckpt, fingerprint, estimator=None, callbacks=()):
+def make_trainer(
+    est,
+    data,
+    train_rows,
+    val_rows,
+    *,
+    rng,
+    torch_state,
+    seed,
+    warm,
+    resume,
+    ckpt,
+    fingerprint,
+    estimator=None,
+    callbacks=(),
+):
     """The trainer of a fit of the staged estimator ``est``.
 
     ``warm`` continues ``est``'s fitted model (with its kept optimizer and
@@ -180,17 +205,30 @@ def make_trainer(est, data, train_rows, val_rows, *, rng, torch_state, seed, war
     checkpoint = None
     if est.checkpoint_path is not None:
         checkpoint = {
-            "path": est.checkpoint_path, "every": est.checkpoint_every,
+            "path": est.checkpoint_path,
+            "every": est.checkpoint_every,
             "fingerprint": fingerprint,
         }
     trainer = Trainer(
-        est.module_, data, train_rows, val_rows, rng=rng, torch_state=torch_state, seed=seed,
-        max_iter=est.max_iter, batch_size=est.batch_size, learning_rate=est.learning_rate_init,
-        tol=est.tol, n_iter_no_change=est.n_iter_no_change, early_stopping=est.early_stopping,
+        est.module_,
+        data,
+        train_rows,
+        val_rows,
+        rng=rng,
+        torch_state=torch_state,
+        seed=seed,
+        max_iter=est.max_iter,
+        batch_size=est.batch_size,
+        learning_rate=est.learning_rate_init,
+        tol=est.tol,
+        n_iter_no_change=est.n_iter_no_change,
+        early_stopping=est.early_stopping,
         max_grad_norm=est.max_grad_norm,
         split_on=len(est.modalities_) if est.supervised_ else None,
-        view_names=est.modalities_, checkpoint=checkpoint,
-        estimator=estimator, callbacks=callbacks,  # callbacks see the estimator whose fit runs
+        view_names=est.modalities_,
+        checkpoint=checkpoint,
+        estimator=estimator,
+        callbacks=callbacks,  # callbacks see the estimator whose fit runs
     )
     if warm:
         trainer.continue_from(est.n_iter_, _previous_history(est), resume)
@@ -198,7 +236,10 @@ def make_trainer(est, data, train_rows, val_rows, *, rng, torch_state, seed, war
         trainer.load(ckpt)
     verbose = est.verbose if is_main_process() else 0  # distributed: rank 0 shows progress
     trainer.progress = Progress(
-        verbose, est.max_iter, done=trainer.epochs_this_fit, offset=trainer.start_epoch,
+        verbose,
+        est.max_iter,
+        done=trainer.epochs_this_fit,
+        offset=trainer.start_epoch,
         name=type(est).__name__,
     )
     if ckpt is not None:

@@ -15,12 +15,18 @@ import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skpoe.estimators._output import as_frames, with_index
-from skpoe.estimators._threads import default_threads, limit_threads
-from skpoe.data._validation import LABEL, check_count, check_finite_output, check_X, require_observed
 from skpoe._typing import LabelsLike, RandomStateLike, ViewsLike
 from skpoe.data._container import ModalityDict
+from skpoe.data._validation import (
+    LABEL,
+    check_count,
+    check_finite_output,
+    check_X,
+    require_observed,
+)
 from skpoe.estimators._inference import Inference
+from skpoe.estimators._output import as_frames, with_index
+from skpoe.estimators._threads import default_threads, limit_threads
 
 __all__ = ["FittedModelMixin"]
 
@@ -179,9 +185,7 @@ class FittedModelMixin(TransformerMixin):
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(1)]
 
-    def score(
-        self, X: ViewsLike, y: LabelsLike | None = None, sample_weight: Any = None
-    ) -> float:
+    def score(self, X: ViewsLike, y: LabelsLike | None = None, sample_weight: Any = None) -> float:
         """Accuracy on labeled rows, or mean log-likelihood without labels.
 
         Parameters

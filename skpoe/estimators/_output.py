@@ -83,7 +83,8 @@ def as_frames(names, arrays, X, modalities=None):
 
     return {
         name: pd.DataFrame(
-            arr, index=index,
+            arr,
+            index=index,
             columns=columns.get(name, [f"{name}{j}" for j in range(arr.shape[1])]),
         )
         for name, arr in zip(names, arrays)

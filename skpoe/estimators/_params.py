@@ -15,7 +15,11 @@ import numbers
 from skpoe.data._validation import LABEL
 
 __all__ = [
-    "COMMON_DOC", "document", "hidden_sizes", "per_modality", "with_model_options",
+    "COMMON_DOC",
+    "document",
+    "hidden_sizes",
+    "per_modality",
+    "with_model_options",
 ]
 
 COMMON_DOC = """
@@ -276,11 +280,19 @@ def document(summary, extra_params="", see_also="", references=""):
 
 #: Names other libraries use for skpoe's parameters, for error messages.
 _ALIASES = {
-    "epochs": "max_iter", "n_epochs": "max_iter", "num_epochs": "max_iter",
-    "lr": "learning_rate_init", "learning_rate": "learning_rate_init",
-    "latent_dim": "n_components", "n_latent": "n_components", "latent_size": "n_components",
-    "z_dim": "n_components", "seed": "random_state", "patience": "n_iter_no_change",
-    "hidden_dims": "hidden_layer_sizes", "hidden_sizes": "hidden_layer_sizes",
+    "epochs": "max_iter",
+    "n_epochs": "max_iter",
+    "num_epochs": "max_iter",
+    "lr": "learning_rate_init",
+    "learning_rate": "learning_rate_init",
+    "latent_dim": "n_components",
+    "n_latent": "n_components",
+    "latent_size": "n_components",
+    "z_dim": "n_components",
+    "seed": "random_state",
+    "patience": "n_iter_no_change",
+    "hidden_dims": "hidden_layer_sizes",
+    "hidden_sizes": "hidden_layer_sizes",
     "likelihood": "likelihoods",
 }
 
@@ -355,8 +367,7 @@ def per_modality(param, names, kind, default):
         unknown = [k for k in param if k not in names]
         if unknown:
             raise ValueError(
-                f"{kind} names modalities {unknown} that are not in X "
-                f"(modalities: {list(names)})."
+                f"{kind} names modalities {unknown} that are not in X (modalities: {list(names)})."
             )
         return [param.get(n, default) for n in names]
     return [param if param is not None else default] * len(names)
@@ -376,13 +387,10 @@ def hidden_sizes(param, names, default, label_default):
             h = tuple(int(v) for v in h)
         except TypeError:
             raise ValueError(
-                f"hidden_layer_sizes for {name!r} must be an int or a sequence "
-                f"of ints, got {h!r}."
+                f"hidden_layer_sizes for {name!r} must be an int or a sequence of ints, got {h!r}."
             ) from None
         if any(v < 1 for v in h):
-            raise ValueError(
-                f"hidden_layer_sizes for {name!r} must be positive, got {h}."
-            )
+            raise ValueError(f"hidden_layer_sizes for {name!r} must be positive, got {h}.")
         return h
 
     sizes = per_modality(param, names, "hidden_layer_sizes", default)

@@ -49,8 +49,7 @@ __all__ = [
 
 
 LIKELIHOODS = {
-    cls.name: cls
-    for cls in (Bernoulli, Gaussian, Laplace, Poisson, NegativeBinomial, Categorical)
+    cls.name: cls for cls in (Bernoulli, Gaussian, Laplace, Poisson, NegativeBinomial, Categorical)
 }
 
 
@@ -138,8 +137,6 @@ def likelihood_from_state(state):
     """
     name = state.get("name") if isinstance(state, dict) else None
     if name not in LIKELIHOODS or not isinstance(state.get("attributes"), dict):
-        raise ValueError(
-            f"{name!r} is not a skpoe likelihood; known: {sorted(LIKELIHOODS)}."
-        )
+        raise ValueError(f"{name!r} is not a skpoe likelihood; known: {sorted(LIKELIHOODS)}.")
     cls = LIKELIHOODS[name]
     return cls.__new__(cls).set_state(state["attributes"])

@@ -11,11 +11,11 @@ import warnings
 
 import numpy as np
 
+from skpoe.data._validation import LABEL
+from skpoe.data.sources import ViewSource
 from skpoe.likelihoods import Bernoulli, Categorical, get_likelihood
 from skpoe.likelihoods.continuous import _Standardized
 from skpoe.likelihoods.discrete import _Counts
-from skpoe.data._validation import LABEL
-from skpoe.data.sources import ViewSource
 
 __all__ = ["fit_likelihoods", "fit_view_likelihood", "entry_masking_rates", "AUTO_ENTRY_MASKING"]
 

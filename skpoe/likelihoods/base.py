@@ -259,8 +259,11 @@ class Likelihood:
         attributes = {}
         for key, value in vars(self).items():
             if isinstance(value, np.ndarray):
-                value = {"ndarray": value.dtype.str, "shape": list(value.shape),
-                         "data": value.ravel().tolist()}
+                value = {
+                    "ndarray": value.dtype.str,
+                    "shape": list(value.shape),
+                    "data": value.ravel().tolist(),
+                }
             elif isinstance(value, np.generic):
                 value = value.item()
             attributes[key] = value

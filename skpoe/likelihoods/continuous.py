@@ -30,9 +30,7 @@ class Bernoulli(Likelihood):
             )
 
     def log_prob_terms(self, out, extra, target):
-        return -F.binary_cross_entropy_with_logits(
-            out, target.expand_as(out), reduction="none"
-        )
+        return -F.binary_cross_entropy_with_logits(out, target.expand_as(out), reduction="none")
 
     def mean(self, out, extra):
         return torch.sigmoid(out)

@@ -108,8 +108,7 @@ class Categorical(Likelihood):
             self.n_categories_ = [int(c) for c in self.n_categories]
         if X.shape[0] and np.any(X >= np.array(self.n_categories_)):
             raise ValueError(
-                f"Modality {self.modality!r} has codes >= n_categories "
-                f"{self.n_categories_}."
+                f"Modality {self.modality!r} has codes >= n_categories {self.n_categories_}."
             )
         self._check_n_categories(X)
         self.offsets_ = np.concatenate([[0], np.cumsum(self.n_categories_)]).tolist()

@@ -13,8 +13,13 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-__all__ = ["AllLabels", "ViewBaseline", "baseline_catalogue", "default_baselines",
-           "is_semi_supervised"]
+__all__ = [
+    "AllLabels",
+    "ViewBaseline",
+    "baseline_catalogue",
+    "default_baselines",
+    "is_semi_supervised",
+]
 
 #: The name of the supervised ceiling in :func:`baseline_catalogue`.
 CEILING = "SVC ceiling (all labels)"

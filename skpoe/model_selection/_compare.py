@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
-from skpoe.model_selection._baselines import ViewBaseline, baseline_catalogue, default_baselines
-from skpoe.model_selection._tables import make_table, summarize, to_markdown
 from skpoe.data._container import ModalityDict, encode_labels
 from skpoe.datasets import drop_views, hide_views_and_labels
 from skpoe.metrics import cross_coherence, latent_accuracy, test_log_likelihood
+from skpoe.model_selection._baselines import ViewBaseline, baseline_catalogue, default_baselines
+from skpoe.model_selection._tables import make_table, summarize, to_markdown
 
 __all__ = ["compare_estimators", "summarize", "to_markdown", "ViewBaseline"]
 
@@ -107,8 +107,7 @@ def _check_data(X, y):
     return X, codes
 
 
-def _split(X, y, seed, test_size, labeled, missing_views, view_dropout=0.0,
-           stratify_labels=False):
+def _split(X, y, seed, test_size, labeled, missing_views, view_dropout=0.0, stratify_labels=False):
     """Seeded stratified split; labels and views hidden in the training part."""
     idx = np.arange(len(y))
     try:
@@ -118,7 +117,11 @@ def _split(X, y, seed, test_size, labeled, missing_views, view_dropout=0.0,
             f"Cannot split {len(y)} rows with test_size={test_size!r} stratified by class: {exc}"
         ) from None
     X_h, y_h = hide_views_and_labels(
-        X[tr], y[tr], labeled=labeled, missing_views=missing_views, random_state=seed,
+        X[tr],
+        y[tr],
+        labeled=labeled,
+        missing_views=missing_views,
+        random_state=seed,
         stratify=stratify_labels,
     )
     if view_dropout:
@@ -382,8 +385,10 @@ def compare_estimators(
         for seed in seeds
     ]
     in_worker = n_jobs not in (None, 1)
-    data = {seed: {k: s[k] for k in ("X_h", "y_h", "X_te", "y_te", "X_tr", "y_tr")}
-            for seed, s in splits.items()}
+    data = {
+        seed: {k: s[k] for k in ("X_h", "y_h", "X_te", "y_te", "X_tr", "y_tr")}
+        for seed, s in splits.items()
+    }
     calls = (
         (_run_one, (kind, name, est, seed, data[seed], views, oracles[seed], K, in_worker))
         for kind, name, est, seed in tasks

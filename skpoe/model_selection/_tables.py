@@ -124,23 +124,27 @@ def describe_column(name):
     fixed = {
         "acc_all": "label accuracy on the test rows, predicted from all views",
         "latent_acc": "accuracy of a logistic regression on the embeddings, fitted on the "
-                      "labeled training rows (skpoe.metrics.latent_accuracy)",
+        "labeled training rows (skpoe.metrics.latent_accuracy)",
         "test_ll": "mean importance-weighted log-likelihood of the test rows' views, nats per "
-                   "row (higher is better; skpoe.metrics.test_log_likelihood)",
+        "row (higher is better; skpoe.metrics.test_log_likelihood)",
         "fit_time": "seconds to fit",
         "n_iter": "epochs run",
     }
     if name in fixed:
         return fixed[name]
     if name.startswith("coh_full_"):
-        v = name[len("coh_full_"):]
-        return (f"cross-coherence from {v}, as in the paper: accuracy of the oracle reading the "
-                f"real {v} and the views generated from it (a high floor: the real view alone "
-                "often suffices)")
+        v = name[len("coh_full_") :]
+        return (
+            f"cross-coherence from {v}, as in the paper: accuracy of the oracle reading the "
+            f"real {v} and the views generated from it (a high floor: the real view alone "
+            "often suffices)"
+        )
     if name.startswith("coh_"):
-        v = name[len("coh_"):]
-        return (f"cross-coherence from {v}: accuracy of the oracle reading only the views "
-                f"generated from the real {v}")
+        v = name[len("coh_") :]
+        return (
+            f"cross-coherence from {v}: accuracy of the oracle reading only the views "
+            f"generated from the real {v}"
+        )
     if name.startswith("acc_"):
         return f"label accuracy on the test rows, predicted from view {name[4:]} alone"
     return name

@@ -16,7 +16,11 @@ import contextlib
 import torch
 
 __all__ = [
-    "PRECISIONS", "autocast_dtype", "compiled_networks", "grad_scaler", "resolve_device",
+    "PRECISIONS",
+    "autocast_dtype",
+    "compiled_networks",
+    "grad_scaler",
+    "resolve_device",
     "step_autocast",
 ]
 

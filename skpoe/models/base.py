@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import abc
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from skpoe.models.acceleration import step_autocast
+from skpoe.models.batch import Batch, Experts, LossRecord
 from skpoe.models.experts import (
     kl_to_prior,
     log_normal,
@@ -38,70 +39,20 @@ from skpoe.models.experts import (
     product_with_prior,
     reparameterize,
 )
-from skpoe.models.acceleration import step_autocast
-from skpoe.nn import Decoder, GaussianEncoder, full_precision
-from skpoe.models.fused import concat_batches, decode_each, decode_fused, encode_groups, evaluate, gather
+from skpoe.models.fused import (
+    concat_batches,
+    decode_each,
+    decode_fused,
+    encode_groups,
+    evaluate,
+    gather,
+)
 from skpoe.models.private import SharedCodes
-from skpoe.noise import shard_parts
 from skpoe.models.unlabeled import unlabeled_label_terms
+from skpoe.nn import Decoder, GaussianEncoder, full_precision
+from skpoe.noise import shard_parts
 
 __all__ = ["Batch", "Experts", "LossRecord", "MultimodalModule", "MixtureModule"]
-
-
-@dataclass
-class Batch:
-    """Rows of training data on the model's device.
-
-    ``inputs[m]`` and ``targets[m]`` hold modality m's encoder input and
-    likelihood target (zeros where unobserved); ``mask`` is (n, M) bool.
-    ``present`` lists the modalities observed by at least one row and
-    ``max_observed`` the largest number of modalities a row observes; both
-    are known on the host when the batch groups are formed, so the model can
-    skip networks and terms that every row would mask out, without a device
-    synchronisation.
-    """
-
-    inputs: list
-    targets: list
-    mask: torch.Tensor
-    present: tuple | None = None
-    max_observed: int | None = None
-
-    def __post_init__(self):
-        if self.present is None:
-            self.present = tuple(range(len(self.inputs)))
-        if self.max_observed is None:
-            self.max_observed = len(self.inputs)
-
-    @property
-    def n(self):
-        return self.mask.shape[0]
-
-
-@dataclass
-class Experts:
-    """Encoder outputs of a batch: ``mu, prec`` of shape (n, M, H, D).
-
-    ``mu[:, m, h]`` is head h of modality m's encoder (unobserved modalities
-    are encoded from zeros and must be masked by the model).
-    """
-
-    mu: torch.Tensor
-    prec: torch.Tensor
-    batch: Batch
-    private: tuple | None = None  # (mu, var) (n, M, P) of private latents (skpoe.models.private)
-
-    def single(self, m):
-        """Heads of modality m: ``mu, prec`` of shape (n, H, D)."""
-        return self.mu[:, m], self.prec[:, m]
-
-
-@dataclass
-class LossRecord:
-    """Total loss of a step plus named terms (detached) for logging."""
-
-    total: torch.Tensor
-    terms: dict
 
 
 class MultimodalModule(SharedCodes, nn.Module):
@@ -157,7 +108,12 @@ class MultimodalModule(SharedCodes, nn.Module):
         decoder_bodies = decoder_bodies or [None] * M
         self.encoders = nn.ModuleList(
             GaussianEncoder(
-                lik.n_inputs, hidden[m], self.code_width(m), self.n_heads, encoder_bodies[m], names[m]
+                lik.n_inputs,
+                hidden[m],
+                self.code_width(m),
+                self.n_heads,
+                encoder_bodies[m],
+                names[m],
             )
             for m, lik in enumerate(likelihoods)
         )
@@ -181,7 +137,8 @@ class MultimodalModule(SharedCodes, nn.Module):
         if abstract:
             return
         missing = sorted(
-            name for name in dir(cls)
+            name
+            for name in dir(cls)
             if getattr(getattr(cls, name, None), "__isabstractmethod__", False)
         )
         if missing:
@@ -294,8 +251,7 @@ class MultimodalModule(SharedCodes, nn.Module):
         batch = experts.batch
         present = list(batch.present)
         terms = yield from gather(
-            self.single_elbo_terms(m, *experts.single(m), batch.targets[m], sample)
-            for m in present
+            self.single_elbo_terms(m, *experts.single(m), batch.targets[m], sample) for m in present
         )
         total = 0.0
         for m, t in zip(present, terms):

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import torch
 
-from skpoe.models.experts import kl_to_prior
 from skpoe.models.base import MultimodalModule
+from skpoe.models.experts import kl_to_prior
 from skpoe.models.mvae import MVAEModule
 from skpoe.models.private import PrivateLatents
 from skpoe.noise import randn_rows

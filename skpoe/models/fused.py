@@ -126,7 +126,10 @@ def decode_fused(module, requests):
         width = zs[0].shape[-1]
         flat_z = torch.cat([z.reshape(-1, width) for z in zs])
         flat_t = torch.cat(
-            [t.expand(*z.shape[:-1], t.shape[-1]).reshape(-1, t.shape[-1]) for z, t in zip(zs, targets)]
+            [
+                t.expand(*z.shape[:-1], t.shape[-1]).reshape(-1, t.shape[-1])
+                for z, t in zip(zs, targets)
+            ]
         )
         lp = module.log_lik(m, flat_z, flat_t)
         sizes = [z.shape[:-1].numel() for z in zs]

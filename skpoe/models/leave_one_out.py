@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from skpoe.models.experts import reparameterize, kl_gaussians
+from skpoe.models.experts import kl_gaussians, reparameterize
 from skpoe.models.fused import gather
 
 __all__ = ["LeaveOneOut"]

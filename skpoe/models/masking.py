@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from skpoe.models.base import Batch
+from skpoe.models.batch import Batch
 
 __all__ = ["EntryMasking", "masked_inputs", "masked_batch"]
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import torch
 
+from skpoe.models.base import MixtureModule
 from skpoe.models.experts import log_normal, mixture_log_prob
 from skpoe.noise import randn_rows
-from skpoe.models.base import MixtureModule
 
 __all__ = ["MMVAEModule"]
 

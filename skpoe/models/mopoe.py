@@ -14,8 +14,8 @@ import itertools
 
 import torch
 
-from skpoe.models.experts import reparameterize, kl_to_prior
 from skpoe.models.base import MixtureModule
+from skpoe.models.experts import kl_to_prior, reparameterize
 
 __all__ = ["MoPoEModule"]
 

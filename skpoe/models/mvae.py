@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import torch
 
-from skpoe.models.experts import reparameterize, kl_to_prior, product_with_prior
-from skpoe.noise import rand_rows
 from skpoe.models.base import MultimodalModule
+from skpoe.models.experts import kl_to_prior, product_with_prior, reparameterize
 from skpoe.models.fused import gather
+from skpoe.noise import rand_rows
 
 __all__ = ["MVAEModule"]
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from skpoe.models.experts import kl_gaussians, kl_to_prior, reparameterize
 from skpoe.models.base import MultimodalModule
+from skpoe.models.experts import kl_gaussians, kl_to_prior, reparameterize
 from skpoe.models.mvae import MVAEModule
 
 __all__ = ["MVTCAEModule"]

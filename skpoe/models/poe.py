@@ -11,8 +11,8 @@ observed this is the prior times all of m's heads (the default
 
 from __future__ import annotations
 
-from skpoe.models.experts import subset_posterior
 from skpoe.models.base import MultimodalModule
+from skpoe.models.experts import subset_posterior
 from skpoe.models.leave_one_out import LeaveOneOut
 
 __all__ = ["PoEModule"]

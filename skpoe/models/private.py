@@ -143,7 +143,9 @@ class PrivateLatents:
         z = reparameterize(q_mu, q_var, sample)
         w = reparameterize(*private, sample)
         (lp,) = yield [(m, torch.cat([z, w], -1), target)]
-        return -self.weights[m] * lp + self.beta * (kl_to_prior(q_mu, q_var) + kl_to_prior(*private))
+        return -self.weights[m] * lp + self.beta * (
+            kl_to_prior(q_mu, q_var) + kl_to_prior(*private)
+        )
 
     # -- inference ---------------------------------------------------------------
     def infer_private(self, batch):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import torch
 
-from skpoe.nn import GaussianEncoder
 from skpoe.models.base import MultimodalModule
 from skpoe.models.leave_one_out import LeaveOneOut
+from skpoe.nn import GaussianEncoder
 
 __all__ = ["VAEVAEModule"]
 

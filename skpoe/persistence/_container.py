@@ -27,8 +27,17 @@ from skpoe._version import __version__
 from skpoe.persistence._limits import check_header_size, check_stored, inner_zip, npz_arrays
 from skpoe.persistence._state import ModelFileError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "HEADER", "TENSORS", "ARRAYS", "write_model", "open_model",
-           "source", "open_members"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "HEADER",
+    "TENSORS",
+    "ARRAYS",
+    "write_model",
+    "open_model",
+    "source",
+    "open_members",
+]
 
 FORMAT = "skpoe.model"
 FORMAT_VERSION = 1
@@ -159,25 +168,29 @@ def _not_a_zip(name, f, size):
         # short ends elsewhere, so its last 22 bytes do not start with it
         if size >= 22 and sum(a == b for a, b in zip(end[:4], b"PK\x05\x06")) >= 3:
             return ModelFileError(
-                name, "corrupt",
+                name,
+                "corrupt",
                 "the file is corrupt: it starts as a skpoe model file but the zip "
                 "directory at its end is damaged.",
             )
         return ModelFileError(
-            name, "truncated",
+            name,
+            "truncated",
             f"the file is truncated: it starts as a skpoe model file but its end (the zip "
             f"directory) is missing after {size} bytes. It was probably cut short "
             "while being copied or written; copy or save it again.",
         )
     if head[:1] == b"\x80":
         return ModelFileError(
-            name, "not_skpoe",
+            name,
+            "not_skpoe",
             "this is a pickle file (as written by pickle, joblib or torch.save), not a "
             "skpoe model file. Pickle files run code when loaded: open them with "
             "joblib.load only if you trust whoever wrote them.",
         )
     return ModelFileError(
-        name, "not_skpoe",
+        name,
+        "not_skpoe",
         "not a skpoe model file (it is not a zip archive starting with skpoe.json); "
         "skpoe model files are written by estimator.save(path).",
     )
@@ -197,12 +210,14 @@ def open_members(name, f, size):
         raise _not_a_zip(name, f, size) from None
     if HEADER not in names and _starts_as_model(_ends(f, size)[0]):
         raise ModelFileError(
-            name, "corrupt",
+            name,
+            "corrupt",
             f"the file is corrupt: it starts with {HEADER} but its zip directory does not list it.",
         )
     if HEADER not in names:
         raise ModelFileError(
-            name, "not_skpoe",
+            name,
+            "not_skpoe",
             f"a zip archive without {HEADER}, so not a skpoe model file (a torch.save "
             "file is a zip archive too); skpoe model files are written by estimator.save(path).",
         )
@@ -214,7 +229,8 @@ def open_members(name, f, size):
     listed = header["members"]
     if set(names) != {HEADER, *listed}:
         raise ModelFileError(
-            name, "corrupt",
+            name,
+            "corrupt",
             f"the archive holds {sorted(names)} but the header lists {sorted(listed)} "
             "besides skpoe.json (damaged or tampered with).",
         )
@@ -223,7 +239,8 @@ def open_members(name, f, size):
         raw = _read_member(name, zf, member)
         if not isinstance(meta, dict) or hashlib.sha256(raw).hexdigest() != meta.get("sha256"):
             raise ModelFileError(
-                name, "corrupt",
+                name,
+                "corrupt",
                 f"member {member} is corrupt: its SHA-256 does not match the one in the "
                 "header (damaged or tampered with).",
             )
@@ -236,7 +253,8 @@ def _read_member(name, zf, member):
         return zf.read(member)
     except Exception as exc:
         raise ModelFileError(
-            name, "corrupt",
+            name,
+            "corrupt",
             f"member {member} cannot be read, the file is corrupt ({type(exc).__name__}: {exc}).",
         ) from None
 
@@ -248,7 +266,9 @@ def _parse_header(name, raw):
         raise ModelFileError(name, "corrupt", f"{HEADER} is not valid JSON ({exc}).") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(
-            name, "not_skpoe", f"{HEADER} does not describe a skpoe model (format is not {FORMAT!r})."
+            name,
+            "not_skpoe",
+            f"{HEADER} does not describe a skpoe model (format is not {FORMAT!r}).",
         )
     version = header.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
@@ -257,13 +277,18 @@ def _parse_header(name, raw):
         written = header.get("written_by")
         by = written.get("skpoe", "?") if isinstance(written, dict) else "?"
         raise ModelFileError(
-            name, "newer_format",
+            name,
+            "newer_format",
             f"it was written by skpoe {by} with format {version}; this version of skpoe "
             f"({__version__}) reads formats up to {FORMAT_VERSION}. Upgrade skpoe "
             "(pip install -U skpoe) to load it.",
         )
-    for key, kind in (("estimator", str), ("params", dict), ("attributes", dict),
-                      ("members", dict)):
+    for key, kind in (
+        ("estimator", str),
+        ("params", dict),
+        ("attributes", dict),
+        ("members", dict),
+    ):
         if not isinstance(header.get(key), kind):
             raise ModelFileError(name, "corrupt", f"{HEADER} has no valid {key!r} entry.")
     return header
@@ -283,7 +308,9 @@ def _tables(name, members):
     except pickle.UnpicklingError:
         raise ModelFileError(name, "unsafe", f"member {TENSORS} {_UNSAFE}.") from None
     except Exception as exc:
-        raise ModelFileError(name, "corrupt", f"member {TENSORS} cannot be read ({type(exc).__name__}: {exc}).") from None
+        raise ModelFileError(
+            name, "corrupt", f"member {TENSORS} cannot be read ({type(exc).__name__}: {exc})."
+        ) from None
     if not isinstance(tensors, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()
     ):
@@ -295,7 +322,11 @@ def _tables(name, members):
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise ModelFileError(name, "unsafe", f"member {ARRAYS} {_UNSAFE}.") from None
-        raise ModelFileError(name, "corrupt", f"member {ARRAYS} cannot be read ({type(exc).__name__}: {exc}).") from None
+        raise ModelFileError(
+            name, "corrupt", f"member {ARRAYS} cannot be read ({type(exc).__name__}: {exc})."
+        ) from None
     except Exception as exc:
-        raise ModelFileError(name, "corrupt", f"member {ARRAYS} cannot be read ({type(exc).__name__}: {exc}).") from None
+        raise ModelFileError(
+            name, "corrupt", f"member {ARRAYS} cannot be read ({type(exc).__name__}: {exc})."
+        ) from None
     return tensors, arrays

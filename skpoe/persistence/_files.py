@@ -38,21 +38,37 @@ import torch
 from torch import nn
 
 from skpoe._version import __version__
-from skpoe.persistence._container import FORMAT_VERSION, open_members, open_model, source, write_model
-from skpoe.persistence._restore import restore
-from skpoe.persistence.registry import is_registered, registered_names
-from skpoe.persistence._state import NETWORKS, TAG, ModelFileError, StateEncoder, UnsupportedStateError
 from skpoe.exceptions import SkpoeWarning
+from skpoe.persistence._container import (
+    FORMAT_VERSION,
+    open_members,
+    open_model,
+    source,
+    write_model,
+)
+from skpoe.persistence._restore import restore
+from skpoe.persistence._state import (
+    NETWORKS,
+    TAG,
+    ModelFileError,
+    StateEncoder,
+    UnsupportedStateError,
+)
+from skpoe.persistence.registry import is_registered, registered_names
 
 __all__ = ["save", "load", "read_header", "ModelFileError", "FORMAT_VERSION"]
+
 
 # -- saving -------------------------------------------------------------
 def _versions():
     import sklearn
 
     return {
-        "skpoe": __version__, "torch": torch.__version__, "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__, "python": platform.python_version(),
+        "skpoe": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "python": platform.python_version(),
     }
 
 

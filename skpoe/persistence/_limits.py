@@ -30,7 +30,11 @@ from numpy.lib import format as npy_format
 from skpoe.persistence._state import ModelFileError
 
 __all__ = [
-    "MAX_HEADER_BYTES", "MAX_WEIGHT", "check_stored", "check_header_size", "check_npz",
+    "MAX_HEADER_BYTES",
+    "MAX_WEIGHT",
+    "check_stored",
+    "check_header_size",
+    "check_npz",
     "check_weights",
 ]
 
@@ -59,7 +63,8 @@ def check_stored(name, zf, where, budget):
     for info in zf.infolist():
         if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
             raise ModelFileError(
-                name, "corrupt",
+                name,
+                "corrupt",
                 f"{_member(where, info.filename)} is compressed, but skpoe stores every "
                 "member uncompressed, so nothing in a model file can expand beyond the "
                 "file's size (damaged or tampered with).",
@@ -67,7 +72,8 @@ def check_stored(name, zf, where, budget):
         total += info.file_size
     if total > budget:
         raise ModelFileError(
-            name, "corrupt",
+            name,
+            "corrupt",
             f"the members of {where} declare {total} bytes, more than the {budget} bytes "
             "that hold them (damaged or tampered with).",
         )
@@ -81,7 +87,8 @@ def check_header_size(name, info):
     """The header's stored size within :data:`MAX_HEADER_BYTES`."""
     if info.file_size > MAX_HEADER_BYTES:
         raise ModelFileError(
-            name, "corrupt",
+            name,
+            "corrupt",
             f"its header {info.filename} is {info.file_size} bytes; skpoe writes headers "
             f"of a few megabytes and reads at most {MAX_HEADER_BYTES} bytes (see "
             "skpoe.persistence._limits.MAX_HEADER_BYTES), so the file was tampered with.",
@@ -130,7 +137,8 @@ def check_npz(name, raw, member):
         declared = math.prod(int(s) for s in shape) * dtype.itemsize
         if declared != data:
             raise ModelFileError(
-                name, "corrupt",
+                name,
+                "corrupt",
                 f"{where} declares {declared} bytes ({dtype}, shape {shape}) but holds "
                 f"{data} bytes (damaged or tampered with).",
             )
@@ -149,7 +157,8 @@ def check_weights(name, state, parameters):
         if not bool(finite.all()):
             bad = int((~finite).sum())
             raise ModelFileError(
-                name, "corrupt",
+                name,
+                "corrupt",
                 f"weight {key} holds {bad} NaN or infinite value(s); a fit never stores "
                 "them (a diverged fit keeps its last finite epoch), so the file is "
                 "damaged or was tampered with.",
@@ -158,7 +167,8 @@ def check_weights(name, state, parameters):
             largest = float(tensor.detach().abs().max())
             if largest > MAX_WEIGHT:
                 raise ModelFileError(
-                    name, "corrupt",
+                    name,
+                    "corrupt",
                     f"weight {key} holds a value of magnitude {largest:.3g}, beyond "
                     f"{MAX_WEIGHT:g}, which no fit reaches and which makes the float32 "
                     "outputs overflow; the file is damaged or was tampered with.",

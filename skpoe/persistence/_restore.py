@@ -15,12 +15,12 @@ import warnings
 import torch
 from torch import nn
 
+from skpoe.data._validation import LABEL
+from skpoe.exceptions import SkpoeWarning
+from skpoe.models.acceleration import resolve_device
 from skpoe.persistence._limits import check_weights
 from skpoe.persistence._state import NETWORKS, TAG, ModelFileError, StateDecodeError, decode
-from skpoe.data._validation import LABEL
-from skpoe.models.acceleration import resolve_device
 from skpoe.persistence.registry import estimator_class, registered_names
-from skpoe.exceptions import SkpoeWarning
 
 __all__ = ["restore"]
 
@@ -31,7 +31,8 @@ def _estimator_class(header, name):
     cls = estimator_class(header["estimator"])
     if cls is None:
         raise ModelFileError(
-            name, "unknown_estimator",
+            name,
+            "unknown_estimator",
             f"it names the estimator {header['estimator']!r}, which is not one of skpoe's "
             f"({registered_names()}); skpoe loads only its own estimators and never imports a "
             "name read from a file.",
@@ -68,13 +69,16 @@ def _networks(header, given, name):
     given = {kind: {} if given[kind] is None else given[kind] for kind in NETWORKS}
     for kind in NETWORKS:
         if not isinstance(given[kind], dict):
-            raise TypeError(f"{kind} must be a dict of modality name to torch.nn.Module, "
-                            f"got {type(given[kind]).__name__}.")
+            raise TypeError(
+                f"{kind} must be a dict of modality name to torch.nn.Module, "
+                f"got {type(given[kind]).__name__}."
+            )
     missing = {k: [m for m in needed[k] if m not in given[k]] for k in NETWORKS}
     if any(missing.values()):
         what = "; ".join(
             f"a custom {k[:-1]} for modality {m!r} (class {needed[k][m]})"
-            for k in NETWORKS for m in missing[k]
+            for k in NETWORKS
+            for m in missing[k]
         )
         call = ", ".join(
             f"{k}={{{', '.join(f'{m!r}: ...' for m in needed[k])}}}" for k in NETWORKS if needed[k]
@@ -117,7 +121,8 @@ def _params(cls, header, tensors, arrays, name, networks):
         written = header.get("written_by")
         by = written.get("skpoe", "?") if isinstance(written, dict) else "?"
         raise ModelFileError(
-            name, "mismatch",
+            name,
+            "mismatch",
             f"its parameters do not fit {cls.__name__} in this version of skpoe ({exc}); "
             f"it was written by skpoe {by}.",
         ) from None
@@ -142,8 +147,10 @@ def _check_fitted(est, name):
 
 
 def _describe(est):
-    return (f"n_components={est.n_components!r}, hidden_layer_sizes={est.hidden_layer_sizes!r}, "
-            f"features per modality {getattr(est, 'n_features_per_modality_', None)}")
+    return (
+        f"n_components={est.n_components!r}, hidden_layer_sizes={est.hidden_layer_sizes!r}, "
+        f"features per modality {getattr(est, 'n_features_per_modality_', None)}"
+    )
 
 
 def _build(est, name, device=None):
@@ -161,7 +168,8 @@ def _build(est, name, device=None):
                 return shell._new_module(list(est.likelihoods_.values()))
     except Exception as exc:
         raise ModelFileError(
-            name, "mismatch",
+            name,
+            "mismatch",
             f"the networks cannot be rebuilt from the saved parameters ({_describe(est)}): "
             f"{type(exc).__name__}: {exc}",
         ) from None
@@ -181,14 +189,18 @@ def _module(est, node, tensors, name):
     shell = _build(est, name, "meta")
     expected = shell.state_dict()
     parameters = {key for key, _ in shell.named_parameters()}
-    state = {k[len(_MODULE_PREFIX):]: v for k, v in tensors.items() if k.startswith(_MODULE_PREFIX)}
-    hint = (" If you passed encoders or decoders, they must be the networks the model was "
-            "saved with.")
+    state = {
+        k[len(_MODULE_PREFIX) :]: v for k, v in tensors.items() if k.startswith(_MODULE_PREFIX)
+    }
+    hint = (
+        " If you passed encoders or decoders, they must be the networks the model was saved with."
+    )
     if set(state) != set(expected):
         missing = sorted(set(expected) - set(state))[:3]
         unexpected = sorted(set(state) - set(expected))[:3]
         raise ModelFileError(
-            name, "mismatch",
+            name,
+            "mismatch",
             f"the saved weights do not fit the networks built from its parameters ({_describe(est)}): "
             f"missing {missing}, unexpected {unexpected}.{hint}",
         )
@@ -196,7 +208,8 @@ def _module(est, node, tensors, name):
         got = state[key]
         if got.shape != ref.shape or got.dtype != ref.dtype:
             raise ModelFileError(
-                name, "mismatch",
+                name,
+                "mismatch",
                 f"weight {key} has shape {tuple(got.shape)} ({got.dtype}) in the file, but the "
                 f"parameters ({_describe(est)}) give {tuple(ref.shape)} ({ref.dtype}).{hint}",
             )
@@ -220,8 +233,7 @@ def _available(device):
 def restore(header, tensors, arrays, name, encoders=None, decoders=None, device=None):
     """The estimator described by a checked file; see :func:`skpoe.persistence._files.load`."""
     cls = _estimator_class(header, name)
-    est = _params(cls, header, tensors, arrays, name,
-                  {"encoders": encoders, "decoders": decoders})
+    est = _params(cls, header, tensors, arrays, name, {"encoders": encoders, "decoders": decoders})
     target = None
     if device is not None:
         target = resolve_device(device)
@@ -230,8 +242,12 @@ def restore(header, tensors, arrays, name, encoders=None, decoders=None, device=
     attributes = dict(header["attributes"])
     module_node = attributes.pop("module_", None)
     for key, node in attributes.items():
-        if not (key.isidentifier() and (key.startswith("_") or key.endswith("_"))) \
-                or key.startswith("__") or key in params or hasattr(cls, key):
+        if (
+            not (key.isidentifier() and (key.startswith("_") or key.endswith("_")))
+            or key.startswith("__")
+            or key in params
+            or hasattr(cls, key)
+        ):
             raise ModelFileError(name, "corrupt", f"{key!r} is not a fitted attribute name.")
         setattr(est, key, _decoded(node, tensors, arrays, name, f"attribute {key}"))
     if module_node is not None:

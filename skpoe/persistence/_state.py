@@ -20,7 +20,12 @@ import torch
 from skpoe.likelihoods import LIKELIHOODS, Likelihood, likelihood_from_state
 
 __all__ = [
-    "StateEncoder", "UnsupportedStateError", "StateDecodeError", "ModelFileError", "decode", "TAG",
+    "StateEncoder",
+    "UnsupportedStateError",
+    "StateDecodeError",
+    "ModelFileError",
+    "decode",
+    "TAG",
     "NETWORKS",
 ]
 
@@ -130,9 +135,13 @@ class StateEncoder:
         if isinstance(value, dict):
             if all(isinstance(k, str) for k in value) and TAG not in value:
                 return {k: self(v, f"{where}[{k!r}]") for k, v in value.items()}
-            return {TAG: "dict", "items": [
-                [self(k, f"{where} key {k!r}"), self(v, f"{where}[{k!r}]")] for k, v in value.items()
-            ]}
+            return {
+                TAG: "dict",
+                "items": [
+                    [self(k, f"{where} key {k!r}"), self(v, f"{where}[{k!r}]")]
+                    for k, v in value.items()
+                ],
+            }
         if isinstance(value, slice):
             parts = [self(v, where) for v in (value.start, value.stop, value.step)]
             return {TAG: "slice", "items": parts}
@@ -158,7 +167,11 @@ class StateEncoder:
                     f"{where} is a numpy array of dtype object holding values other "
                     "than str; skpoe can save numeric, bool and string arrays only."
                 )
-            return {TAG: "object_array", "shape": list(value.shape), "items": value.ravel().tolist()}
+            return {
+                TAG: "object_array",
+                "shape": list(value.shape),
+                "items": value.ravel().tolist(),
+            }
         if value.dtype.kind not in "biufcUS" or value.dtype.fields is not None:
             raise UnsupportedStateError(
                 f"{where} is a numpy array of dtype {value.dtype}, which skpoe cannot save."
@@ -203,7 +216,9 @@ def decode(node, tensors, arrays, where="state"):
     except StateDecodeError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise StateDecodeError(f"{where}: bad {tag!r} entry ({type(exc).__name__}: {exc})") from None
+        raise StateDecodeError(
+            f"{where}: bad {tag!r} entry ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _items(node, tensors, arrays, where):
@@ -222,8 +237,10 @@ def _numpy(node, tensors, arrays, where):
     dtype = np.dtype(node["dtype"])
     # a scalar's dtype is as wide as its value, so a tampered one cannot allocate more
     width = 4 * len(value) + 4 if isinstance(value, str) else 32
-    _expect(dtype.kind in "biufcUS" and dtype.itemsize <= width,
-            f"{where}: bad numpy scalar dtype {dtype}")
+    _expect(
+        dtype.kind in "biufcUS" and dtype.itemsize <= width,
+        f"{where}: bad numpy scalar dtype {dtype}",
+    )
     return np.array(value, dtype=dtype)[()]
 
 
@@ -244,8 +261,10 @@ def _table(table, kind):
 
 def _object_array(node, tensors, arrays, where):
     items = node["items"]
-    _expect(isinstance(items, list) and all(isinstance(v, str) for v in items),
-            f"{where}: a string array must hold strings")
+    _expect(
+        isinstance(items, list) and all(isinstance(v, str) for v in items),
+        f"{where}: a string array must hold strings",
+    )
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out.reshape(node["shape"])

@@ -22,27 +22,27 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
 import torch
 
-from skpoe.train.batches import (
-    BatchGroups, TensorData, monitor_rows, monitor_terms, validation_loss,
-)
-from skpoe.train.batches import step_loss as _step_loss
-from skpoe.train.callbacks import EarlyStopping, builtin_callbacks, notify
-from skpoe.train.checkpoint import (
-    clone_state as _clone, cpu_state as _to_cpu, numpy_rng_state, save_checkpoint,
-    set_numpy_rng_state,
-)
 from skpoe.distributed import DataParallel, is_main_process
-from skpoe.models.acceleration import grad_scaler
 from skpoe.exceptions import CheckpointError, SkpoeWarning, TrainingDiverged
+from skpoe.models.acceleration import grad_scaler
 from skpoe.noise import fit_seed, training_stream
+from skpoe.train._state import TrainingState
+from skpoe.train.batches import (
+    BatchGroups,
+    TensorData,
+    monitor_rows,
+    monitor_terms,
+    step_loss as _step_loss,
+    validation_loss,
+)
+from skpoe.train.callbacks import EarlyStopping, builtin_callbacks, notify
 
 __all__ = ["Trainer", "fit_seed"]
 
 
-class Trainer:
+class Trainer(TrainingState):
     """Train ``module`` on ``data`` in place.
 
     Parameters
@@ -77,9 +77,27 @@ class Trainer:
     """
 
     def __init__(
-        self, module, data, train_rows, val_rows, *, rng, torch_state, seed, max_iter,
-        batch_size, learning_rate, tol, n_iter_no_change, early_stopping, max_grad_norm=None,
-        split_on=None, view_names=(), progress=None, checkpoint=None, estimator=None,
+        self,
+        module,
+        data,
+        train_rows,
+        val_rows,
+        *,
+        rng,
+        torch_state,
+        seed,
+        max_iter,
+        batch_size,
+        learning_rate,
+        tol,
+        n_iter_no_change,
+        early_stopping,
+        max_grad_norm=None,
+        split_on=None,
+        view_names=(),
+        progress=None,
+        checkpoint=None,
+        estimator=None,
         callbacks=(),
     ):
         self.module = module
@@ -104,7 +122,8 @@ class Trainer:
         mask_np = data.mask.cpu().numpy()
         # the label terms of unlabeled rows: a model asking for them, data holding their targets
         self.unlabeled = bool(
-            split_on is not None and getattr(data, "soft", None) is not None
+            split_on is not None
+            and getattr(data, "soft", None) is not None
             and (module.pseudo_label_weight or module.agreement_weight)
         )
         self.groups = BatchGroups(mask_np, train_rows, split_on, self.unlabeled)
@@ -112,7 +131,9 @@ class Trainer:
         self.val_rows = val_rows
         self.monitor = monitor_rows(train_rows)
         fused = data.device.type in ("cpu", "cuda")  # one kernel per parameter: 4x faster on CPU
-        self.optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, fused=fused or None)
+        self.optimizer = torch.optim.Adam(
+            module.parameters(), lr=learning_rate, fused=fused or None
+        )
         self.scaler = grad_scaler(module, data.device)  # float16 on CUDA, else a no-op
         # minibatch indices live with the rows (the host, for rows copied per minibatch)
         self._index_device = getattr(data, "index_device", data.device)
@@ -131,110 +152,6 @@ class Trainer:
         self.parallel = None  # the data-parallel step during run, in a process group
         self._stream = None  # the current generator states during run
 
-    # -- state --------------------------------------------------------------
-    def continue_from(self, epoch, history, resume=None):
-        """Continue a fitted model: ``epoch`` epochs run, their ``history``,
-        and its kept optimizer and generator states (``resume``), if any."""
-        self.epoch = self.start_epoch = int(epoch)
-        self.history = {k: list(v) for k, v in history.items()}
-        if resume is not None:
-            self.optimizer.load_state_dict(resume["optimizer"])
-            for group in self.optimizer.param_groups:  # the parameter may have changed
-                group["lr"] = self.learning_rate
-            set_numpy_rng_state(self.rng, resume["numpy_rng"])
-            self.torch_state = resume["torch_rng"]
-
-    def load(self, state):
-        """Resume from a checkpoint's full training state."""
-        self.module.load_state_dict(state["module"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if state.get("scaler"):  # float16 on CUDA
-            self.scaler.load_state_dict(state["scaler"])
-        set_numpy_rng_state(self.rng, state["numpy_rng"])
-        self.torch_state = state["torch_rng"]
-        self.epoch = int(state["epoch"])
-        self.start_epoch = int(state["start_epoch"])
-        self.history = {k: list(v) for k, v in state["history"].items()}
-        self.best = float(state["best"])
-        self.no_improve = int(state["no_improve"])
-        if state.get("best_module") is not None:
-            self.best_state = {
-                "module": state["best_module"], "optimizer": state["best_optimizer"]
-            }
-
-    def _snapshot(self, torch_state=None):
-        return {
-            "module": _clone(self.module.state_dict()),
-            "optimizer": _clone(self.optimizer.state_dict()),
-            "scaler": self.scaler.state_dict(),  # {} unless float16 on CUDA
-            "numpy_rng": self.rng.get_state(),
-            "torch_rng": torch_state or self._stream(),
-            "epoch": self.epoch,
-            "lengths": {k: len(v) for k, v in self.history.items()},
-            "best": self.best,
-            "no_improve": self.no_improve,
-        }
-
-    def _restore(self, snap, weights_only=False):
-        self.module.load_state_dict(snap["module"])
-        self.optimizer.load_state_dict(_clone(snap["optimizer"]))
-        if weights_only:
-            return
-        self.rng.set_state(snap["numpy_rng"])
-        self.torch_state = snap["torch_rng"]
-        self.epoch = snap["epoch"]
-        for k in list(self.history):
-            n = snap["lengths"].get(k, 0)
-            if n:
-                del self.history[k][n:]
-            else:
-                del self.history[k]
-        self.best, self.no_improve = snap["best"], snap["no_improve"]
-
-    def resume_state(self):
-        """What a warm start needs to continue exactly (on the CPU)."""
-        snap = self.last_good
-        optimizer = snap["optimizer"]
-        if self.early_stopping and self.best_state is not None:
-            optimizer = self.best_state["optimizer"]
-        return _to_cpu(
-            {"optimizer": optimizer, "numpy_rng": numpy_rng_state(self.rng),
-             "torch_rng": snap["torch_rng"]}
-        )
-
-    def checkpoint_state(self):
-        """The full training state after the last finished epoch."""
-        snap = self.last_good
-        rng = np.random.RandomState()
-        rng.set_state(snap["numpy_rng"])
-        best = self.best_state
-        state = {
-            "fingerprint": self.checkpoint["fingerprint"],
-            "seed": int(self.seed),
-            "module": snap["module"],
-            "optimizer": snap["optimizer"],
-            "scaler": snap.get("scaler") or None,
-            "numpy_rng": numpy_rng_state(rng),
-            "torch_rng": snap["torch_rng"],
-            "epoch": snap["epoch"],
-            "start_epoch": self.start_epoch,
-            "history": {k: v[: snap["lengths"].get(k, 0)] for k, v in self.history.items()},
-            "best": snap["best"],
-            "no_improve": snap["no_improve"],
-            "best_module": None if best is None or best is snap else best["module"],
-            "best_optimizer": None if best is None or best is snap else best["optimizer"],
-        }
-        if best is snap:
-            state["best_module"], state["best_optimizer"] = snap["module"], snap["optimizer"]
-        return _to_cpu(state)
-
-    def write_checkpoint(self):
-        """Write the state of the last finished epoch to the checkpoint file (rank 0)."""
-        if not is_main_process():  # every process holds the same state
-            return
-        if self.checkpoint is not None and self.last_good["epoch"] > self.start_epoch:
-            save_checkpoint(self.checkpoint["path"], self.checkpoint_state())
-
     # -- the loop -------------------------------------------------------------
     def epoch_batches(self):
         """Minibatch indices of the next epoch: ``(n_steps, paired, singles)``."""
@@ -250,7 +167,11 @@ class Trainer:
         """
         if self.parallel is None:
             total = _step_loss(
-                self.module, self.data, self.groups, paired_idx, singles_idx,
+                self.module,
+                self.data,
+                self.groups,
+                paired_idx,
+                singles_idx,
                 unlabeled_idx=unlabeled_idx,
             ).total
         else:  # this process's slice of every minibatch group
@@ -276,7 +197,8 @@ class Trainer:
         running = torch.zeros((), device=self.data.device)
         for s in range(n_steps):
             total = self.step(
-                [idx[s] for idx in paired], [(m, idx[s]) for m, idx in singles],
+                [idx[s] for idx in paired],
+                [(m, idx[s]) for m, idx in singles],
                 None if unlabeled is None else unlabeled[s],
             )
             running += total.detach()
@@ -301,7 +223,12 @@ class Trainer:
 
     def _terms(self, rows, prefix):
         return monitor_terms(
-            self.module, self.data, rows, self.view_names, self.split_on, prefix,
+            self.module,
+            self.data,
+            rows,
+            self.view_names,
+            self.split_on,
+            prefix,
             self._chunk(),
         )
 

@@ -17,8 +17,8 @@ import math
 import numpy as np
 import torch
 
+from skpoe.models.batch import Batch
 from skpoe.models.experts import kl_to_prior
-from skpoe.models.base import Batch
 from skpoe.models.masking import masked_batch, masked_inputs
 
 __all__ = [
@@ -304,6 +304,4 @@ def monitor_terms(module, data, rows, names, label=None, prefix="", batch_size=4
                 counts[n_views + 1 :] += int(lab.sum())
     module.train()
     keys = [f"rec[{n}]" for n in names] + ["kl", "label", "accuracy"]
-    return {
-        prefix + k: float(s / c) for k, s, c in zip(keys, sums, counts) if c > 0
-    }
+    return {prefix + k: float(s / c) for k, s, c in zip(keys, sums, counts) if c > 0}

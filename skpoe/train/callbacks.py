@@ -34,8 +34,16 @@ from __future__ import annotations
 HOOKS = ("on_fit_begin", "on_epoch_end", "on_fit_end")
 
 __all__ = [
-    "HOOKS", "Callback", "Checkpoint", "EarlyStopping", "History", "KeepState", "ProgressBar",
-    "builtin_callbacks", "check_callbacks", "notify",
+    "HOOKS",
+    "Callback",
+    "Checkpoint",
+    "EarlyStopping",
+    "History",
+    "KeepState",
+    "ProgressBar",
+    "builtin_callbacks",
+    "check_callbacks",
+    "notify",
 ]
 
 
@@ -58,8 +66,7 @@ def check_callbacks(callbacks):
         return []
     if not isinstance(callbacks, (list, tuple)):
         raise ValueError(
-            f"callbacks must be a list of callback objects or None, got "
-            f"{type(callbacks).__name__}."
+            f"callbacks must be a list of callback objects or None, got {type(callbacks).__name__}."
         )
     for i, cb in enumerate(callbacks):
         if not any(callable(getattr(cb, hook, None)) for hook in HOOKS):
@@ -148,8 +155,11 @@ class Checkpoint(Callback):
 
 def builtin_callbacks(trainer):
     """The loop's own callbacks for ``trainer``, in the order they run."""
-    out = [History(), EarlyStopping(trainer.early_stopping, trainer.n_iter_no_change, trainer.tol),
-           KeepState()]
+    out = [
+        History(),
+        EarlyStopping(trainer.early_stopping, trainer.n_iter_no_change, trainer.tol),
+        KeepState(),
+    ]
     if trainer.progress is not None:
         out.append(ProgressBar(trainer.progress))
     if trainer.checkpoint is not None and trainer.checkpoint.get("every"):

@@ -40,8 +40,14 @@ FORMAT = "skpoe-checkpoint-1"
 # Parameters that may change between a checkpoint and its resume: they do not
 # change what one epoch computes.
 _FREE_PARAMS = {
-    "max_iter", "verbose", "warm_start", "checkpoint_path", "checkpoint_every", "n_threads",
-    "device", "callbacks",
+    "max_iter",
+    "verbose",
+    "warm_start",
+    "checkpoint_path",
+    "checkpoint_every",
+    "n_threads",
+    "device",
+    "callbacks",
 }
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from skpoe.data._validation import encode
-from skpoe.models.base import Batch
 from skpoe.data.sources import ViewSource, as_source
+from skpoe.models.batch import Batch
 from skpoe.train.batches import TensorData, UnlabeledTargets, host_to_device
 
 __all__ = ["LazyData", "make_data"]
@@ -60,8 +60,9 @@ class LazyData(UnlabeledTargets):
     """
 
     def __init__(self, sources, mask, liks, device, check=False):
-        self.sources = [None if s is None else as_source(s, lik.modality)
-                        for s, lik in zip(sources, liks)]
+        self.sources = [
+            None if s is None else as_source(s, lik.modality) for s, lik in zip(sources, liks)
+        ]
         self.liks = list(liks)
         self.mask_np = np.asarray(mask, bool)
         self.mask = torch.as_tensor(self.mask_np).to(device)

@@ -111,7 +111,11 @@ class Progress:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(
-                total=max_iter, initial=done, desc=name, unit="epoch", dynamic_ncols=True,
+                total=max_iter,
+                initial=done,
+                desc=name,
+                unit="epoch",
+                dynamic_ncols=True,
                 leave=True,
             )
 

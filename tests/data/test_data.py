@@ -51,8 +51,11 @@ def test_frames_keep_index_and_columns_through_row_indexing():
         np.arange(12.0).reshape(4, 3), index=["w", "x", "y", "z"], columns=["p", "q", "r"]
     )
     md = ModalityDict(a=frame, b=np.zeros((4, 2)))
-    for rows, labels in [([2, 0], ["y", "w"]), (np.array([True, False, False, True]), ["w", "z"]),
-                         (slice(1, 3), ["x", "y"])]:
+    for rows, labels in [
+        ([2, 0], ["y", "w"]),
+        (np.array([True, False, False, True]), ["w", "z"]),
+        (slice(1, 3), ["x", "y"]),
+    ]:
         part = md[rows]
         assert isinstance(part["a"], pd.DataFrame)
         assert list(part["a"].index) == labels and list(part["a"].columns) == ["p", "q", "r"]

@@ -6,11 +6,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import tiny
 from sklearn.model_selection import train_test_split
 
 from skpoe import ModalityDict
-
-from conftest import tiny
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +55,9 @@ def test_reordered_columns_are_an_error(named_model, frames, method):
 
 def test_renamed_columns_are_an_error(named_model, frames):
     bottom = frames["bottom"].rename(columns={"b3": "B3"})
-    with pytest.raises(ValueError, match=r"(?s)'bottom'.*unseen at fit time:\n- B3\n.*now missing:\n- b3"):
+    with pytest.raises(
+        ValueError, match=r"(?s)'bottom'.*unseen at fit time:\n- B3\n.*now missing:\n- b3"
+    ):
         named_model.transform({"top": frames["top"], "bottom": bottom})
 
 
@@ -78,7 +79,9 @@ def test_names_survive_modality_dict_splits(frames, small):
     assert isinstance(X_test, ModalityDict)
     np.testing.assert_array_equal(X_test.column_names["top"], frames["top"].columns)
     est = tiny(max_iter=1).fit(X_train, y_train)
-    np.testing.assert_array_equal(est.feature_names_per_modality_["bottom"], frames["bottom"].columns)
+    np.testing.assert_array_equal(
+        est.feature_names_per_modality_["bottom"], frames["bottom"].columns
+    )
     swapped = ModalityDict({"top": frames["top"][frames["top"].columns[::-1]]})
     with pytest.raises(ValueError, match="same order"):
         est.predict(swapped)
@@ -95,6 +98,8 @@ def test_two_d_frame_split_by_modalities(frames, small):
     est = tiny(max_iter=1, modalities={"top": slice(0, 32), "bottom": slice(32, 64)})
     est.fit(df, small.y_part)
     np.testing.assert_array_equal(est.feature_names_in_, df.columns)
-    np.testing.assert_array_equal(est.feature_names_per_modality_["bottom"], frames["bottom"].columns)
+    np.testing.assert_array_equal(
+        est.feature_names_per_modality_["bottom"], frames["bottom"].columns
+    )
     with pytest.raises(ValueError, match="feature names should match"):
         est.predict(df[df.columns[::-1]])

@@ -10,8 +10,9 @@ from skpoe.data._labels import encode_labels
 
 pd = pytest.importorskip("pandas")
 
-_TINY = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=1, batch_size=2,
-             random_state=1, device="cpu")
+_TINY = dict(
+    n_components=2, hidden_layer_sizes=(8,), max_iter=1, batch_size=2, random_state=1, device="cpu"
+)
 
 
 @pytest.mark.parametrize("cls", skpoe.ESTIMATORS, ids=lambda c: c.__name__)
@@ -50,7 +51,8 @@ def test_nullable_integer_labels_keep_integer_classes_and_predictions():
     assert est.classes_.dtype.kind == "i" and est.classes_.tolist() == [0, 1, 2]
     assert est.predict(X).dtype.kind == "i"
     plain = skpoe.MultimodalPoEVAE(**{**_TINY, "batch_size": 8}).fit(
-        X, with_na.fillna(-1).astype("int64"))
+        X, with_na.fillna(-1).astype("int64")
+    )
     assert np.array_equal(est.predict_proba(X), plain.predict_proba(X))
 
 
@@ -62,8 +64,9 @@ def test_nullable_boolean_labels():
 def test_string_labels_with_na_fit_and_predict_strings():
     rng = np.random.default_rng(1)
     X = {"a": rng.normal(size=(20, 3))}
-    y = pd.Series(["x" if i % 4 == 0 else ("y" if i % 4 == 1 else pd.NA) for i in range(20)],
-                  dtype="string")
+    y = pd.Series(
+        ["x" if i % 4 == 0 else ("y" if i % 4 == 1 else pd.NA) for i in range(20)], dtype="string"
+    )
     est = skpoe.MVAE(**{**_TINY, "batch_size": 8}).fit(X, y)
     assert est.classes_.tolist() == ["x", "y"]
     assert set(est.predict(X)) <= {"x", "y"}

@@ -5,10 +5,9 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import TINY
 
 from skpoe import ModalityDict, MultimodalPoEVAE
-
-from conftest import TINY
 
 mudata = pytest.importorskip("mudata")
 anndata = pytest.importorskip("anndata")
@@ -113,8 +112,9 @@ def test_from_anndata(mdata):
     m, counts, _ = mdata
     joined = anndata.AnnData(
         np.hstack([counts, counts[:, :3] + 1]),
-        var=pd.DataFrame({"feature_types": ["rna"] * 30 + ["adt"] * 3},
-                         index=[f"f{i}" for i in range(33)]),
+        var=pd.DataFrame(
+            {"feature_types": ["rna"] * 30 + ["adt"] * 3}, index=[f"f{i}" for i in range(33)]
+        ),
     )
     X, y = from_anndata(joined, var_key="feature_types")
     assert isinstance(X, ModalityDict) and X["rna"].shape == (N, 30) and y is None

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import TINY
 
 import skpoe.data.sources as sources
 from skpoe import ModalityDict, MultimodalPoEVAE
-
-from conftest import TINY
 
 # the reads are compared without the unlabeled rows' label terms (their graph reads views whole)
 KW = dict(TINY, max_iter=2, pseudo_label_weight=0.0, agreement_weight=0.0)
@@ -54,8 +53,9 @@ STORES = {"memmap": _memmap, "h5py": _h5, "zarr": _zarr}
 @pytest.mark.parametrize("kind", list(STORES))
 def test_on_disk_equals_in_memory(kind, views, reference, tmp_path, monkeypatch):
     top, bottom, y = views
-    X = ModalityDict(top=STORES[kind](tmp_path / "top", top),
-                     bottom=_memmap(tmp_path / "bottom", bottom))
+    X = ModalityDict(
+        top=STORES[kind](tmp_path / "top", top), bottom=_memmap(tmp_path / "bottom", bottom)
+    )
     # no read ever asks for more rows than one block or minibatch
     monkeypatch.setattr(sources, "BLOCK_ELEMENTS", 64 * 32)
     largest = []
@@ -122,7 +122,9 @@ def test_on_disk_views_get_the_unlabeled_terms_too(views, tmp_path):
     top, bottom, y = views
     kw = dict(TINY, max_iter=2)
     mem = MultimodalPoEVAE(**kw).fit({"top": top, "bottom": bottom}, y)
-    X = ModalityDict(top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "bottom", bottom))
+    X = ModalityDict(
+        top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "bottom", bottom)
+    )
     disk = MultimodalPoEVAE(**kw).fit(X, y)
     np.testing.assert_allclose(disk.predict_proba(X), mem.predict_proba(X), rtol=1e-5, atol=1e-6)
     off = MultimodalPoEVAE(**KW).fit(X, y)  # the terms are on: without them it differs
@@ -133,7 +135,9 @@ def test_on_disk_views_too_large_for_the_graph_warn(views, tmp_path, monkeypatch
     import skpoe.estimators._fit as fit_module
 
     top, bottom, y = views
-    X = ModalityDict(top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "bottom", bottom))
+    X = ModalityDict(
+        top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "bottom", bottom)
+    )
     monkeypatch.setattr(fit_module, "GRAPH_MAX_BYTES", 1000)
     with pytest.warns(UserWarning, match="without the pseudo-labels"):
         MultimodalPoEVAE(**dict(TINY, max_iter=1)).fit(X, y)

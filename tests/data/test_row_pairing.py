@@ -10,8 +10,9 @@ from skpoe import ModalityDict
 
 pd = pytest.importorskip("pandas")
 
-_TINY = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=1, batch_size=8,
-             random_state=0, device="cpu")
+_TINY = dict(
+    n_components=2, hidden_layer_sizes=(8,), max_iter=1, batch_size=8, random_state=0, device="cpu"
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,8 @@ def test_fit_and_predict_refuse_views_with_different_indexes(frames, kind):
     est.fit({"a": a, "b": b})
     with pytest.raises(ValueError, match="by position"):
         est.predict_proba({"a": a, "b": other}) if est.supervised_ else est.transform(
-            {"a": a, "b": other})
+            {"a": a, "b": other}
+        )
     with pytest.raises(ValueError, match="by position"):
         ModalityDict(a=a, b=other)
 

@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import TINY
 from sklearn.model_selection import GridSearchCV, train_test_split
 
 from skpoe import ModalityDict, MultimodalPoEVAE
-
-from conftest import TINY
 
 N = 240
 
@@ -42,8 +41,13 @@ def _dense(counts):
 
 
 # lazy views train without the unlabeled rows' label terms: compare like with like
-KW = dict(TINY, max_iter=3, likelihoods={"rna": "negative_binomial"}, pseudo_label_weight=0.0,
-          agreement_weight=0.0)
+KW = dict(
+    TINY,
+    max_iter=3,
+    likelihoods={"rna": "negative_binomial"},
+    pseudo_label_weight=0.0,
+    agreement_weight=0.0,
+)
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
@@ -61,8 +65,10 @@ def test_sparse_fit_equals_dense_fit(counts, fmt):
                 )
     for method in ("transform", "predict_proba", "score_samples"):
         np.testing.assert_allclose(
-            getattr(sparse, method)(_views(counts)), getattr(dense, method)(_dense(counts)),
-            rtol=1e-5, atol=1e-6,
+            getattr(sparse, method)(_views(counts)),
+            getattr(dense, method)(_dense(counts)),
+            rtol=1e-5,
+            atol=1e-6,
         )
     assert sparse.score(_views(counts), y) == dense.score(_dense(counts), y)
     assert ModalityDict(_views(counts)).observed["rna"] is not None  # copies keep masks
@@ -127,6 +133,7 @@ def test_save_and_load_a_model_fitted_on_sparse_views(counts, tmp_path):
     est = MultimodalPoEVAE(**TINY).set_params(max_iter=1).fit(_views(counts), counts[3])
     est.save(tmp_path / "m.skpoe")
     back = load(tmp_path / "m.skpoe")
-    np.testing.assert_array_equal(back.predict_proba(_views(counts)),
-                                  est.predict_proba(_views(counts)))
+    np.testing.assert_array_equal(
+        back.predict_proba(_views(counts)), est.predict_proba(_views(counts))
+    )
     assert back.likelihoods_["rna"].name == "negative_binomial"

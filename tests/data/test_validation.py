@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import tiny
 from sklearn.exceptions import NotFittedError
 
 from skpoe import MultimodalPoEVAE
-
-from conftest import tiny
 
 
 def _copy(X):

@@ -8,14 +8,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import TINY
 from sklearn.base import clone
 
 from skpoe import ESTIMATORS, MMVAE, MVAE, VAEVAE, MoPoEVAE, MultimodalPoEVAE
 from skpoe.datasets import load_digits_views
-from skpoe.models.experts import mixture_draw, mixture_log_prob, mixture_moments
 from skpoe.models import Batch, Experts
-
-from conftest import TINY
+from skpoe.models.experts import mixture_draw, mixture_log_prob, mixture_moments
 
 VARIANTS = [(E, {}) for E in ESTIMATORS] + [
     (MultimodalPoEVAE, {"star": True}),
@@ -58,7 +57,9 @@ def test_outputs_shapes_and_ranges(fitted_variant, views):
     assert np.isfinite(model.transform({"top": X["top"][:4]})).all()
     proba = model.predict_proba({"bottom": X["bottom"][2:9]})
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
-    np.testing.assert_array_equal(model.classes_[proba.argmax(1)], model.predict({"bottom": X["bottom"][2:9]}))
+    np.testing.assert_array_equal(
+        model.classes_[proba.argmax(1)], model.predict({"bottom": X["bottom"][2:9]})
+    )
     ll = model.score_samples(X)
     assert ll.shape == (len(y),) and np.isfinite(ll).all()
     imputed = model.impute(X)
@@ -200,7 +201,9 @@ def test_vaevae_uses_single_encoder_for_one_view_and_joint_for_more():
     mu, var = module.posterior(e, subset)
     torch.testing.assert_close(mu[0], e.mu[0, 0, 0])
     torch.testing.assert_close(var[1], 1 / e.prec[1, 1, 0])
-    x = torch.cat([e.batch.inputs[0][2:], e.batch.inputs[1][2:], torch.ones(1, 2, dtype=torch.float64)], 1)
+    x = torch.cat(
+        [e.batch.inputs[0][2:], e.batch.inputs[1][2:], torch.ones(1, 2, dtype=torch.float64)], 1
+    )
     j_mu, j_prec = module.joint(x)
     torch.testing.assert_close(mu[2], j_mu[0, 0])
     # stacked subsets give the same posteriors as one call per subset
@@ -262,7 +265,9 @@ def test_sklearn_tools_with_every_estimator(Estimator, views):
     ).fit(X, y_part)
     assert set(grid.best_params_) == {"n_components", "supervision_weight"}
     assert 0.0 <= grid.best_score_ <= 1.0
-    scores = cross_val_score(make(Estimator, {}, max_iter=2), X, y_part, cv=3, scoring=labeled_scorer())
+    scores = cross_val_score(
+        make(Estimator, {}, max_iter=2), X, y_part, cv=3, scoring=labeled_scorer()
+    )
     assert scores.shape == (3,) and np.all((0 <= scores) & (scores <= 1))
     X_tr, X_te, y_tr, y_te = train_test_split(X, y_part, test_size=0.25, random_state=0)
     pipe = Pipeline(

@@ -48,11 +48,15 @@ def test_encode_runs_per_chunk(tiny_supervised, many_rows, monkeypatch, method):
 
 def test_chunked_results_equal_one_chunk(tiny_supervised, many_rows, monkeypatch):
     """The chunk size changes memory, not results."""
-    whole = {m: getattr(tiny_supervised, m)(many_rows)
-             for m in ("transform", "predict_proba", "score_samples")}
+    whole = {
+        m: getattr(tiny_supervised, m)(many_rows)
+        for m in ("transform", "predict_proba", "score_samples")
+    }
     monkeypatch.setattr(inference, "CHUNK", 257)
     for m, ref in whole.items():
-        np.testing.assert_allclose(getattr(tiny_supervised, m)(many_rows), ref, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            getattr(tiny_supervised, m)(many_rows), ref, rtol=1e-5, atol=1e-5
+        )
 
 
 def test_left_out_view_takes_no_memory(tiny_supervised, many_rows):
@@ -66,8 +70,13 @@ def test_left_out_view_takes_no_memory(tiny_supervised, many_rows):
 
 def test_threads_get_sequential_results(tiny_supervised, many_rows):
     X = {k: v[:900] for k, v in many_rows.items()}
-    calls = [("predict", {}), ("predict_proba", {}), ("score_samples", {}),
-             ("transform", {}), ("predict_proba", {"random_state": 3})]
+    calls = [
+        ("predict", {}),
+        ("predict_proba", {}),
+        ("score_samples", {}),
+        ("transform", {}),
+        ("predict_proba", {"random_state": 3}),
+    ]
     expected = [getattr(tiny_supervised, m)(X, **kw) for m, kw in calls]
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(getattr(tiny_supervised, m), X, **kw) for m, kw in calls * 3]

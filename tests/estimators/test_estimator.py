@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import tiny
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import KFold, cross_val_score
@@ -20,8 +21,6 @@ from skpoe.likelihoods import (
     Poisson,
 )
 from skpoe.metrics import labeled_scorer
-
-from conftest import tiny
 
 
 def _with_nan_rows(X, rows, view):
@@ -312,14 +311,14 @@ def test_two_d_array_with_column_groups_equals_dict_route(small):
     assert m2d.modalities_ == ["a", "b"]
     assert m2d.n_features_per_modality_ == {"a": 32, "b": 32}
     assert m2d.n_features_in_ == 64
-    np.testing.assert_array_equal(m2d.transform(X), mdict.transform({"a": X[:, :32], "b": X[:, 32:]}))
+    np.testing.assert_array_equal(
+        m2d.transform(X), mdict.transform({"a": X[:, :32], "b": X[:, 32:]})
+    )
     np.testing.assert_array_equal(m2d.predict(X), mdict.predict({"a": X[:, :32], "b": X[:, 32:]}))
     # a NaN block on the 2-D route is a missing view
     X_nan = X.copy()
     X_nan[:10, 32:] = np.nan
-    np.testing.assert_array_equal(
-        m2d.predict(X_nan)[:10], mdict.predict({"a": X[:10, :32]})
-    )
+    np.testing.assert_array_equal(m2d.predict(X_nan)[:10], mdict.predict({"a": X[:10, :32]}))
 
 
 def test_two_d_array_single_modality(small):

@@ -11,8 +11,7 @@ from skpoe import ESTIMATORS
 
 EXPECTED_FAILED_CHECKS = {
     "check_classifiers_classes": (
-        "the check uses -1 as a class label; -1 marks unlabeled rows, as in "
-        "sklearn.semi_supervised"
+        "the check uses -1 as a class label; -1 marks unlabeled rows, as in sklearn.semi_supervised"
     ),
 }
 
@@ -24,8 +23,14 @@ EXPECTED_FAILED_CHECKS = {
 #: same invariance at float32's precision.
 FLOAT32_CHECKS = ("check_methods_sample_order_invariance", "check_methods_subset_invariance")
 
-PARAMS = dict(n_components=4, hidden_layer_sizes=(32,), max_iter=30, batch_size=32,
-              random_state=0, device="cpu")
+PARAMS = dict(
+    n_components=4,
+    hidden_layer_sizes=(32,),
+    max_iter=30,
+    batch_size=32,
+    random_state=0,
+    device="cpu",
+)
 
 
 def _expected_failed_checks(estimator):
@@ -57,7 +62,17 @@ def test_batch_invariance_at_float32_precision(Estimator):
     order = np.random.RandomState(0).permutation(len(X))
     for method in ("predict_proba", "score_samples", "transform"):
         full = getattr(model, method)(X)
-        np.testing.assert_allclose(getattr(model, method)(X[order]), full[order],
-                                   rtol=1e-4, atol=1e-5, err_msg=f"{method}: row order")
-        np.testing.assert_allclose(getattr(model, method)(X[:37]), full[:37],
-                                   rtol=1e-4, atol=1e-5, err_msg=f"{method}: a subset")
+        np.testing.assert_allclose(
+            getattr(model, method)(X[order]),
+            full[order],
+            rtol=1e-4,
+            atol=1e-5,
+            err_msg=f"{method}: row order",
+        )
+        np.testing.assert_allclose(
+            getattr(model, method)(X[:37]),
+            full[:37],
+            rtol=1e-4,
+            atol=1e-5,
+            err_msg=f"{method}: a subset",
+        )

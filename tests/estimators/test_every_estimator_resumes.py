@@ -11,10 +11,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import TINY
 
 import skpoe
-
-from conftest import TINY
 
 
 class StopAfter:

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import tiny
 from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -20,8 +21,6 @@ import skpoe
 from skpoe import MultimodalPoEVAE
 from skpoe.likelihoods import Bernoulli, Gaussian, choose_likelihood
 from skpoe.semi_supervised import LabeledOnly, PartialLabelsWarning, check_labeled_classes
-
-from conftest import tiny
 
 
 def _pipe(final):
@@ -36,8 +35,10 @@ def _partial_warnings(record):
 def trap(small):
     """The issue's pipeline, fitted with -1 labels: plain and with LabeledOnly."""
     out = {}
-    for key, final in (("plain", LogisticRegression(max_iter=1000)),
-                       ("wrapped", LabeledOnly(LogisticRegression(max_iter=1000)))):
+    for key, final in (
+        ("plain", LogisticRegression(max_iter=1000)),
+        ("wrapped", LabeledOnly(LogisticRegression(max_iter=1000))),
+    ):
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             out[key] = _pipe(final).fit(small.X, small.y_part)
@@ -97,9 +98,7 @@ def test_no_warning_outside_pipeline_or_with_full_labels(small):
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         tiny(max_iter=1).fit_transform(small.X, small.y_part)
-        _pipe(LogisticRegression(max_iter=200)).set_params(vae__max_iter=1).fit(
-            small.X, small.y
-        )
+        _pipe(LogisticRegression(max_iter=200)).set_params(vae__max_iter=1).fit(small.X, small.y)
     assert _partial_warnings(record) == []
 
 
@@ -122,8 +121,9 @@ def test_labeled_only_meta_estimator_contract(small):
     LabeledOnly(LogisticRegression(max_iter=500)).fit(X, small.y_part, sample_weight=w)
     scores = cross_val_score(LabeledOnly(LogisticRegression(max_iter=500)), X, small.y_part, cv=3)
     assert scores.shape == (3,) and np.all(scores > 0.5)
-    search = GridSearchCV(LabeledOnly(LogisticRegression(max_iter=500)),
-                          {"estimator__C": [0.1, 1.0]}, cv=3).fit(X, small.y_part)
+    search = GridSearchCV(
+        LabeledOnly(LogisticRegression(max_iter=500)), {"estimator__C": [0.1, 1.0]}, cv=3
+    ).fit(X, small.y_part)
     assert search.best_params_["estimator__C"] in (0.1, 1.0)
 
 
@@ -171,8 +171,10 @@ def test_likelihood_reasons_stored_and_printed(small, capsys):
 def test_pandas_index_kept_and_impute_returns_frames(small):
     pd = pytest.importorskip("pandas")
     index = pd.Index([f"s{i}" for i in range(small.n)], name="sample")
-    X = {k: pd.DataFrame(v.copy(), index=index, columns=[f"{k}_{j}" for j in range(v.shape[1])])
-         for k, v in small.X.items()}
+    X = {
+        k: pd.DataFrame(v.copy(), index=index, columns=[f"{k}_{j}" for j in range(v.shape[1])])
+        for k, v in small.X.items()
+    }
     X["bottom"].iloc[::3] = np.nan
     model = tiny(max_iter=1).set_output(transform="pandas")
     Z = model.fit_transform(X, small.y_part)
@@ -197,8 +199,9 @@ def test_pandas_index_kept_and_impute_returns_frames(small):
 
 def test_pandas_2d_route_impute_splits_columns(small):
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame(small.X2d.copy(), columns=[f"px{j}" for j in range(64)],
-                      index=np.arange(small.n) + 1000)
+    df = pd.DataFrame(
+        small.X2d.copy(), columns=[f"px{j}" for j in range(64)], index=np.arange(small.n) + 1000
+    )
     df.iloc[::5, 40:] = np.nan
     model = tiny(max_iter=1, modalities={"top": slice(0, 32), "bottom": slice(32, 64)})
     filled = model.fit(df).impute(df)
@@ -209,8 +212,12 @@ def test_pandas_2d_route_impute_splits_columns(small):
 # -- 4. unknown parameters -------------------------------------------------------
 @pytest.mark.parametrize(
     "kwargs, hint",
-    [({"n_epochs": 10}, "max_iter"), ({"learning_rate": 0.1}, "learning_rate_init"),
-     ({"n_component": 3}, "n_components"), ({"latent_dim": 3}, "n_components")],
+    [
+        ({"n_epochs": 10}, "max_iter"),
+        ({"learning_rate": 0.1}, "learning_rate_init"),
+        ({"n_component": 3}, "n_components"),
+        ({"latent_dim": 3}, "n_components"),
+    ],
 )
 def test_unknown_parameter_names_class_and_closest(kwargs, hint):
     with pytest.raises(TypeError, match=f"MultimodalPoEVAE.*did you mean '{hint}'"):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import TINY
 from sklearn.datasets import load_breast_cancer
-from torch import distributions as dist
-from torch import nn
+from torch import distributions as dist, nn
 
 from skpoe import ESTIMATORS, MultimodalPoEVAE
 from skpoe.likelihoods import (
@@ -24,8 +24,6 @@ from skpoe.likelihoods import (
     Poisson,
     auto_likelihood,
 )
-
-from conftest import TINY
 
 GROUPS = {"mean": slice(0, 10), "error": slice(10, 20), "worst": slice(20, 30)}
 
@@ -318,13 +316,15 @@ def test_model_without_indicators_reads_missing_entries_as_the_mean(cancer):
 def test_custom_encoder_receives_indicators(scattered):
     views, y_part = scattered
     body = nn.Sequential(nn.Linear(20, 8), nn.ReLU())
-    model = MultimodalPoEVAE(**{**TINY, "max_iter": 1}, encoders={"mean": body},
-                             missing_indicators=True)
+    model = MultimodalPoEVAE(
+        **{**TINY, "max_iter": 1}, encoders={"mean": body}, missing_indicators=True
+    )
     assert np.isfinite(model.fit(views, y_part).transform(views)).all()
     narrow = nn.Sequential(nn.Linear(10, 8), nn.ReLU())
     with pytest.raises(ValueError, match=r"encoders\['mean'\].*\(2, 20\)"):
         MultimodalPoEVAE(**TINY, encoders={"mean": narrow}, missing_indicators=True).fit(
-            views, y_part)
+            views, y_part
+        )
     # without indicators (the default) the encoder reads the 10 values alone
     MultimodalPoEVAE(**{**TINY, "max_iter": 1}, encoders={"mean": narrow}).fit(views, y_part)
 
@@ -350,7 +350,9 @@ def test_tensor_targets_mark_missing_entries(fitted_scattered, scattered):
     lik = model.likelihoods_["mean"]
     assert x.shape[1] == 10
     missing = np.isnan(arrays[0][obs])
-    np.testing.assert_array_equal(x[obs][missing], np.broadcast_to(lik.fill_, missing.shape)[missing])
+    np.testing.assert_array_equal(
+        x[obs][missing], np.broadcast_to(lik.fill_, missing.shape)[missing]
+    )
 
 
 def test_indicator_inputs_on_request(scattered):

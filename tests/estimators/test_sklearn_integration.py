@@ -4,8 +4,9 @@ import pickle
 
 import joblib
 import numpy as np
-import torch
 import pytest
+import torch
+from conftest import TINY, tiny
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -19,8 +20,6 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from skpoe import ModalityDict
 from skpoe.metrics import labeled_scorer
-
-from conftest import TINY, tiny
 
 
 def test_clone_is_unfitted_with_same_params(tiny_supervised, small):
@@ -37,8 +36,18 @@ def test_get_and_set_params():
     params = est.get_params()
     for name, value in TINY.items():
         assert params[name] == value
-    for name in ("supervision_weight", "beta", "star", "likelihoods", "encoders",
-                 "decoders", "modalities", "early_stopping", "warm_start", "device"):
+    for name in (
+        "supervision_weight",
+        "beta",
+        "star",
+        "likelihoods",
+        "encoders",
+        "decoders",
+        "modalities",
+        "early_stopping",
+        "warm_start",
+        "device",
+    ):
         assert name in params
     assert est.set_params(n_components=3, supervision_weight=5.0) is est
     assert est.n_components == 3 and est.get_params()["supervision_weight"] == 5.0

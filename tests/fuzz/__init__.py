@@ -8,6 +8,11 @@ from fuzz.generators import HypothesisChooser, NumpyChooser, draw_case
 from fuzz.outcomes import METHODS, OUTCOMES, classify_error, run_case
 
 __all__ = [
-    "HypothesisChooser", "METHODS", "NumpyChooser", "OUTCOMES", "classify_error", "draw_case",
+    "HypothesisChooser",
+    "METHODS",
+    "NumpyChooser",
+    "OUTCOMES",
+    "classify_error",
+    "draw_case",
     "run_case",
 ]

@@ -31,8 +31,15 @@ import numpy as np
 
 from fuzz.outcomes import METHODS, OUTCOMES, classify_error, run_case  # noqa: F401
 
-__all__ = ["NumpyChooser", "HypothesisChooser", "draw_case", "run_case", "classify_error",
-           "METHODS", "OUTCOMES"]
+__all__ = [
+    "NumpyChooser",
+    "HypothesisChooser",
+    "draw_case",
+    "run_case",
+    "classify_error",
+    "METHODS",
+    "OUTCOMES",
+]
 
 
 class NumpyChooser:
@@ -73,8 +80,22 @@ class HypothesisChooser:
 # -- one view --------------------------------------------------------------
 _VALUES = ("normal", "binary", "constant", "counts", "offset", "uniform")
 _DTYPES = (
-    "float64", "float64", "float64", "float64", "float32", "float16", "int64", "uint8",
-    "bool", "object", "pandas", "pandas", "torch", "torch_bf16", "torch_grad", "torch_int",
+    "float64",
+    "float64",
+    "float64",
+    "float64",
+    "float32",
+    "float16",
+    "int64",
+    "uint8",
+    "bool",
+    "object",
+    "pandas",
+    "pandas",
+    "torch",
+    "torch_bf16",
+    "torch_grad",
+    "torch_int",
 )
 _BAD_DTYPES = ("strings", "pandas_str", "pandas_cat")
 _MISSING = ("none", "none", "none", "views", "views", "entries", "column")
@@ -96,7 +117,7 @@ def _values(c, rng, n, f):
     else:
         v = rng.rand(n, f)
     if c.boolean(0.05):  # beyond float32's range
-        v[rng.randint(n) if n else 0:, :] = c.choice([1e39, 1e160, -1e160])
+        v[rng.randint(n) if n else 0 :, :] = c.choice([1e39, 1e160, -1e160])
     return v
 
 
@@ -162,12 +183,36 @@ def _view(c, rng, n, name, n_features=None, dtype=None):
 
 # -- labels ----------------------------------------------------------------
 _LABELS = (
-    "none", "none", "partial", "partial", "partial", "partial", "all_unlabeled", "one_class", "one_per_class",
-    "many_classes", "strings", "floats", "negative", "wrong_length", "nan", "bools", "mixed",
-    "Int64", "string_na", "object_na", "boolean_na", "category_na",
+    "none",
+    "none",
+    "partial",
+    "partial",
+    "partial",
+    "partial",
+    "all_unlabeled",
+    "one_class",
+    "one_per_class",
+    "many_classes",
+    "strings",
+    "floats",
+    "negative",
+    "wrong_length",
+    "nan",
+    "bools",
+    "mixed",
+    "Int64",
+    "string_na",
+    "object_na",
+    "boolean_na",
+    "category_na",
 )
-_NULLABLE = {"Int64": "Int64", "string_na": "string", "object_na": object,
-             "boolean_na": "boolean", "category_na": "category"}
+_NULLABLE = {
+    "Int64": "Int64",
+    "string_na": "string",
+    "object_na": object,
+    "boolean_na": "boolean",
+    "category_na": "category",
+}
 
 
 def _labels(c, rng, n):
@@ -200,8 +245,13 @@ def _labels(c, rng, n):
     if kind in _NULLABLE:  # pandas' nullable labels: pd.NA marks unlabeled rows
         import pandas as pd
 
-        values = codes > 0 if kind == "boolean_na" else (
-            codes if kind == "Int64" else np.array(["cat", "dog", "eel"], dtype=object)[codes])
+        values = (
+            codes > 0
+            if kind == "boolean_na"
+            else (
+                codes if kind == "Int64" else np.array(["cat", "dog", "eel"], dtype=object)[codes]
+            )
+        )
         out = pd.Series(values, dtype=_NULLABLE[kind])
         return out.mask(pd.Series(rng.rand(n) < 0.5), pd.NA if kind != "category_na" else None)
     return np.array([1, "a", None, 2.5, -1] * n, dtype=object)[:n]
@@ -209,11 +259,21 @@ def _labels(c, rng, n):
 
 # -- parameters ------------------------------------------------------------
 _BAD_PARAMS = (
-    {"n_components": 0}, {"max_iter": 0}, {"batch_size": 0}, {"hidden_layer_sizes": (0,)},
-    {"likelihoods": "nope"}, {"likelihoods": {"nope": "gaussian"}}, {"learning_rate_init": -1.0},
-    {"beta": -1.0}, {"device": "tpu"}, {"modalities": {"a": slice(0, 2)}},
-    {"likelihoods": "poisson"}, {"likelihoods": "categorical"}, {"likelihoods": "bernoulli"},
-    {"supervision_weight": float("nan")}, {"n_components": 2.5},
+    {"n_components": 0},
+    {"max_iter": 0},
+    {"batch_size": 0},
+    {"hidden_layer_sizes": (0,)},
+    {"likelihoods": "nope"},
+    {"likelihoods": {"nope": "gaussian"}},
+    {"learning_rate_init": -1.0},
+    {"beta": -1.0},
+    {"device": "tpu"},
+    {"modalities": {"a": slice(0, 2)}},
+    {"likelihoods": "poisson"},
+    {"likelihoods": "categorical"},
+    {"likelihoods": "bernoulli"},
+    {"supervision_weight": float("nan")},
+    {"n_components": 2.5},
 )
 
 
@@ -235,8 +295,20 @@ def _params(c):
 
 # -- predict-time input ----------------------------------------------------
 _PREDICT = (
-    "same", "same", "fresh", "missing_key", "extra_key", "feature_count", "dtype", "reorder",
-    "rename", "huge", "list", "one_row", "no_view", "index_mismatch",
+    "same",
+    "same",
+    "fresh",
+    "missing_key",
+    "extra_key",
+    "feature_count",
+    "dtype",
+    "reorder",
+    "rename",
+    "huge",
+    "list",
+    "one_row",
+    "no_view",
+    "index_mismatch",
 )
 
 
@@ -327,22 +399,31 @@ def draw_case(c):
     n = c.choice([0, 1, 2, 3, 3, 5, 8, 20, 20, 40])
     n_views = c.integer(1, 3)
     form = c.choice(["dict", "dict", "ModalityDict", "list", "tuple", "array"])
-    names = [f"m{i}" for i in range(n_views)] if form not in ("list", "tuple") else [
-        f"view{i}" for i in range(n_views)
-    ]
+    names = (
+        [f"m{i}" for i in range(n_views)]
+        if form not in ("list", "tuple")
+        else [f"view{i}" for i in range(n_views)]
+    )
     views = {k: _view(c, rng, n, k) for k in names}
     label_only = c.boolean(0.08) and n > 1 and form != "array"  # row 0: a label, no view
     if label_only:
-        views = {k: np.asarray(rng.randn(n, int(np.shape(v)[1]) if np.ndim(v) == 2 else 1))
-                 for k, v in views.items()}
+        views = {
+            k: np.asarray(rng.randn(n, int(np.shape(v)[1]) if np.ndim(v) == 2 else 1))
+            for k, v in views.items()
+        }
     if (label_only or c.boolean(0.1)) and n:  # rows with no view at all
         for k in names:
             v = views[k]
             if isinstance(v, np.ndarray) and v.dtype.kind == "f":
                 v[0] = np.nan
     mismatch = None
-    if n > 1 and n_views > 1 and form in ("dict", "ModalityDict") and not label_only \
-            and c.boolean(0.1):
+    if (
+        n > 1
+        and n_views > 1
+        and form in ("dict", "ModalityDict")
+        and not label_only
+        and c.boolean(0.1)
+    ):
         mismatch = c.choice(_INDEXES + ("equal",))  # pandas views on (different) indexes
         views = _indexed({k: rng.randn(n, c.integer(1, 3)) for k in names}, mismatch)
         if mismatch == "equal":

@@ -17,7 +17,14 @@ import numpy as np
 __all__ = ["METHODS", "OUTCOMES", "classify_error", "run_case"]
 
 METHODS = (
-    "fit", "transform", "predict", "predict_proba", "score", "score_samples", "impute", "sample",
+    "fit",
+    "transform",
+    "predict",
+    "predict_proba",
+    "score",
+    "score_samples",
+    "impute",
+    "sample",
 )
 OUTCOMES = ("ok", "clear", "unclear", "nonfinite", "silent")
 
@@ -63,7 +70,8 @@ def _check_output(method, est, out, n, args):
         return out.shape == (n,) and np.isin(out, est.classes_).all()
     if method == "predict_proba":
         return (
-            out.shape == (n, len(est.classes_)) and _finite(out)
+            out.shape == (n, len(est.classes_))
+            and _finite(out)
             and np.allclose(out.sum(1), 1, atol=1e-4)
         )
     if method == "score":
@@ -77,8 +85,10 @@ def _check_output(method, est, out, n, args):
         )
     views, y = out
     k = args["n_samples"]
-    return all(views[m].shape == (k, est.n_features_per_modality_[m]) and _finite(views[m])
-               for m in est.modalities_)
+    return all(
+        views[m].shape == (k, est.n_features_per_modality_[m]) and _finite(views[m])
+        for m in est.modalities_
+    )
 
 
 def _n_rows(X):

@@ -36,9 +36,7 @@ def test_bernoulli_log_prob_with_logits(digits):
     target = torch.as_tensor(lik.target(X), dtype=torch.float64)
     got = lik.log_prob(logits, None, target)
     # continuous Bernoulli-style cross-entropy: x log p + (1 - x) log (1 - p)
-    want = (
-        target * F.logsigmoid(logits) + (1 - target) * F.logsigmoid(-logits)
-    ).sum(-1)
+    want = (target * F.logsigmoid(logits) + (1 - target) * F.logsigmoid(-logits)).sum(-1)
     torch.testing.assert_close(got, want)
     binary = (target > 0.5).double()
     torch.testing.assert_close(

@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 import pytest
+from conftest import TINY
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -17,17 +18,19 @@ from skpoe.datasets import hide_views_and_labels, load_digits_views
 from skpoe.metrics import cross_coherence
 from skpoe.model_selection import compare_estimators, summarize, to_markdown
 
-from conftest import TINY
-
 pd = pytest.importorskip("pandas")
 
 N = 300
 SETTINGS = dict(labeled=0.3, missing_views=0.5, test_size=0.25, n_importance_samples=5)
 VIEWS = ["top", "bottom"]
-METRICS = (
-    ["acc_top", "acc_bottom", "acc_all", "latent_acc", "test_ll"]
-    + ["coh_top", "coh_bottom", "coh_full_top", "coh_full_bottom", "fit_time", "n_iter"]
-)
+METRICS = ["acc_top", "acc_bottom", "acc_all", "latent_acc", "test_ll"] + [
+    "coh_top",
+    "coh_bottom",
+    "coh_full_top",
+    "coh_full_bottom",
+    "fit_time",
+    "n_iter",
+]
 
 
 class Unsupervised(MultimodalPoEVAE):
@@ -46,8 +49,10 @@ def data():
 @pytest.fixture(scope="module")
 def table(data):
     X, y = data
-    estimators = {"poe": MultimodalPoEVAE(**{**TINY, "max_iter": 3}),
-                  "unsup": Unsupervised(**{**TINY, "max_iter": 2})}
+    estimators = {
+        "poe": MultimodalPoEVAE(**{**TINY, "max_iter": 3}),
+        "unsup": Unsupervised(**{**TINY, "max_iter": 2}),
+    }
     return compare_estimators(estimators, X, y, seeds=(0, 1), **SETTINGS)
 
 
@@ -96,6 +101,7 @@ def test_baselines_match_a_direct_sklearn_computation(table, data):
     seed = 1
     _, _, X_h, y_h, X_te, y_te = _split(X, y, seed)
     lab = y_h != -1
+
     def lr():
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
 
@@ -184,8 +190,9 @@ def test_structured_array_without_pandas(data, monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_pandas)
     X, y = data
-    out = compare_estimators([MultimodalPoEVAE(**{**TINY, "max_iter": 2})], X, y, seeds=[0],
-                             coherence=False, **SETTINGS)
+    out = compare_estimators(
+        [MultimodalPoEVAE(**{**TINY, "max_iter": 2})], X, y, seeds=[0], coherence=False, **SETTINGS
+    )
     assert isinstance(out, np.ndarray) and out.dtype.names[:2] == ("estimator", "seed")
     assert list(out["estimator"]) == ["MultimodalPoEVAE", "LogisticRegression", "LabelSpreading"]
     assert not any(n.startswith("coh") for n in out.dtype.names)
@@ -212,8 +219,16 @@ def test_one_view_has_no_coherence(data):
     est = {"poe": MultimodalPoEVAE(**{**TINY, "max_iter": 1})}
     out = compare_estimators(est, {"top": X["top"]}, y, seeds=[0], baselines=None, **SETTINGS)
     assert list(out["estimator"]) == ["poe"]
-    assert list(out.columns) == ["estimator", "seed", "acc_top", "acc_all", "latent_acc", "test_ll",
-                                 "fit_time", "n_iter"]
+    assert list(out.columns) == [
+        "estimator",
+        "seed",
+        "acc_top",
+        "acc_all",
+        "latent_acc",
+        "test_ll",
+        "fit_time",
+        "n_iter",
+    ]
     assert out.loc[0, "acc_top"] == out.loc[0, "acc_all"]
 
 
@@ -259,8 +274,13 @@ def test_named_baselines_self_training_and_the_ceiling(data):
 
     X, y = data
     table = compare_estimators(
-        {"poe": MultimodalPoEVAE(**{**TINY, "max_iter": 1})}, X, y, seeds=(0,), coherence=False,
-        baselines=["SelfTraining", "SVC ceiling (all labels)"], **SETTINGS,
+        {"poe": MultimodalPoEVAE(**{**TINY, "max_iter": 1})},
+        X,
+        y,
+        seeds=(0,),
+        coherence=False,
+        baselines=["SelfTraining", "SVC ceiling (all labels)"],
+        **SETTINGS,
     )
     assert list(table["estimator"]) == ["poe", "SelfTraining", "SVC ceiling (all labels)"]
     X_tr, y_tr, X_h, y_h, X_te, y_te = _split(X, y, 0)
@@ -287,9 +307,18 @@ def test_view_dropout_hides_views_of_labeled_rows_too(data, monkeypatch):
         return s
 
     monkeypatch.setattr(compare, "_split", spy)
-    compare_estimators({"poe": MultimodalPoEVAE(**{**TINY, "max_iter": 1})}, X, y, seeds=(0,),
-                       coherence=False, baselines=None, labeled=0.5, missing_views=0.0,
-                       view_dropout=0.3, n_importance_samples=2)
+    compare_estimators(
+        {"poe": MultimodalPoEVAE(**{**TINY, "max_iter": 1})},
+        X,
+        y,
+        seeds=(0,),
+        coherence=False,
+        baselines=None,
+        labeled=0.5,
+        missing_views=0.0,
+        view_dropout=0.3,
+        n_importance_samples=2,
+    )
     lab = seen["y_h"] != -1
     missing = np.stack([np.isnan(seen["X_h"][v]).all(1) for v in VIEWS], 1)
     assert missing[lab].any() and missing[~lab].any() and not missing.all(1).any()

@@ -7,10 +7,9 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import tiny
 
 from skpoe.models.acceleration import compiled_networks
-
-from conftest import tiny
 
 
 def test_float16_is_refused_on_cpu(small):
@@ -44,7 +43,9 @@ def test_bfloat16_trains_matrix_products_in_bfloat16(small):
     Z = model.transform(small.X)
     assert Z.dtype == np.float64 and np.isfinite(Z).all()
     reference = tiny(max_iter=2).fit(small.X, small.y_part)
-    assert abs(model.loss_curve_[-1] - reference.loss_curve_[-1]) < 0.1 * abs(reference.loss_curve_[-1])
+    assert abs(model.loss_curve_[-1] - reference.loss_curve_[-1]) < 0.1 * abs(
+        reference.loss_curve_[-1]
+    )
 
 
 def test_compiled_networks_restores_eager_mode(small):

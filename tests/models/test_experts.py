@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
+from skpoe.models import PoEModule
 from skpoe.models.experts import (
     kl_gaussians,
     kl_to_prior,
@@ -15,7 +16,6 @@ from skpoe.models.experts import (
     slot_experts,
     subset_posterior,
 )
-from skpoe.models import PoEModule
 
 D = 5
 
@@ -91,9 +91,7 @@ def test_slot_experts_own_when_observed_geometric_mean_of_substitutes_otherwise(
                 # geometric mean of the substitutes q_mk, m in S:
                 # average precision, precision-weighted mean
                 want_p = prec_np[i, S, k].mean(0)
-                want_mu = (prec_np[i, S, k] * mu_np[i, S, k]).sum(0) / prec_np[
-                    i, S, k
-                ].sum(0)
+                want_mu = (prec_np[i, S, k] * mu_np[i, S, k]).sum(0) / prec_np[i, S, k].sum(0)
                 want_e = want_mu * want_p
             np.testing.assert_allclose(p_slot[i, k].numpy(), want_p, rtol=1e-12)
             np.testing.assert_allclose(e_slot[i, k].numpy(), want_e, rtol=1e-12)
@@ -107,9 +105,9 @@ def test_slot_experts_geometric_mean_is_normalised_product():
     p_slot, e_slot = slot_experts(mu, prec, subset)
     z = torch.linspace(-6, 6, 2001, dtype=torch.float64)[:, None]
     sources = [0, 1]
-    log_geo = sum(
-        Normal(mu[0, m, 2], prec[0, m, 2].rsqrt()).log_prob(z) for m in sources
-    ) / len(sources)
+    log_geo = sum(Normal(mu[0, m, 2], prec[0, m, 2].rsqrt()).log_prob(z) for m in sources) / len(
+        sources
+    )
     log_geo = log_geo - torch.logsumexp(log_geo, 0)
     slot = Normal(e_slot[0, 2] / p_slot[0, 2], p_slot[0, 2].rsqrt()).log_prob(z)
     slot = slot - torch.logsumexp(slot, 0)

@@ -15,17 +15,16 @@ import copy
 import numpy as np
 import pytest
 import torch
+from conftest import TINY
 from torch import nn
 
 import skpoe.estimators._base
+import skpoe.estimators._fit
+import skpoe.noise
 from skpoe import DMVAE, JMVAE, MMVAE, MVAE, MVTCAE, VAEVAE, MMVAEPlus, MoPoEVAE, MultimodalPoEVAE
 from skpoe.datasets import load_digits_views
 from skpoe.models.fused import evaluate, gather, row_wise
-import skpoe.estimators._fit
-import skpoe.noise
 from skpoe.train.batches import BatchGroups
-
-from conftest import TINY
 
 CASES = [
     (MultimodalPoEVAE, {}),
@@ -78,7 +77,9 @@ def _step(Estimator, options, strips, monkeypatch):
     Estimator(**params).fit(*strips)
     data = seen["data"]
     groups = BatchGroups(data.mask.cpu().numpy(), seen["rows"], seen["split_on"])
-    _, paired_idx, singles_idx = groups.epoch(len(seen["rows"]), 32, np.random.RandomState(1), "cpu")
+    _, paired_idx, singles_idx = groups.epoch(
+        len(seen["rows"]), 32, np.random.RandomState(1), "cpu"
+    )
     paired = [data.batch(idx[0], *info) for idx, info in zip(paired_idx, groups.paired_info)]
     singles = [(m, data.inputs[m][idx[0]], data.targets[m][idx[0]]) for m, idx in singles_idx]
     return copy.deepcopy(seen["module"]).train(), paired, singles
@@ -140,6 +141,7 @@ def test_fused_step_runs_each_network_once(case, strips, monkeypatch):
     def count(name):
         def hook(*_):
             calls[name] = calls.get(name, 0) + 1
+
         return hook
 
     for kind, nets in (("enc", module.encoders), ("dec", module.decoders)):
@@ -164,7 +166,7 @@ def test_gather_answers_each_part_in_order():
     def asks(*keys):
         total = []
         for key in keys:
-            total += (yield [key])
+            total += yield [key]
         return total
 
     rounds = []

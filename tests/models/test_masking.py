@@ -55,8 +55,9 @@ def test_masking_leaves_unmasked_views_and_the_targets_alone():
     batch = Batch([x0, x1], [t0, t1], torch.ones(20, 2, dtype=torch.bool))
 
     class Data:
-        entry_masking = EntryMasking({0: 0.9, 1: 0.0}, {0: np.zeros(5, np.float32)},
-                                     torch.device("cpu"))
+        entry_masking = EntryMasking(
+            {0: 0.9, 1: 0.0}, {0: np.zeros(5, np.float32)}, torch.device("cpu")
+        )
 
     out = masked_batch(Data, batch)
     assert not torch.equal(out.inputs[0], x0)
@@ -81,18 +82,26 @@ def test_rates_auto_masks_the_views_fitted_with_missing_entries():
     _, b = _views(rng)
     counts = rng.poisson(3.0, size=(60, 2)).astype(float)
     arrays, obs = [a, b, counts], np.ones((60, 3), bool)
-    liks = list(fit_likelihoods(["auto", "auto", "poisson"], ["a", "b", "c"], arrays, obs,
-                                missing_indicators=False).values())
+    liks = list(
+        fit_likelihoods(
+            ["auto", "auto", "poisson"], ["a", "b", "c"], arrays, obs, missing_indicators=False
+        ).values()
+    )
     assert entry_masking_rates(liks, ["a", "b", "c"], arrays, obs, "auto") == {
-        "a": AUTO_ENTRY_MASKING, "b": 0.0, "c": 0.0}
+        "a": AUTO_ENTRY_MASKING,
+        "b": 0.0,
+        "c": 0.0,
+    }
     assert liks[1].fill_ is None  # a complete view left unmasked keeps no fill
     rates = entry_masking_rates(liks, ["a", "b", "c"], arrays, obs, 0.3)
     assert rates == {"a": 0.3, "b": 0.3, "c": 0.0}  # counts: no affine encoding
     # a masked complete view fills hidden entries as prediction fills missing ones: its means
-    np.testing.assert_allclose(liks[1].fill_, liks[1].encode_values(b.mean(0)[None])[0],
-                               rtol=1e-5, atol=1e-6)
-    with_ind = list(fit_likelihoods(["auto"], ["a"], [a], obs[:, :1],
-                                    missing_indicators=True).values())
+    np.testing.assert_allclose(
+        liks[1].fill_, liks[1].encode_values(b.mean(0)[None])[0], rtol=1e-5, atol=1e-6
+    )
+    with_ind = list(
+        fit_likelihoods(["auto"], ["a"], [a], obs[:, :1], missing_indicators=True).values()
+    )
     assert entry_masking_rates(with_ind, ["a"], [a], obs[:, :1], 0.5) == {"a": 0.0}
 
 

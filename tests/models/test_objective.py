@@ -8,13 +8,12 @@ import copy
 import numpy as np
 import pytest
 import torch
+from conftest import tiny
 
 from skpoe import VAEVAE, MultimodalPoEVAE
 from skpoe.data._validation import LABEL
 from skpoe.datasets import load_digits_views
 from skpoe.models import Batch
-
-from conftest import tiny
 
 
 def _batch(model, X, y):
@@ -22,10 +21,16 @@ def _batch(model, X, y):
     top, bottom = X["top"][:3].astype(np.float32), X["bottom"][:3].astype(np.float32)
     lab = model.likelihoods_[LABEL]
     code = np.searchsorted(model.classes_, y[:3])
-    inputs = [torch.from_numpy(top), torch.from_numpy(bottom),
-              torch.from_numpy(lab.encoder_input(code[:, None].astype(float)))]
-    targets = [torch.from_numpy(top), torch.from_numpy(bottom),
-               torch.from_numpy(code[:, None].astype(np.int64))]
+    inputs = [
+        torch.from_numpy(top),
+        torch.from_numpy(bottom),
+        torch.from_numpy(lab.encoder_input(code[:, None].astype(float))),
+    ]
+    targets = [
+        torch.from_numpy(top),
+        torch.from_numpy(bottom),
+        torch.from_numpy(code[:, None].astype(np.int64)),
+    ]
     mask = torch.tensor([[1, 1, 1], [1, 0, 1], [1, 1, 0]], dtype=torch.bool)
     inputs[1] = inputs[1] * mask[:, 1:2]
     return Batch(inputs, targets, mask)
@@ -51,12 +56,16 @@ def test_view_label_terms_match_direct_computation(Estimator, small):
             return -module.log_lik(2, mu[row : row + 1], batch.targets[2][row : row + 1])[0]
 
         c = model.supervision_weight
-        expected = torch.stack([
-            c * (label_nll((0, 1), 0) + label_nll((0,), 0) + label_nll((1,), 0)),
-            c * label_nll((0,), 1),
-            torch.zeros((), dtype=with_terms.dtype),
-        ])
-    torch.testing.assert_close(with_terms - without, expected.to(with_terms.dtype), rtol=1e-4, atol=1e-3)
+        expected = torch.stack(
+            [
+                c * (label_nll((0, 1), 0) + label_nll((0,), 0) + label_nll((1,), 0)),
+                c * label_nll((0,), 1),
+                torch.zeros((), dtype=with_terms.dtype),
+            ]
+        )
+    torch.testing.assert_close(
+        with_terms - without, expected.to(with_terms.dtype), rtol=1e-4, atol=1e-3
+    )
     assert (with_terms[:2] > without[:2]).all()
 
 

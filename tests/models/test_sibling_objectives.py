@@ -14,13 +14,12 @@ import copy
 import numpy as np
 import pytest
 import torch
+from conftest import TINY
 from torch.distributions import Normal, kl_divergence
 
 from skpoe import DMVAE, JMVAE, MVTCAE, MMVAEPlus
 from skpoe.data._validation import LABEL
 from skpoe.models import Batch
-
-from conftest import TINY
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -38,8 +37,11 @@ def _batch(model, small):
     lab = model.likelihoods_[LABEL]
     code = np.searchsorted(model.classes_, small.y[:3])[:, None]
     mask = torch.tensor([[m in r for m in range(3)] for r in ROWS])
-    inputs = [torch.from_numpy(top), torch.from_numpy(bottom) * mask[:, 1:2],
-              torch.from_numpy(lab.encoder_input(code.astype(float)))]
+    inputs = [
+        torch.from_numpy(top),
+        torch.from_numpy(bottom) * mask[:, 1:2],
+        torch.from_numpy(lab.encoder_input(code.astype(float))),
+    ]
     targets = [torch.from_numpy(top), torch.from_numpy(bottom), torch.from_numpy(code)]
     return Batch(inputs, targets, mask)
 
@@ -152,8 +154,9 @@ def test_dmvae_objective(small):
 @pytest.mark.parametrize("objective", ["elbo", "dreg"])
 def test_mmvae_plus_objective(small, objective):
     """At the posterior means the DReG bound is the ELBO (one draw, no weights to learn)."""
-    model = _fit(MMVAEPlus, small, n_private_components=3, objective=objective,
-                 n_importance_samples=4)
+    model = _fit(
+        MMVAEPlus, small, n_private_components=3, objective=objective, n_importance_samples=4
+    )
     module, batch, got, h = _loss(model, small)
     expected, broken = [], []
     with torch.no_grad():

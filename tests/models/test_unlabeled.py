@@ -8,13 +8,12 @@ import copy
 import numpy as np
 import pytest
 import torch
+from conftest import tiny
 
 import skpoe
 from skpoe.data._validation import LABEL
 from skpoe.models import Batch
 from skpoe.models.unlabeled import unlabeled_label_terms
-
-from conftest import tiny
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -27,8 +26,11 @@ def _unlabeled_batch(model, X):
     top, bottom = X["top"][:3].astype(np.float32), X["bottom"][:3].astype(np.float32)
     lab = model.likelihoods_[LABEL]
     mask = torch.tensor([[1, 1, 0], [1, 0, 0], [0, 1, 0]], dtype=torch.bool)
-    inputs = [torch.from_numpy(top) * mask[:, :1], torch.from_numpy(bottom) * mask[:, 1:2],
-              torch.zeros(3, lab.n_inputs)]
+    inputs = [
+        torch.from_numpy(top) * mask[:, :1],
+        torch.from_numpy(bottom) * mask[:, 1:2],
+        torch.zeros(3, lab.n_inputs),
+    ]
     targets = [inputs[0], inputs[1], torch.zeros(3, 1, dtype=torch.int64)]
     return Batch(inputs, targets, mask, present=(0, 1), max_observed=2)
 
@@ -81,7 +83,9 @@ def test_terms_match_direct_computation(Estimator, small):
     with torch.no_grad():  # variants the comparison catches: confidence ignored, terms swapped
         unweighted = _direct(module, batch, soft, torch.ones(3), 0.3, 0.7)
         swapped = _direct(module, batch, soft, weight, 0.7, 0.3)
-    assert not torch.allclose(got, unweighted, rtol=1e-3) and not torch.allclose(got, swapped, rtol=1e-3)
+    assert not torch.allclose(got, unweighted, rtol=1e-3) and not torch.allclose(
+        got, swapped, rtol=1e-3
+    )
 
 
 def test_agreement_stops_the_gradient_of_its_target(fitted, small):
@@ -119,8 +123,9 @@ def test_the_unlabeled_group_is_drawn_only_when_it_teaches(small, monkeypatch):
     assert trainer.unlabeled and len(trainer.groups.unlabeled) == (small.y_part == -1).sum()
     w = trainer.data.soft_weight.numpy()
     assert (w[small.y_part != -1] == 0).all() and (w[small.y_part == -1] > 0).mean() > 0.9
-    _, off = prepare_fit(tiny(pseudo_label_weight=0, agreement_weight=0), small.X, small.y_part,
-                         False)
+    _, off = prepare_fit(
+        tiny(pseudo_label_weight=0, agreement_weight=0), small.X, small.y_part, False
+    )
     assert not off.unlabeled and off.data.soft is None
     _, unsup = prepare_fit(tiny(**ON), small.X, None, False)
     assert not unsup.unlabeled

@@ -51,8 +51,9 @@ def _model_bytes():
     rng = np.random.default_rng(0)
     X = {"a": rng.normal(size=(40, 3)), "b": rng.normal(size=(40, 3))}
     y = np.where(np.arange(40) % 2 == 0, np.arange(40) % 3, -1)
-    est = MultimodalPoEVAE(n_components=2, hidden_layer_sizes=(4,), max_iter=1,
-                           random_state=0, device="cpu").fit(X, y)
+    est = MultimodalPoEVAE(
+        n_components=2, hidden_layer_sizes=(4,), max_iter=1, random_state=0, device="cpu"
+    ).fit(X, y)
     buf = io.BytesIO()
     est.save(buf)
     return buf.getvalue()
@@ -76,8 +77,10 @@ def _rewrite(data, edit_header=None, members=None):
     if edit_header:
         edit_header(header)
     for name in header["members"]:
-        header["members"][name] = {"size": len(content[name]),
-                                   "sha256": hashlib.sha256(content[name]).hexdigest()}
+        header["members"][name] = {
+            "size": len(content[name]),
+            "sha256": hashlib.sha256(content[name]).hexdigest(),
+        }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("skpoe.json", json.dumps(header))
@@ -99,8 +102,14 @@ def _peak(tmp_path, data):
     path.write_bytes(data)
     before = sorted(os.listdir(folder)), sorted(os.listdir(tmp_path))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True,
-                         text=True, timeout=300, cwd=tmp_path, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     # nothing was extracted next to the file or in the working folder
     assert (sorted(os.listdir(folder)), sorted(os.listdir(tmp_path))) == before
@@ -188,6 +197,7 @@ def test_compressed_member_inside_tensors_pt(model_bytes):
 def _hidden(n):
     def edit(header):
         header["params"]["hidden_layer_sizes"] = {"__skpoe__": "tuple", "items": [n]}
+
     return edit
 
 

@@ -12,6 +12,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from conftest import tiny
 from sklearn.base import clone
 from torch import nn
 
@@ -19,8 +20,6 @@ import skpoe
 from skpoe import ESTIMATORS, MVAE, ModelFileError, MultimodalPoEVAE
 from skpoe.likelihoods import Gaussian
 from skpoe.persistence import FORMAT_VERSION, read_header
-
-from conftest import tiny
 
 SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_iter=2, random_state=0, device="cpu")
 
@@ -72,8 +71,11 @@ def _same(a, b):
     if type(a) is not type(b):
         return False
     if isinstance(a, np.ndarray):
-        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(
-            a, b, equal_nan=a.dtype.kind in "fc")
+        return (
+            a.dtype == b.dtype
+            and a.shape == b.shape
+            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        )
     if isinstance(a, torch.Tensor):
         return a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy(), equal_nan=True)
     if isinstance(a, (list, tuple)):
@@ -112,8 +114,9 @@ def test_round_trip_unsupervised_and_one_view(views, tmp_path):
 
 def test_class_dtypes_are_kept(views, tmp_path):
     X, y = views
-    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
-                      "eight", "nine"])
+    names = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
     for labels in (np.where(y >= 0, names[y], "-1").astype(object), y.astype(np.int32)):
         est = tiny(**SMALL).fit(X, labels)
         loaded = skpoe.load(_saved(est, tmp_path))
@@ -130,7 +133,8 @@ def test_missing_entries_likelihood_instances_and_2d_input(small, tmp_path):
     X[::5, :4] = np.nan
     df = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
     est = MultimodalPoEVAE(
-        **SMALL, modalities={"top": slice(0, 32), "bottom": list(range(32, 64))},
+        **SMALL,
+        modalities={"top": slice(0, 32), "bottom": list(range(32, 64))},
         likelihoods={"top": Gaussian(), "bottom": "laplace"},
     ).fit(df, small.y_part[:120])
     assert est.likelihoods_["top"].has_missing_entries and est.likelihoods_["top"].fill_ is not None
@@ -157,8 +161,10 @@ def test_refit_and_warm_start_after_load(fitted_poe, views, tmp_path):
 def test_generic_fitted_attributes_round_trip(fitted_poe, views, tmp_path):
     est = copy.deepcopy(fitted_poe)
     est.history_ = {"loss": [1.5, float("nan"), float("inf")], "epochs": (1, 2)}
-    est._optimizer_state = {"state": {0: {"step": torch.tensor(3.0), "m": torch.ones(2, 2)}},
-                            "groups": [{"betas": (0.9, 0.999), "lr": np.float32(1e-3)}]}
+    est._optimizer_state = {
+        "state": {0: {"step": torch.tensor(3.0), "m": torch.ones(2, 2)}},
+        "groups": [{"betas": (0.9, 0.999), "lr": np.float32(1e-3)}],
+    }
     est.mask_ = np.array([[True, False]])
     adam = torch.optim.Adam(est.module_.parameters(), lr=1e-3)
     for p in est.module_.parameters():
@@ -183,6 +189,7 @@ def test_unsupported_attribute_is_named_at_save(fitted_poe, tmp_path):
     with pytest.raises(TypeError, match=r"history_\['callback'\] is a builtins.function"):
         est.save(tmp_path / "x.skpoe")
     assert not (tmp_path / "x.skpoe").exists()
+
     class MyGaussian(Gaussian):
         pass
 
@@ -319,8 +326,10 @@ def test_checksum_mismatch_is_corrupt(saved_bytes):
     extra = _rewrite(saved_bytes, members={"extra.bin": b"x"})
     assert "extra.bin" in _load_error(extra, "corrupt")
     buf = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(saved_bytes)) as src, \
-            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(saved_bytes)) as src,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for member in src.namelist():
             dst.writestr(member, src.read(member))
     assert "skpoe.json is compressed" in _load_error(buf.getvalue(), "corrupt")
@@ -348,8 +357,11 @@ def test_tampered_pickle_payload_does_not_run(saved_bytes, tmp_path):
     npz = io.BytesIO()
     np.save(npz, np.array([_Payload(marker)], dtype=object), allow_pickle=True)
     arrays = _zip_of({"a0.npy": npz.getvalue()})
-    for member, raw in (("tensors.pt", payload), ("tensors.pt", buf.getvalue()),
-                        ("arrays.npz", arrays)):
+    for member, raw in (
+        ("tensors.pt", payload),
+        ("tensors.pt", buf.getvalue()),
+        ("arrays.npz", arrays),
+    ):
         bad = _rewrite(saved_bytes, members={member: raw})  # checksums made to match
         message = _load_error(bad, "unsafe")
         assert member in message and "run code" in message
@@ -387,18 +399,39 @@ def test_unknown_estimator_is_not_imported(saved_bytes):
     assert "'os.system'" in _load_error(_rewrite(saved_bytes, other), "unknown_estimator")
 
 
-@pytest.mark.parametrize("edit, kind, match", [
-    (lambda h: h["params"].update(n_components=5), "mismatch", r"weight .* has shape"),
-    (lambda h: h["params"].update(hidden_layer_sizes=[8, 8]), "mismatch", "do not fit the networks"),
-    (lambda h: h["attributes"]["n_features_per_modality_"].update(top=31), "mismatch",
-     "inconsistent"),
-    (lambda h: h["attributes"]["module_"].update({"class": "MVAEModule"}), "mismatch", "module_"),
-    (lambda h: h["params"].update(n_components_=1), "mismatch", "do not fit MultimodalPoEVAE"),
-    (lambda h: h["attributes"].update(_n_features_out=1), "corrupt", "not a fitted attribute"),
-    (lambda h: h["attributes"].update(n_iter_={"__skpoe__": "pickle"}), "corrupt", "does not decode"),
-    (lambda h: h["attributes"]["likelihoods_"]["top"]["state"]["attributes"].update(mean=0),
-     "corrupt", "not a data attribute"),
-])
+@pytest.mark.parametrize(
+    "edit, kind, match",
+    [
+        (lambda h: h["params"].update(n_components=5), "mismatch", r"weight .* has shape"),
+        (
+            lambda h: h["params"].update(hidden_layer_sizes=[8, 8]),
+            "mismatch",
+            "do not fit the networks",
+        ),
+        (
+            lambda h: h["attributes"]["n_features_per_modality_"].update(top=31),
+            "mismatch",
+            "inconsistent",
+        ),
+        (
+            lambda h: h["attributes"]["module_"].update({"class": "MVAEModule"}),
+            "mismatch",
+            "module_",
+        ),
+        (lambda h: h["params"].update(n_components_=1), "mismatch", "do not fit MultimodalPoEVAE"),
+        (lambda h: h["attributes"].update(_n_features_out=1), "corrupt", "not a fitted attribute"),
+        (
+            lambda h: h["attributes"].update(n_iter_={"__skpoe__": "pickle"}),
+            "corrupt",
+            "does not decode",
+        ),
+        (
+            lambda h: h["attributes"]["likelihoods_"]["top"]["state"]["attributes"].update(mean=0),
+            "corrupt",
+            "not a data attribute",
+        ),
+    ],
+)
 def test_metadata_not_matching_the_weights(saved_bytes, edit, kind, match):
     with pytest.raises(ModelFileError, match=match) as info:
         skpoe.load(io.BytesIO(_rewrite(saved_bytes, edit)))
@@ -409,8 +442,9 @@ def test_single_byte_corruptions_never_change_predictions(views):
     """Flip one byte at 256 seeded positions over the whole file: each load either
     raises ModelFileError or (a byte zip ignores) predicts exactly the same."""
     X, y = views
-    est = MultimodalPoEVAE(n_components=2, hidden_layer_sizes=(4,), max_iter=1,
-                           random_state=0, device="cpu").fit(X, y)
+    est = MultimodalPoEVAE(
+        n_components=2, hidden_layer_sizes=(4,), max_iter=1, random_state=0, device="cpu"
+    ).fit(X, y)
     buf = io.BytesIO()
     est.save(buf)
     data = buf.getvalue()
@@ -428,8 +462,9 @@ def test_single_byte_corruptions_never_change_predictions(views):
             outcomes["error"] += 1
             continue
         assert np.array_equal(loaded.predict_proba(X, n_samples=2), expected), pos
-        assert all(torch.equal(loaded_w, weights[k])
-                   for k, loaded_w in loaded.module_.state_dict().items()), pos
+        assert all(
+            torch.equal(loaded_w, weights[k]) for k, loaded_w in loaded.module_.state_dict().items()
+        ), pos
         outcomes["same"] += 1
     assert outcomes["error"] > outcomes["same"]
 
@@ -444,8 +479,10 @@ def test_read_header(saved_bytes):
 
 # -- custom networks ------------------------------------------------------
 def _networks(k):
-    return ({"top": nn.Sequential(nn.Linear(32, 8), nn.ReLU())},
-            {"bottom": nn.Sequential(nn.Linear(k, 32))})
+    return (
+        {"top": nn.Sequential(nn.Linear(32, 8), nn.ReLU())},
+        {"bottom": nn.Sequential(nn.Linear(k, 32))},
+    )
 
 
 def test_custom_networks_are_passed_at_load(views, tmp_path):
@@ -453,8 +490,11 @@ def test_custom_networks_are_passed_at_load(views, tmp_path):
     enc, dec = _networks(SMALL["n_components"])
     est = MultimodalPoEVAE(**SMALL, encoders=enc, decoders=dec).fit(X, y)
     path = _saved(est, tmp_path)
-    with pytest.raises(ValueError, match=r"custom encoder for modality 'top'.*custom decoder "
-                       r"for modality 'bottom'.*encoders=\{'top': ...\}, decoders="):
+    with pytest.raises(
+        ValueError,
+        match=r"custom encoder for modality 'top'.*custom decoder "
+        r"for modality 'bottom'.*encoders=\{'top': ...\}, decoders=",
+    ):
         skpoe.load(path)
     with pytest.raises(ValueError, match=r"fitted with a custom decoder for modality 'bottom'"):
         skpoe.load(path, encoders=_networks(3)[0])
@@ -515,12 +555,26 @@ def test_state_codec_round_trips_nested_values():
         st.sampled_from([np.float32, np.float64, np.int64, np.uint8, np.bool_, "<U3"]),
         hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
     )
-    leaves = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
-              | arrays | st.builds(torch.tensor, st.lists(st.floats(width=32), max_size=3))
-              | st.builds(np.float32, st.floats(width=32)) | st.builds(np.int16, st.integers(-9, 9)))
-    values = st.recursive(leaves, lambda inner: (
-        st.lists(inner, max_size=3) | st.tuples(inner, inner)
-        | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3)), max_leaves=12)
+    leaves = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats()
+        | st.text(max_size=5)
+        | arrays
+        | st.builds(torch.tensor, st.lists(st.floats(width=32), max_size=3))
+        | st.builds(np.float32, st.floats(width=32))
+        | st.builds(np.int16, st.integers(-9, 9))
+    )
+    values = st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.tuples(inner, inner)
+            | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3)
+        ),
+        max_leaves=12,
+    )
 
     @hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
     @hypothesis.given(values)

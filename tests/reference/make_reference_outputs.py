@@ -50,8 +50,15 @@ def fit_all():
         name = cls.__name__
         # the objective as recorded (no label terms on unlabeled rows, which came later, and
         # missing entries encoded with indicator columns, as then)
-        est = cls(n_components=4, hidden_layer_sizes=(16,), max_iter=3, batch_size=32,
-                  random_state=0, n_threads=1, **UNLABELED_TERMS_OFF).fit(X, y)
+        est = cls(
+            n_components=4,
+            hidden_layer_sizes=(16,),
+            max_iter=3,
+            batch_size=32,
+            random_state=0,
+            n_threads=1,
+            **UNLABELED_TERMS_OFF,
+        ).fit(X, y)
         models[name] = est
         outputs[f"{name}/loss"] = np.asarray(est.history_["loss"])
         outputs[f"{name}/predict"] = est.predict(X)

@@ -5,14 +5,19 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import tiny
 from sklearn.base import clone
 
 import skpoe
 from skpoe.train.callbacks import (
-    Callback, Checkpoint, EarlyStopping, History, KeepState, ProgressBar, builtin_callbacks,
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    History,
+    KeepState,
+    ProgressBar,
+    builtin_callbacks,
 )
-
-from conftest import tiny
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -147,6 +152,7 @@ def test_callbacks_leave_checkpoints_resumable(small, tmp_path):
     # callbacks are not part of a checkpoint's fingerprint: a resumed fit may pass new ones
     path = str(tmp_path / "run.ckpt")
     with pytest.warns(skpoe.FitInterruptedWarning):
+
         class Interrupt:
             def on_epoch_end(self, estimator, trainer, epoch, logs):
                 if epoch == 2:

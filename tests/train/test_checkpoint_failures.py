@@ -11,11 +11,10 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import tiny
 
 import skpoe
 from skpoe.exceptions import CheckpointError
-
-from conftest import tiny
 
 
 def test_path_under_a_regular_file_is_refused_at_the_start(small, tmp_path):
@@ -30,8 +29,11 @@ def test_path_under_a_regular_file_is_refused_at_the_start(small, tmp_path):
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 def test_path_where_no_file_can_be_created_is_refused_at_the_start(small):
     est = tiny(max_iter=2, checkpoint_path="/proc/skpoe-fit.ckpt")
-    with pytest.raises(CheckpointError, match=r"checkpoint_path='/proc/skpoe-fit.ckpt' cannot "
-                                              r"be written: no file can be created"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"checkpoint_path='/proc/skpoe-fit.ckpt' cannot "
+        r"be written: no file can be created",
+    ):
         est.fit(small.X)
     assert not hasattr(est, "module_")
 
@@ -77,7 +79,10 @@ def test_failed_write_keeps_the_last_finished_epoch(tmp_path, early_stopping):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     out = subprocess.run(
         [sys.executable, "-c", _FSIZE_CHILD, str(path), str(int(early_stopping))],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -92,7 +97,7 @@ def test_failed_write_keeps_the_last_finished_epoch(tmp_path, early_stopping):
 
 def test_failed_write_leaves_the_previous_checkpoint(small, tmp_path, monkeypatch):
     path = tmp_path / "fit.ckpt"
-    original = skpoe.train._trainer.save_checkpoint
+    original = skpoe.train._state.save_checkpoint
     calls = []
 
     def second_fails(p, state):
@@ -101,7 +106,7 @@ def test_failed_write_leaves_the_previous_checkpoint(small, tmp_path, monkeypatc
             raise CheckpointError(f"The checkpoint {str(p)!r} could not be written (disk full).")
         original(p, state)
 
-    monkeypatch.setattr(skpoe.train._trainer, "save_checkpoint", second_fails)
+    monkeypatch.setattr(skpoe.train._state, "save_checkpoint", second_fails)
     est = tiny(max_iter=5, checkpoint_path=path)
     with pytest.raises(CheckpointError, match="stopped after 2 epochs"):
         est.fit(small.X)

@@ -15,13 +15,12 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from conftest import tiny
 
 import skpoe.estimators._fit
 import skpoe.train._trainer
 from skpoe import CheckpointError, FitInterruptedWarning, TrainingDiverged
 from skpoe.models.base import LossRecord
-
-from conftest import tiny
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -230,8 +229,12 @@ def test_real_sigint_in_subprocess():
     import json
 
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SIGINT_CHILD], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=_child_env(), cwd=ROOT,
+        [sys.executable, "-c", _SIGINT_CHILD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_child_env(),
+        cwd=ROOT,
     )
     try:
         epochs = 0
@@ -294,13 +297,13 @@ def test_checkpoint_of_interrupted_fit_resumes_exactly(small, at_step, tmp_path)
 
 def test_checkpoint_every_and_resume_message(small, monkeypatch, tmp_path, capsys):
     written = []
-    original = skpoe.train._trainer.save_checkpoint
+    original = skpoe.train._state.save_checkpoint
 
     def spy(path, state):
         written.append(state["epoch"])
         original(path, state)
 
-    monkeypatch.setattr(skpoe.train._trainer, "save_checkpoint", spy)
+    monkeypatch.setattr(skpoe.train._state, "save_checkpoint", spy)
     path = tmp_path / "every.ckpt"
     tiny(max_iter=7, checkpoint_path=str(path), checkpoint_every=2).fit(small.X)
     assert written == [2, 4, 6] and not path.exists()
@@ -315,19 +318,19 @@ def test_checkpoint_every_and_resume_message(small, monkeypatch, tmp_path, capsy
 def _checkpoint_after(small, path, epochs):
     """The state a fit of ``small.X`` checkpoints after ``epochs`` epochs."""
     saved = {}
-    original = skpoe.train._trainer.save_checkpoint
-    skpoe.train._trainer.save_checkpoint = lambda p, s: saved.setdefault("s", s)
+    original = skpoe.train._state.save_checkpoint
+    skpoe.train._state.save_checkpoint = lambda p, s: saved.setdefault("s", s)
     try:
         tiny(max_iter=epochs + 1, checkpoint_path=path).fit(small.X)
     finally:
-        skpoe.train._trainer.save_checkpoint = original
+        skpoe.train._state.save_checkpoint = original
     return saved["s"]
 
 
 def test_checkpoint_of_other_data_or_params_is_refused(small, tmp_path):
     path = tmp_path / "other.ckpt"
     state = _checkpoint_after(small, path, 1)
-    skpoe.train._trainer.save_checkpoint(path, state)
+    skpoe.train._state.save_checkpoint(path, state)
     X = {k: v.copy() for k, v in small.X.items()}
     X["top"][0, 0] = 0.5
     with pytest.raises(CheckpointError, match="other data or with other parameters"):
@@ -351,14 +354,14 @@ _KILL_CHILD = textwrap.dedent(
     X, y = load_digits(return_X_y=True)
     X = {"top": X[:300, :32] / 16, "bottom": X[:300, 32:] / 16}
     y = y[:300].copy(); y[1::3] = -1; y[2::3] = -1
-    save = skpoe.train._trainer.save_checkpoint
+    save = skpoe.train._state.save_checkpoint
 
     def save_then_die(path, state):
         save(path, state)
         if state["epoch"] == 3:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    skpoe.train._trainer.save_checkpoint = save_then_die
+    skpoe.train._state.save_checkpoint = save_then_die
     MultimodalPoEVAE(n_components=4, hidden_layer_sizes=(32,), max_iter=6, random_state=0,
                      device="cpu", n_threads=1, checkpoint_path=sys.argv[1]).fit(X, y)
     """
@@ -369,8 +372,12 @@ _KILL_CHILD = textwrap.dedent(
 def test_fit_killed_with_sigkill_resumes_to_same_weights(small, tmp_path):
     path = tmp_path / "killed.ckpt"
     proc = subprocess.run(
-        [sys.executable, "-c", _KILL_CHILD, str(path)], env=_child_env(), cwd=ROOT,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-c", _KILL_CHILD, str(path)],
+        env=_child_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert torch.load(path, weights_only=True)["epoch"] == 3
@@ -388,8 +395,11 @@ def test_max_grad_norm_clips_every_update(small, monkeypatch):
 
     def spy(self, *args, **kwargs):
         grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
-        norms.append(float(torch.linalg.vector_norm(torch.stack(
-            [torch.linalg.vector_norm(g) for g in grads]))))
+        norms.append(
+            float(
+                torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+            )
+        )
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(torch.optim.Adam, "step", spy)

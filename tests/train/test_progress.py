@@ -8,17 +8,15 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import tiny
 from sklearn.exceptions import ConvergenceWarning
 
-from skpoe import MultimodalPoEVAE
-
-import skpoe.train.progress
 import skpoe.train._trainer
+import skpoe.train.progress
+from skpoe import MultimodalPoEVAE
 from skpoe.estimators._inference import Inference
 from skpoe.estimators._threads import SMALL_MODEL, default_threads
 from skpoe.train.progress import Progress, format_terms, still_falling
-
-from conftest import tiny
 
 
 def _epoch_lines(text):
@@ -98,8 +96,9 @@ def test_history_accuracy_matches_decoding_at_the_posterior_mean(small):
     # recompute the training rows' accuracy from the public surface
     rows = np.setdiff1d(np.arange(small.n), _held_out(model, small))
     labeled = rows[small.y_part[rows] >= 0]
-    Z = torch.as_tensor(model.transform({k: v[labeled] for k, v in small.X.items()}),
-                        dtype=torch.float32)
+    Z = torch.as_tensor(
+        model.transform({k: v[labeled] for k, v in small.X.items()}), dtype=torch.float32
+    )
     with torch.no_grad():
         codes = model.module_.decode_mean(2, Z)[:, 0].long().numpy()
     acc = np.mean(model.classes_[codes] == small.y_part[labeled])
@@ -132,7 +131,9 @@ def test_still_falling_criterion():
 
 def test_convergence_warning_only_when_max_iter_cuts_a_falling_loss(small):
     model = tiny(max_iter=8)
-    with pytest.warns(ConvergenceWarning, match="max_iter=8.*still falling.*more epochs would help"):
+    with pytest.warns(
+        ConvergenceWarning, match="max_iter=8.*still falling.*more epochs would help"
+    ):
         model.fit(small.X, small.y_part)
     assert still_falling(model.loss_curve_) is not None  # the criterion, applied
     with warnings.catch_warnings():

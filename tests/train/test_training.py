@@ -6,13 +6,12 @@ import random
 import numpy as np
 import pytest
 import torch
+from conftest import tiny
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
 import skpoe.train._trainer
 from skpoe.models.base import LossRecord
-
-from conftest import tiny
 
 
 def _state(model):
@@ -99,9 +98,9 @@ def test_early_stopping_restores_best_weights(small, monkeypatch):
 
 def test_early_stopping_restores_best_weights_large_tol(small, validation_spy):
     original, calls = validation_spy
-    model = tiny(
-        max_iter=30, early_stopping=True, n_iter_no_change=2, tol=1e9
-    ).fit(small.X)  # unsupervised: 30 held-out rows give a steadily falling loss
+    model = tiny(max_iter=30, early_stopping=True, n_iter_no_change=2, tol=1e9).fit(
+        small.X
+    )  # unsupervised: 30 held-out rows give a steadily falling loss
     curve = model.validation_loss_curve_
     assert min(curve) < curve[0]  # precondition: a later epoch is better
     data, groups, _ = calls[-1]
@@ -199,9 +198,9 @@ def test_hidden_layer_sizes_int_tuple_and_dict(small):
     m = tiny(hidden_layer_sizes=(24, 12), max_iter=1).fit(small.X, small.y_part)
     assert _linear_widths(m.module_.encoders[1].net) == [(32, 24), (24, 12), (12, 2 * D * H)]
     assert _linear_widths(m.module_.decoders[1].net) == [(D, 12), (12, 24), (24, 32)]
-    m = tiny(
-        hidden_layer_sizes={"top": (20, 10), "bottom": 8, "__label__": (6,)}, max_iter=1
-    ).fit(small.X, small.y_part)
+    m = tiny(hidden_layer_sizes={"top": (20, 10), "bottom": 8, "__label__": (6,)}, max_iter=1).fit(
+        small.X, small.y_part
+    )
     assert _linear_widths(m.module_.encoders[0].net) == [(32, 20), (20, 10), (10, 2 * D * H)]
     assert _linear_widths(m.module_.encoders[1].net) == [(32, 8), (8, 2 * D * H)]
     assert _linear_widths(m.module_.encoders[2].net) == [(10, 6), (6, 2 * D * H)]

@@ -1,0 +1,131 @@
+"""The training state a :class:`~skpoe.train._trainer.Trainer` keeps, restores and writes.
+
+After every finished epoch the trainer keeps a snapshot of the whole state (weights, optimizer,
+loss scaler, random generators, counters, history lengths). A fault restores one, a warm start
+continues from :meth:`TrainingState.resume_state`, and a checkpoint file holds
+:meth:`TrainingState.checkpoint_state`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skpoe.distributed import is_main_process
+from skpoe.train.checkpoint import (
+    clone_state as _clone,
+    cpu_state as _to_cpu,
+    numpy_rng_state,
+    save_checkpoint,
+    set_numpy_rng_state,
+)
+
+__all__ = ["TrainingState"]
+
+
+class TrainingState:
+    """Snapshots, resume and checkpoints of a trainer's state (a mixin of ``Trainer``)."""
+
+    # -- state --------------------------------------------------------------
+    def continue_from(self, epoch, history, resume=None):
+        """Continue a fitted model: ``epoch`` epochs run, their ``history``,
+        and its kept optimizer and generator states (``resume``), if any."""
+        self.epoch = self.start_epoch = int(epoch)
+        self.history = {k: list(v) for k, v in history.items()}
+        if resume is not None:
+            self.optimizer.load_state_dict(resume["optimizer"])
+            for group in self.optimizer.param_groups:  # the parameter may have changed
+                group["lr"] = self.learning_rate
+            set_numpy_rng_state(self.rng, resume["numpy_rng"])
+            self.torch_state = resume["torch_rng"]
+
+    def load(self, state):
+        """Resume from a checkpoint's full training state."""
+        self.module.load_state_dict(state["module"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("scaler"):  # float16 on CUDA
+            self.scaler.load_state_dict(state["scaler"])
+        set_numpy_rng_state(self.rng, state["numpy_rng"])
+        self.torch_state = state["torch_rng"]
+        self.epoch = int(state["epoch"])
+        self.start_epoch = int(state["start_epoch"])
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.best = float(state["best"])
+        self.no_improve = int(state["no_improve"])
+        if state.get("best_module") is not None:
+            self.best_state = {"module": state["best_module"], "optimizer": state["best_optimizer"]}
+
+    def _snapshot(self, torch_state=None):
+        return {
+            "module": _clone(self.module.state_dict()),
+            "optimizer": _clone(self.optimizer.state_dict()),
+            "scaler": self.scaler.state_dict(),  # {} unless float16 on CUDA
+            "numpy_rng": self.rng.get_state(),
+            "torch_rng": torch_state or self._stream(),
+            "epoch": self.epoch,
+            "lengths": {k: len(v) for k, v in self.history.items()},
+            "best": self.best,
+            "no_improve": self.no_improve,
+        }
+
+    def _restore(self, snap, weights_only=False):
+        self.module.load_state_dict(snap["module"])
+        self.optimizer.load_state_dict(_clone(snap["optimizer"]))
+        if weights_only:
+            return
+        self.rng.set_state(snap["numpy_rng"])
+        self.torch_state = snap["torch_rng"]
+        self.epoch = snap["epoch"]
+        for k in list(self.history):
+            n = snap["lengths"].get(k, 0)
+            if n:
+                del self.history[k][n:]
+            else:
+                del self.history[k]
+        self.best, self.no_improve = snap["best"], snap["no_improve"]
+
+    def resume_state(self):
+        """What a warm start needs to continue exactly (on the CPU)."""
+        snap = self.last_good
+        optimizer = snap["optimizer"]
+        if self.early_stopping and self.best_state is not None:
+            optimizer = self.best_state["optimizer"]
+        return _to_cpu(
+            {
+                "optimizer": optimizer,
+                "numpy_rng": numpy_rng_state(self.rng),
+                "torch_rng": snap["torch_rng"],
+            }
+        )
+
+    def checkpoint_state(self):
+        """The full training state after the last finished epoch."""
+        snap = self.last_good
+        rng = np.random.RandomState()
+        rng.set_state(snap["numpy_rng"])
+        best = self.best_state
+        state = {
+            "fingerprint": self.checkpoint["fingerprint"],
+            "seed": int(self.seed),
+            "module": snap["module"],
+            "optimizer": snap["optimizer"],
+            "scaler": snap.get("scaler") or None,
+            "numpy_rng": numpy_rng_state(rng),
+            "torch_rng": snap["torch_rng"],
+            "epoch": snap["epoch"],
+            "start_epoch": self.start_epoch,
+            "history": {k: v[: snap["lengths"].get(k, 0)] for k, v in self.history.items()},
+            "best": snap["best"],
+            "no_improve": snap["no_improve"],
+            "best_module": None if best is None or best is snap else best["module"],
+            "best_optimizer": None if best is None or best is snap else best["optimizer"],
+        }
+        if best is snap:
+            state["best_module"], state["best_optimizer"] = snap["module"], snap["optimizer"]
+        return _to_cpu(state)
+
+    def write_checkpoint(self):
+        """Write the state of the last finished epoch to the checkpoint file (rank 0)."""
+        if not is_main_process():  # every process holds the same state
+            return
+        if self.checkpoint is not None and self.last_good["epoch"] > self.start_epoch:
+            save_checkpoint(self.checkpoint["path"], self.checkpoint_state())
