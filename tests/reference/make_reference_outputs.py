@@ -6,11 +6,21 @@ and 20% labels) and writes ``tests/reference/reference_outputs.npz`` (prediction
 embeddings, imputations and per-epoch losses) and ``tests/reference/legacy_models/<name>.skpoe``
 (model files as this version saves them). ``tests/persistence/test_reference_outputs.py`` refits and compares
 bit for bit, and loads the files.
+
+Float32 kernels differ by a unit in the last place between processors (the CPU's vector
+instruction set picks MKL's and ATen's code paths), so outputs are bit-identical only on the kind
+of machine that recorded them. ``python tests/reference/make_reference_outputs.py --machine``
+records this machine's outputs, and those of the model files in ``legacy_models/`` loaded here,
+in ``tests/reference/machines/<fingerprint>.npz``, leaving the model files and the first
+recording alone. Run it on a commit whose outputs are known to match the recording (a new kind of
+CI machine), never to make a changed output pass.
 """
 
 from __future__ import annotations
 
+import hashlib
 import pathlib
+import platform
 import sys
 
 import numpy as np
@@ -69,8 +79,54 @@ def fit_all():
     return outputs, models
 
 
+def machine_fingerprint():
+    """What decides the float32 kernels: processor, its vector instruction set, torch."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = [line.split(":", 1) for line in f if ":" in line]
+        model = ";".join(
+            dict((k.strip(), v.strip()) for k, v in info).get(k, "")
+            for k in ("vendor_id", "cpu family", "model", "model name")
+        )
+    except OSError:
+        model = platform.processor()
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"{platform.machine()}|{model}|{capability}|torch {torch.__version__}"
+
+
+def machine_reference_path(fingerprint=None):
+    """Where this machine's recording lives."""
+    key = hashlib.sha256((fingerprint or machine_fingerprint()).encode()).hexdigest()[:16]
+    return HERE / "machines" / f"{key}.npz"
+
+
+def legacy_outputs():
+    """``predict`` and ``transform`` of the recorded model files, loaded on this machine."""
+    import skpoe
+
+    X, _ = reference_data()
+    out = {}
+    for cls in skpoe.ESTIMATORS:
+        est = skpoe.load(HERE / "legacy_models" / f"{cls.__name__}.skpoe")
+        out[f"loaded/{cls.__name__}/predict"] = est.predict(X)
+        out[f"loaded/{cls.__name__}/transform"] = est.transform(X)
+    return out
+
+
+def record_machine():
+    outputs, _ = fit_all()
+    outputs.update(legacy_outputs())
+    path = machine_reference_path()
+    path.parent.mkdir(exist_ok=True)
+    np.savez_compressed(path, _fingerprint=np.array(machine_fingerprint()), **outputs)
+    print(f"wrote {path} for {machine_fingerprint()}", file=sys.stderr)
+
+
 def main():
     torch.set_num_threads(1)
+    if "--machine" in sys.argv[1:]:
+        return record_machine()
     outputs, models = fit_all()
     np.savez_compressed(HERE / "reference_outputs.npz", **outputs)
     legacy = HERE / "legacy_models"
