@@ -10,6 +10,8 @@ in front of an estimator in a :class:`~sklearn.pipeline.Pipeline`:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
@@ -35,7 +37,7 @@ def _observed_rows(name, value, given):
         obs = np.ones(value.shape[0], bool)
     else:
         arr = np.asarray(to_numpy(value, name), dtype=np.float64)
-        obs = ~np.isnan(arr).all(axis=1)
+        obs = np.asarray(~np.isnan(arr).all(axis=1))
     return obs if given is None else obs & np.asarray(given, bool)
 
 
@@ -164,7 +166,7 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
             views = {k: params.pop(k) for k in list(params) if k in self.transformers}
             if views:
                 self.transformers = {**self.transformers, **views}
-            nested = {}
+            nested: dict[str, dict[str, Any]] = {}
             for key in list(params):
                 head, sep, rest = key.partition("__")
                 if sep and head not in _OWN and head in self.transformers:

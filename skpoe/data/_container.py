@@ -111,7 +111,7 @@ class ModalityDict(dict):
             self.column_names[key] = column_names(value)
             super().__setitem__(key, _to_numpy(value, key))
         self._check_lengths()
-        self.observed = self._check_observed(observed)
+        self.observed: dict[str, np.ndarray] = self._check_observed(observed)
 
     @staticmethod
     def align(views, join="inner"):

@@ -156,7 +156,7 @@ class ViewSource:
         self.ndim = len(self.shape)
         self.dtype = value.dtype
         self.stats = None  # ViewStats, set by scan_view
-        self._fd = None
+        self._fd: int | None = None
 
     @property
     def n(self):
@@ -215,9 +215,10 @@ class ViewSource:
         return state
 
     def __del__(self):
-        if getattr(self, "_fd", None) is not None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
             try:
-                os.close(self._fd)
+                os.close(fd)
             except OSError:
                 pass
 

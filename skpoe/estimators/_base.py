@@ -67,7 +67,7 @@ class BaseMultimodalVAE(
     """
 
     _module_class: type[MultimodalModule] | None = None
-    _module_options = ()
+    _module_options: tuple[str, ...] = ()
     # -1 labels mean "unlabeled" to this estimator (skpoe.semi_supervised reads it)
     _reads_unlabeled_rows = True
 
@@ -190,6 +190,7 @@ class BaseMultimodalVAE(
         options.update(
             pseudo_label_weight=self.pseudo_label_weight, agreement_weight=self.agreement_weight
         )
+        assert self._module_class is not None, "every concrete estimator names its module"
         return self._module_class(
             liks,
             self.n_components,
@@ -309,8 +310,8 @@ class BaseMultimodalVAE(
     def _commit(self, new, trainer):
         """Make the staged estimator ``new`` this one, with its training results."""
         store_training(new, trainer)
-        vars(self).clear()
-        vars(self).update(vars(new))
+        self.__dict__.clear()
+        self.__dict__.update(new.__dict__)
 
     def _fit_likelihoods(self, names, arrays, observed, labels):
         """Set the fitted modalities, their likelihoods and the classes."""
@@ -410,5 +411,5 @@ class BaseMultimodalVAE(
             dev = self.device_
             if dev.type == "cuda" and not torch.cuda.is_available():
                 dev = torch.device("cpu")
-            self.device_ = dev
+            self.device_: torch.device = dev
             self.module_.to(dev)
