@@ -10,16 +10,15 @@ in front of an estimator in a :class:`~sklearn.pipeline.Pipeline`:
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from skpoe.data._arrays import column_names, to_numpy
+from skpoe.data._arrays import column_names
 from skpoe.data._container import ModalityDict, _is_frame, views_as_dict
-from skpoe.data.sources import is_lazy, read_rows
+from skpoe.data._per_view import dense_or_sparse, in_memory, observed_rows, rows_of
+from skpoe.data.sources import is_lazy
 
 __all__ = ["PerView"]
 
@@ -29,33 +28,6 @@ _IMPUTE = ("mean", "median", "most_frequent")
 
 def _is_transformer(value):
     return hasattr(value, "fit") and hasattr(value, "transform")
-
-
-def _observed_rows(name, value, given):
-    """Rows of a view that are observed: not all NaN (dense), or as given."""
-    if sp.issparse(value):
-        obs = np.ones(value.shape[0], bool)
-    else:
-        arr = np.asarray(to_numpy(value, name), dtype=np.float64)
-        obs = np.asarray(~np.isnan(arr).all(axis=1))
-    return obs if given is None else obs & np.asarray(given, bool)
-
-
-def _rows(value, rows):
-    if _is_frame(value):
-        return value.iloc[rows]
-    return value[rows]
-
-
-def _dense_or_sparse(Y):
-    return Y if sp.issparse(Y) else np.asarray(to_numpy(Y), dtype=np.float64)
-
-
-def _in_memory(value):
-    """On-disk views are read: a transformer needs the array itself."""
-    if is_lazy(value) and not sp.issparse(value):
-        return read_rows(value, slice(None))
-    return value
 
 
 class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # type: ignore[call-arg]
@@ -166,7 +138,7 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
             views = {k: params.pop(k) for k in list(params) if k in self.transformers}
             if views:
                 self.transformers = {**self.transformers, **views}
-            nested: dict[str, dict[str, Any]] = {}
+            nested: dict[str, dict] = {}
             for key in list(params):
                 head, sep, rest = key.partition("__")
                 if sep and head not in _OWN and head in self.transformers:
@@ -262,7 +234,7 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
                 f"views), got {type(X).__name__}."
             )
         given = X.observed if isinstance(X, ModalityDict) else {}
-        views = {k: _in_memory(v) for k, v in dict.items(X)}
+        views = {k: in_memory(v) for k, v in dict.items(X)}
         return views, given
 
     def fit(self, X, y=None):
@@ -286,12 +258,12 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
             step = self._step(name)
             if step == "drop":
                 continue
-            obs = _observed_rows(name, value, given.get(name))
+            obs = observed_rows(name, value, given.get(name))
             counts[name] = int(obs.sum())
             if step != "passthrough":
                 if not obs.any():
                     raise ValueError(f"PerView: view {name!r} is not observed in any row.")
-                rows = _rows(value, obs) if not obs.all() else value
+                rows = rows_of(value, obs) if not obs.all() else value
                 y_rows = None if y is None else np.asarray(y)[obs]
                 self._call(name, step.fit, rows, y_rows)
             fitted[name] = step
@@ -343,7 +315,7 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
             if name not in self.transformers_:
                 continue
             step = self.transformers_[name]
-            obs = _observed_rows(name, value, given.get(name))
+            obs = observed_rows(name, value, given.get(name))
             if step == "passthrough":
                 out[name] = value
             else:
@@ -374,8 +346,8 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
     def _transform_view(self, name, step, value, obs):
         n = value.shape[0]
         if obs.all():
-            return _dense_or_sparse(self._call(name, step.transform, value))
-        Y = _dense_or_sparse(self._call(name, step.transform, _rows(value, obs)))
+            return dense_or_sparse(self._call(name, step.transform, value))
+        Y = dense_or_sparse(self._call(name, step.transform, rows_of(value, obs)))
         if sp.issparse(Y):  # rows of the missing view are zero; observed= says which
             place = sp.csr_matrix(
                 (np.ones(int(obs.sum())), (np.flatnonzero(obs), np.arange(Y.shape[0]))),
