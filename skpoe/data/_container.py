@@ -86,6 +86,12 @@ class ModalityDict(dict):
         other views), kept through row indexing so estimators can check them
         at predict time.
 
+    See Also
+    --------
+    ModalityDict.align : Pair pandas views by their row index.
+    skpoe.PerView : Preprocess each view; returns a ``ModalityDict``.
+    skpoe.datasets.hide_views_and_labels : Hide views of a ``ModalityDict`` at random.
+
     Examples
     --------
     >>> import numpy as np
@@ -133,6 +139,10 @@ class ModalityDict(dict):
         Returns
         -------
         ModalityDict
+
+        See Also
+        --------
+        ModalityDict : The container; pairs rows by position.
 
         Examples
         --------
@@ -240,6 +250,23 @@ class ModalityDict(dict):
         ----------
         rows : int, slice, array-like of int or bool
             Row selector applied to every modality.
+
+        Returns
+        -------
+        ModalityDict
+            The rows of every view, with their ``observed`` masks and column names.
+
+        See Also
+        --------
+        ModalityDict.copy : All rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe import ModalityDict
+        >>> X = ModalityDict(a=np.arange(8.0).reshape(4, 2))
+        >>> X.take_rows([0, 3])["a"].tolist()
+        [[0.0, 1.0], [6.0, 7.0]]
         """
         if isinstance(rows, numbers.Integral):
             rows = [rows]
@@ -280,7 +307,26 @@ class ModalityDict(dict):
         self.column_names = dict(state.get("column_names", {}))
 
     def copy(self):
-        """Shallow copy as a ``ModalityDict`` (masks and column names kept)."""
+        """Shallow copy as a ``ModalityDict`` (masks and column names kept).
+
+        Returns
+        -------
+        ModalityDict
+            A new container of the same arrays.
+
+        See Also
+        --------
+        ModalityDict.take_rows : A copy of some rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe import ModalityDict
+        >>> X = ModalityDict(a=np.zeros((3, 2)), observed={"a": np.array([True, False, True])})
+        >>> Y = X.copy()
+        >>> Y["a"] is X["a"], Y.observed["a"].tolist()
+        (True, [True, False, True])
+        """
         return self._like(dict(self.items()), dict(self.observed))
 
 
@@ -289,7 +335,29 @@ def _rebuild(cls, items, observed):
 
 
 def views_as_dict(X):
-    """A list or tuple of views as a dict named ``view0``, ``view1``, ...; else ``X``."""
+    """A list or tuple of views as a dict named ``view0``, ``view1``, ...; else ``X``.
+
+    Parameters
+    ----------
+    X : object
+        What a user passed as the views.
+
+    Returns
+    -------
+    dict or object
+        A dict of the views for a list or tuple of 2-D views, else ``X`` itself.
+
+    See Also
+    --------
+    skpoe.data.as_modality_dict : The full entry conversion of X.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.data import views_as_dict
+    >>> sorted(views_as_dict([np.zeros((2, 3)), np.ones((2, 1))]))
+    ['view0', 'view1']
+    """
     if is_view_sequence(X):
         return {f"view{i}": v for i, v in enumerate(X)}
     return X

@@ -24,12 +24,28 @@ def as_modality_dict(X, modalities=None, *, feature_slices=None):
     modalities : dict of str to slice or list of int, default=None
         Column groups for 2-D input; ``None`` means one modality named ``"X"``.
         Ignored for dict input.
+    feature_slices : object, default=None
+        Keyword only. Ignored; accepted for compatibility.
 
     Returns
     -------
     names : list of str
     arrays : list of ndarray of shape (n_samples, n_features_m), float64
     observed : ndarray of shape (n_samples, n_modalities), bool
+
+    See Also
+    --------
+    skpoe.ModalityDict : The container that keeps views and their masks together.
+    skpoe.data.views_as_dict : A list of views as a dict.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.data import as_modality_dict
+    >>> a = np.array([[1.0, 2.0], [np.nan, np.nan], [5.0, 6.0]])  # row 1: view "a" missing
+    >>> names, arrays, observed = as_modality_dict({"a": a, "b": np.ones((3, 1))})
+    >>> names, observed.tolist()
+    (['a', 'b'], [[True, True], [False, True], [True, True]])
     """
     X = views_as_dict(X)
     if isinstance(X, dict) and not sp.issparse(X):

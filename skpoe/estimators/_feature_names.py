@@ -36,8 +36,8 @@ class LatentFeatureNamesMixin(ClassNamePrefixFeaturesOutMixin):
         >>> from skpoe.datasets import load_digits_views
         >>> X, _ = load_digits_views()
         >>> model = MultimodalPoEVAE(n_components=3, max_iter=1, random_state=0).fit(X)
-        >>> model.get_feature_names_out()
-        array(['multimodalpoevae0', 'multimodalpoevae1', 'multimodalpoevae2'], dtype=object)
+        >>> model.get_feature_names_out().tolist()
+        ['multimodalpoevae0', 'multimodalpoevae1', 'multimodalpoevae2']
         """
         if isinstance(input_features, dict):
             input_features = None
