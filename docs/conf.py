@@ -78,20 +78,12 @@ numpydoc_validation_checks = {"GL08", "SS01", "PR01", "PR02", "RT01", "SA01", "E
 # loop, networks, distributed and noise helpers) are in the reference but not yet held to the
 # sections above; so are scikit-learn methods skpoe inherits and dunder methods.
 numpydoc_validation_exclude = {
-    r"^skpoe\.(nn|likelihoods|train|training|models|distributed|noise|parallel|data\.sources)\.",
+    r"^skpoe\.(nn|likelihoods|train|training|models|distributed|noise|parallel)\.",
     r"\.__[a-z_]+__$",
     r"\.(get_params|set_params|set_output|get_metadata_routing|set_score_request"
     r"|set_fit_request|set_predict_request|set_transform_request|fit_transform)$",
     # properties (documented by their one line)
     r"\.(n_modalities|n_samples|shape|classes_)$",
-    # ModalityDict and the data helpers change with the pandas round trip (issue 16, part 1);
-    # their See Also and Examples follow once that lands
-    r"^skpoe\.ModalityDict(\.\w+)?$",
-    r"^skpoe\.data\.",
-    # the column names of the latent and of PerView's views, and PerView's fit / transform
-    # (whose class docstring carries the examples): their See Also and Examples are still to come
-    r"\.get_feature_names_out$",
-    r"^skpoe\.PerView\.(fit|transform)$",
 }
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -167,7 +168,7 @@ def _few_labels(X_train, y_train, X_test, y_test, labeled, params, device, seed)
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X_h, y_h)
     catalogue = baseline_catalogue()
-    views = {"MultimodalPoEVAE": model}
+    views: dict[str, Any] = {"MultimodalPoEVAE": model}  # and the baselines, by name
     for name in ("LogisticRegression", "LabelSpreading", "SelfTraining"):
         views[name] = ViewBaseline(catalogue[name], ["top", "bottom"]).fit(X_h, y_h.astype(int))
     out = {}

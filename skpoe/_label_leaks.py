@@ -8,6 +8,7 @@ re-exported by :mod:`skpoe.semi_supervised`.
 from __future__ import annotations
 
 import sys
+import types
 import warnings
 
 from sklearn.base import is_classifier
@@ -65,7 +66,7 @@ def _calling_pipeline(max_depth=12):
     """The Pipeline whose ``fit`` is on the call stack, if any."""
     from sklearn.pipeline import Pipeline
 
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     for _ in range(max_depth):
         if frame is None:
             return None

@@ -15,9 +15,17 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from skpoe.data._arrays import column_names, to_numpy
+from skpoe.data._arrays import column_names
 from skpoe.data._container import ModalityDict, _is_frame, views_as_dict
-from skpoe.data.sources import is_lazy, read_rows
+from skpoe.data._per_view import (
+    call_transformer,
+    dense_or_sparse,
+    in_memory,
+    observed_rows,
+    place_rows,
+    rows_of,
+)
+from skpoe.data.sources import is_lazy
 
 __all__ = ["PerView"]
 
@@ -27,33 +35,6 @@ _IMPUTE = ("mean", "median", "most_frequent")
 
 def _is_transformer(value):
     return hasattr(value, "fit") and hasattr(value, "transform")
-
-
-def _observed_rows(name, value, given):
-    """Rows of a view that are observed: not all NaN (dense), or as given."""
-    if sp.issparse(value):
-        obs = np.ones(value.shape[0], bool)
-    else:
-        arr = np.asarray(to_numpy(value, name), dtype=np.float64)
-        obs = ~np.isnan(arr).all(axis=1)
-    return obs if given is None else obs & np.asarray(given, bool)
-
-
-def _rows(value, rows):
-    if _is_frame(value):
-        return value.iloc[rows]
-    return value[rows]
-
-
-def _dense_or_sparse(Y):
-    return Y if sp.issparse(Y) else np.asarray(to_numpy(Y), dtype=np.float64)
-
-
-def _in_memory(value):
-    """On-disk views are read: a transformer needs the array itself."""
-    if is_lazy(value) and not sp.issparse(value):
-        return read_rows(value, slice(None))
-    return value
 
 
 class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # type: ignore[call-arg]
@@ -164,7 +145,7 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
             views = {k: params.pop(k) for k in list(params) if k in self.transformers}
             if views:
                 self.transformers = {**self.transformers, **views}
-            nested = {}
+            nested: dict[str, dict] = {}
             for key in list(params):
                 head, sep, rest = key.partition("__")
                 if sep and head not in _OWN and head in self.transformers:
@@ -260,7 +241,7 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
                 f"views), got {type(X).__name__}."
             )
         given = X.observed if isinstance(X, ModalityDict) else {}
-        views = {k: _in_memory(v) for k, v in dict.items(X)}
+        views = {k: in_memory(v) for k, v in dict.items(X)}
         return views, given
 
     def fit(self, X, y=None):
@@ -276,6 +257,19 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
         Returns
         -------
         self : PerView
+
+        See Also
+        --------
+        PerView.transform : Transform the views with the fitted transformers.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skpoe.compose import PerView
+        >>> X = {"a": np.array([[1.0], [np.nan], [3.0]]), "b": np.ones((3, 2))}
+        >>> PerView(StandardScaler()).fit(X).n_observed_
+        {'a': 2, 'b': 3}
         """
         views, given = self._views(X, "fit")
         self._check_params(list(views))
@@ -284,14 +278,14 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
             step = self._step(name)
             if step == "drop":
                 continue
-            obs = _observed_rows(name, value, given.get(name))
+            obs = observed_rows(name, value, given.get(name))
             counts[name] = int(obs.sum())
             if step != "passthrough":
                 if not obs.any():
                     raise ValueError(f"PerView: view {name!r} is not observed in any row.")
-                rows = _rows(value, obs) if not obs.all() else value
+                rows = rows_of(value, obs) if not obs.all() else value
                 y_rows = None if y is None else np.asarray(y)[obs]
-                self._call(name, step.fit, rows, y_rows)
+                call_transformer(name, step.fit, rows, y_rows)
             fitted[name] = step
         self.transformers_ = fitted
         self.views_ = list(views)
@@ -299,19 +293,6 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
         self._names_in = {k: column_names(v) for k, v in views.items()}
         self._width_in = {k: int(v.shape[1]) for k, v in views.items()}
         return self
-
-    @staticmethod
-    def _call(name, method, *args):
-        try:
-            return method(*args)
-        except ValueError as exc:
-            if "NaN" not in str(exc):
-                raise
-            raise ValueError(
-                f"PerView: the transformer of view {name!r} does not accept missing entries "
-                "(NaN inside an observed row); pass impute='mean' (or 'median', "
-                f"'most_frequent') to fill them first. ({str(exc).splitlines()[0]})"
-            ) from None
 
     def transform(self, X):
         """Transform each view's observed rows; missing views stay missing.
@@ -326,6 +307,20 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
             The transformed views (dropped views left out), with the input's
             ``observed`` masks and a DataFrame for each view given as one
             (every dense view after ``set_output(transform="pandas")``).
+
+        See Also
+        --------
+        PerView.fit : Fit each view's transformer on its observed rows.
+        PerView.get_feature_names_out : The output column names of each view.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skpoe.compose import PerView
+        >>> X = {"a": np.array([[1.0], [np.nan], [3.0]])}
+        >>> PerView(StandardScaler()).fit(X).transform(X)["a"].ravel().tolist()
+        [-1.0, nan, 1.0]
         """
         check_is_fitted(self, "transformers_")
         views, given = self._views(X, "transform")
@@ -341,7 +336,7 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
             if name not in self.transformers_:
                 continue
             step = self.transformers_[name]
-            obs = _observed_rows(name, value, given.get(name))
+            obs = observed_rows(name, value, given.get(name))
             if step == "passthrough":
                 out[name] = value
             else:
@@ -370,19 +365,11 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
         return names
 
     def _transform_view(self, name, step, value, obs):
-        n = value.shape[0]
         if obs.all():
-            return _dense_or_sparse(self._call(name, step.transform, value))
-        Y = _dense_or_sparse(self._call(name, step.transform, _rows(value, obs)))
-        if sp.issparse(Y):  # rows of the missing view are zero; observed= says which
-            place = sp.csr_matrix(
-                (np.ones(int(obs.sum())), (np.flatnonzero(obs), np.arange(Y.shape[0]))),
-                shape=(n, Y.shape[0]),
-            )
-            return (place @ Y).tocsr()
-        full = np.full((n, Y.shape[1]), np.nan)
-        full[obs] = Y
-        return full
+            return dense_or_sparse(call_transformer(name, step.transform, value))
+        return place_rows(
+            dense_or_sparse(call_transformer(name, step.transform, rows_of(value, obs))), obs
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Output column names of each view.
@@ -396,6 +383,20 @@ class PerView(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # t
         Returns
         -------
         feature_names_out : dict of str to ndarray of str
+
+        See Also
+        --------
+        skpoe.MultimodalPoEVAE.get_feature_names_out : The names of an estimator's latent.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> from skpoe.compose import PerView
+        >>> X = {"a": np.random.RandomState(0).rand(5, 3), "b": np.ones((5, 2))}
+        >>> pv = PerView({"a": PCA(2)}).fit(X)
+        >>> {k: v.tolist() for k, v in pv.get_feature_names_out().items()}
+        {'a': ['pca0', 'pca1'], 'b': ['b0', 'b1']}
         """
         check_is_fitted(self, "transformers_")
         input_features = input_features or {}

@@ -261,7 +261,8 @@ class DataParallel:
         Arguments as in the single-process step: ``paired_idx`` holds one
         index tensor per paired group, ``singles_idx`` pairs ``(m, idx)``.
         """
-        paired, singles, shards, weights = [], [], ([], []), []
+        paired, singles, weights = [], [], []
+        shards: tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]] = ([], [])
         for idx, info in zip(paired_idx, groups.paired_info):
             local, shard, scale = self._slice(idx)
             paired.append(masked_batch(data, data.batch(local, *info)))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import threading
+from typing import Any
 
 import numpy as np
 import torch
@@ -125,7 +126,7 @@ def _within(part, n_total, ranges):
         return part
 
     def run():
-        answer = None
+        answer: Any = None
         while True:
             with _rows(n_total, ranges):
                 try:

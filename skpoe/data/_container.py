@@ -2,8 +2,8 @@
 
 This module knows numpy and scikit-learn only. It turns what users pass
 (a dict of arrays, a :class:`ModalityDict`, or a 2-D array with column groups)
-into a validated ordered mapping of float arrays plus the observed-view mask,
-and encodes partial label vectors. A whole row of NaN in a modality marks that
+into a validated ordered mapping of float arrays plus the observed-view mask
+(:func:`skpoe.data._convert.as_modality_dict` gives them as lists), and encodes partial label vectors. A whole row of NaN in a modality marks that
 view missing for that sample; NaN entries in a row that is only partly NaN
 are missing entries of an observed view (the arrays keep them as NaN).
 """
@@ -13,14 +13,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import scipy.sparse as sp
 
-from skpoe.data._arrays import column_names, is_view_sequence, to_numpy, view_values
+from skpoe.data._arrays import column_names, is_view_sequence, to_numpy
 from skpoe.data._labels import encode_labels
 from skpoe.data._rows import align_views, check_row_indexes
-from skpoe.data.sources import is_lazy, read_rows, scan_view
+from skpoe.data.sources import is_lazy, read_rows
 
-__all__ = ["ModalityDict", "as_modality_dict", "encode_labels", "views_as_dict"]
+__all__ = ["ModalityDict", "encode_labels", "views_as_dict"]
 
 
 def _is_frame(value):
@@ -87,6 +86,12 @@ class ModalityDict(dict):
         other views), kept through row indexing so estimators can check them
         at predict time.
 
+    See Also
+    --------
+    ModalityDict.align : Pair pandas views by their row index.
+    skpoe.PerView : Preprocess each view; returns a ``ModalityDict``.
+    skpoe.datasets.hide_views_and_labels : Hide views of a ``ModalityDict`` at random.
+
     Examples
     --------
     >>> import numpy as np
@@ -111,7 +116,7 @@ class ModalityDict(dict):
             self.column_names[key] = column_names(value)
             super().__setitem__(key, _to_numpy(value, key))
         self._check_lengths()
-        self.observed = self._check_observed(observed)
+        self.observed: dict[str, np.ndarray] = self._check_observed(observed)
 
     @staticmethod
     def align(views, join="inner"):
@@ -134,6 +139,10 @@ class ModalityDict(dict):
         Returns
         -------
         ModalityDict
+
+        See Also
+        --------
+        ModalityDict : The container; pairs rows by position.
 
         Examples
         --------
@@ -241,6 +250,23 @@ class ModalityDict(dict):
         ----------
         rows : int, slice, array-like of int or bool
             Row selector applied to every modality.
+
+        Returns
+        -------
+        ModalityDict
+            The rows of every view, with their ``observed`` masks and column names.
+
+        See Also
+        --------
+        ModalityDict.copy : All rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe import ModalityDict
+        >>> X = ModalityDict(a=np.arange(8.0).reshape(4, 2))
+        >>> X.take_rows([0, 3])["a"].tolist()
+        [[0.0, 1.0], [6.0, 7.0]]
         """
         if isinstance(rows, numbers.Integral):
             rows = [rows]
@@ -281,7 +307,26 @@ class ModalityDict(dict):
         self.column_names = dict(state.get("column_names", {}))
 
     def copy(self):
-        """Shallow copy as a ``ModalityDict`` (masks and column names kept)."""
+        """Shallow copy as a ``ModalityDict`` (masks and column names kept).
+
+        Returns
+        -------
+        ModalityDict
+            A new container of the same arrays.
+
+        See Also
+        --------
+        ModalityDict.take_rows : A copy of some rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe import ModalityDict
+        >>> X = ModalityDict(a=np.zeros((3, 2)), observed={"a": np.array([True, False, True])})
+        >>> Y = X.copy()
+        >>> Y["a"] is X["a"], Y.observed["a"].tolist()
+        (True, [True, False, True])
+        """
         return self._like(dict(self.items()), dict(self.observed))
 
 
@@ -290,88 +335,29 @@ def _rebuild(cls, items, observed):
 
 
 def views_as_dict(X):
-    """A list or tuple of views as a dict named ``view0``, ``view1``, ...; else ``X``."""
-    if is_view_sequence(X):
-        return {f"view{i}": v for i, v in enumerate(X)}
-    return X
-
-
-def as_modality_dict(X, modalities=None, *, feature_slices=None):
-    """Validate user input and return ``(names, arrays, observed)``.
+    """A list or tuple of views as a dict named ``view0``, ``view1``, ...; else ``X``.
 
     Parameters
     ----------
-    X : dict of array-like, ModalityDict, list or tuple of array-like, or array-like of shape (n, n_features)
-        A mapping from modality name to 2-D array, a list or tuple of 2-D
-        arrays (named ``view0``, ``view1``, ...), or one 2-D array whose
-        columns are split into modalities by ``modalities``.
-    modalities : dict of str to slice or list of int, default=None
-        Column groups for 2-D input; ``None`` means one modality named ``"X"``.
-        Ignored for dict input.
+    X : object
+        What a user passed as the views.
 
     Returns
     -------
-    names : list of str
-    arrays : list of ndarray of shape (n_samples, n_features_m), float64
-    observed : ndarray of shape (n_samples, n_modalities), bool
+    dict or object
+        A dict of the views for a list or tuple of 2-D views, else ``X`` itself.
+
+    See Also
+    --------
+    skpoe.data.as_modality_dict : The full entry conversion of X.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.data import views_as_dict
+    >>> sorted(views_as_dict([np.zeros((2, 3)), np.ones((2, 1))]))
+    ['view0', 'view1']
     """
-    X = views_as_dict(X)
-    if isinstance(X, dict) and not sp.issparse(X):
-        if dict.__len__(X) == 0:
-            raise ValueError(
-                "X is an empty dict: pass at least one modality, e.g. "
-                "{'view_a': array_a, 'view_b': array_b}."
-            )
-        items = list(dict.items(X))
-    else:
-        if X is None or isinstance(X, (str, bytes)):
-            raise ValueError(
-                f"X must be a dict of 2-D arrays, a list of them or a 2-D array, got {X!r}."
-            )
-        arr = X if is_lazy(X) else to_numpy(X)  # a DataFrame as one array, split below
-        if arr.ndim != 2:
-            view_values("X", arr)  # raises a clear error
-        if modalities is None:
-            items = [("X", arr)]
-        else:
-            items = []
-            for name, cols in modalities.items():
-                try:
-                    part = arr[:, cols]
-                except IndexError as exc:
-                    raise ValueError(
-                        f"modalities[{name!r}] = {cols!r} does not index the "
-                        f"{arr.shape[1]} columns of X ({exc})."
-                    ) from None
-                if part.ndim == 1:
-                    part = part[:, None]
-                items.append((name, part))
-    names = []
-    arrays = []
-    masks = []
-    lengths = {}
-    explicit = getattr(X, "observed", None) if isinstance(X, ModalityDict) else None
-    explicit = explicit or {}
-    for name, value in items:
-        if not isinstance(name, str):
-            raise TypeError(f"Modality names must be strings, got {name!r}.")
-        if is_lazy(value):  # sparse or on disk: one streaming pass
-            arr, obs = scan_view(name, value, explicit.get(name))
-        else:
-            arr, obs = view_values(name, value)
-            if name in explicit:
-                obs = obs & explicit[name]
-        names.append(name)
-        arrays.append(arr)
-        masks.append(obs)
-        lengths[name] = arr.shape[0]
-    if len(set(lengths.values())) > 1:
-        raise ValueError(
-            "All modalities must have the same number of samples; got "
-            + ", ".join(f"{k!r}: {n}" for k, n in lengths.items())
-        )
-    n = arrays[0].shape[0]
-    if n == 0:
-        raise ValueError("X has 0 sample(s) (rows) while a minimum of 1 is required.")
-    observed = np.stack(masks, axis=1) if masks else np.zeros((n, 0), bool)
-    return names, arrays, observed
+    if is_view_sequence(X):
+        return {f"view{i}": v for i, v in enumerate(X)}
+    return X

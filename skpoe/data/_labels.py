@@ -96,10 +96,24 @@ def encode_labels(y, n_samples, classes=None):
 
     Returns
     -------
-    codes : ndarray of int64, -1 for unlabeled rows and for labels that are not
-        in ``classes`` when ``classes`` is given and ``unknown='ignore'``.
+    codes : ndarray of int64
+        Each row's index into ``classes``; -1 for unlabeled rows. With
+        ``classes`` given, a label that is not one of them is an error.
     labeled : ndarray of bool
     classes : ndarray
+
+    See Also
+    --------
+    skpoe.datasets.hide_views_and_labels : Hide labels at random (as -1).
+    skpoe.metrics.labeled_mask : The labeled rows of a partial label vector.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.data import encode_labels
+    >>> codes, labeled, classes = encode_labels(np.array(["b", "-1", "a", None], object), 4)
+    >>> codes.tolist(), labeled.tolist(), classes.tolist()
+    ([1, -1, 0, -1], [True, False, True, False], ['a', 'b'])
     """
     y = labels_to_numpy(y)
     if y.ndim == 2 and y.shape[1] == 1:

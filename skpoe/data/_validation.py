@@ -15,7 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
-from skpoe.data._container import as_modality_dict, views_as_dict
+from skpoe.data._container import views_as_dict
+from skpoe.data._convert import as_modality_dict
 from skpoe.data._feature_names import (
     check_feature_names,
     record_column_slices,
@@ -46,7 +47,7 @@ def check_X(estimator, X, reset):
     """The one entry check of X; returns (names, arrays, observed) in fitted order.
 
     Every X given to ``fit`` or to a fitted method passes here once: lists of
-    views are named, :func:`~skpoe.data._container.as_modality_dict` converts
+    views are named, :func:`~skpoe.data._convert.as_modality_dict` converts
     each view (with errors naming the modality, row or column), and the
     result is checked against the estimator.
 

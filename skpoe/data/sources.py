@@ -17,6 +17,16 @@ import os
 import numpy as np
 import scipy.sparse as sp
 
+from skpoe.data._lazy import (
+    RowMap,
+    _is_chunked_store,
+    _is_memmap,
+    _sparse_on_disk,
+    is_lazy,
+    read_rows,
+)
+from skpoe.data._stats import ViewStats
+
 __all__ = [
     "ViewSource",
     "RowMap",
@@ -32,97 +42,6 @@ __all__ = [
 BLOCK_ELEMENTS = 1 << 22
 
 
-def _is_memmap(value):
-    # fancy indexing a memmap gives an in-memory array that is still of
-    # class memmap, without a mapping behind it
-    return isinstance(value, np.memmap) and getattr(value, "_mmap", None) is not None
-
-
-def _is_chunked_store(value):
-    """h5py datasets, zarr arrays and AnnData's backed sparse datasets,
-    recognised without importing them."""
-    module = type(value).__module__ or ""
-    return module.startswith(("h5py", "zarr", "anndata")) and hasattr(value, "shape")
-
-
-def _sparse_on_disk(value):
-    return (type(value).__module__ or "").startswith("anndata") and hasattr(value, "format")
-
-
-def is_lazy(value):
-    """True for views kept where they are: sparse, memmap, h5py, zarr, RowMap."""
-    return (
-        sp.issparse(value)
-        or _is_memmap(value)
-        or _is_chunked_store(value)
-        or isinstance(value, RowMap)
-    )
-
-
-class RowMap:
-    """Rows of another array in a new order; index -1 gives a row of NaN.
-
-    Puts a modality that covers some samples only (an AnnData of a MuData)
-    in the samples' order without reading it: rows are read when asked for.
-
-    Parameters
-    ----------
-    value : ndarray, sparse matrix or on-disk array
-    index : ndarray of int of shape (n_samples,)
-        Row of ``value`` for each sample, -1 where the sample has none.
-    """
-
-    def __init__(self, value, index):
-        self.value = value
-        self.index = np.asarray(index, dtype=np.int64)
-        self.shape = (self.index.shape[0], int(value.shape[1]))
-        self.ndim = 2
-        self.dtype = np.dtype(np.float64)
-        self.is_sparse = sp.issparse(value) or _sparse_on_disk(value)
-
-    def __getitem__(self, rows):
-        idx = self.index[rows]
-        out = np.full((idx.shape[0], self.shape[1]), np.nan)
-        present = idx >= 0
-        if present.any():
-            block = read_rows(self.value, idx[present])
-            out[present] = block.toarray() if sp.issparse(block) else block
-        return out
-
-    def __len__(self):
-        return self.shape[0]
-
-    def __repr__(self):
-        return f"RowMap({type(self.value).__name__}, shape={self.shape})"
-
-
-def read_rows(value, rows):
-    """Rows of an on-disk or sparse array as an in-memory array of that kind.
-
-    ``rows`` is anything numpy accepts as a row selector. h5py needs
-    increasing indices: they are sorted for the read and put back in order.
-    """
-    if sp.issparse(value):
-        return value.tocsr()[rows] if not sp.isspmatrix_csr(value) else value[rows]
-    if isinstance(rows, slice):
-        block = value[rows]
-        return block if sp.issparse(block) else np.asarray(block)
-    rows = np.asarray(rows)
-    if rows.dtype == bool:
-        rows = np.flatnonzero(rows)
-    if rows.size == 0:
-        return np.empty((0,) + tuple(value.shape[1:]), dtype=value.dtype)
-    order = np.argsort(rows, kind="stable")
-    uniq, inverse = np.unique(rows[order], return_inverse=True)
-    block = value[uniq.tolist()] if _is_chunked_store(value) else value[uniq]
-    if sp.issparse(block):  # AnnData's backed sparse matrices
-        return sp.csr_matrix(block)[inverse[np.argsort(order)]]
-    block = np.asarray(block)
-    out = np.empty((rows.size,) + block.shape[1:], block.dtype)
-    out[order] = block[inverse]
-    return out
-
-
 class ViewSource:
     """One view's rows, read in blocks as dense float64 (NaN = missing entry).
 
@@ -132,6 +51,19 @@ class ViewSource:
         Two-dimensional, numeric.
     name : str
         Modality name (for messages).
+
+    See Also
+    --------
+    scan_view : Check a view and gather its statistics in one pass over its blocks.
+    as_source : A view as a source.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from skpoe.data.sources import ViewSource
+    >>> src = ViewSource(sp.eye(5, format="csr"), "counts")
+    >>> [(start, stop, block.shape) for start, stop, block in src.blocks(2)]
+    [(0, 2, (2, 5)), (2, 4, (2, 5)), (4, 5, (1, 5))]
     """
 
     def __init__(self, value, name):
@@ -156,19 +88,71 @@ class ViewSource:
         self.ndim = len(self.shape)
         self.dtype = value.dtype
         self.stats = None  # ViewStats, set by scan_view
-        self._fd = None
+        self._fd: int | None = None
 
     @property
     def n(self):
+        """Number of rows.
+
+        See Also
+        --------
+        ViewSource.block_rows : Rows per block.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe.data.sources import ViewSource
+        >>> ViewSource(np.zeros((4, 2)), "x").n
+        4
+        """
         return self.shape[0]
 
     def block_rows(self):
-        """Rows per block so one dense block holds about BLOCK_ELEMENTS values."""
+        """Rows per block so one dense block holds about ``BLOCK_ELEMENTS`` values.
+
+        Returns
+        -------
+        int
+            At least 1.
+
+        See Also
+        --------
+        ViewSource.blocks : The blocks of this many rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe.data.sources import BLOCK_ELEMENTS, ViewSource
+        >>> ViewSource(np.zeros((3, 1024)), "x").block_rows() == BLOCK_ELEMENTS // 1024
+        True
+        """
         return max(1, BLOCK_ELEMENTS // max(1, self.shape[1]))
 
     def read(self, rows, native=False):
-        """Rows (a slice or int array; any order) as a dense float64 array
-        (with ``native``, floats keep their own precision)."""
+        """Rows as a dense float64 array.
+
+        Parameters
+        ----------
+        rows : slice or array-like of int
+            The rows, in any order.
+        native : bool, default=False
+            Floats keep their own precision (float32 stays float32).
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features)
+
+        See Also
+        --------
+        read_rows : Rows in the view's own kind (sparse stays sparse).
+
+        Examples
+        --------
+        >>> import scipy.sparse as sp
+        >>> from skpoe.data.sources import ViewSource
+        >>> ViewSource(sp.eye(3, format="csr"), "x").read([2]).tolist()
+        [[0.0, 0.0, 1.0]]
+        """
         if self.kind == "memmap" and self.value.flags.c_contiguous:
             block = self._pread(rows)
         elif self.kind in ("sparse", "store", "memmap"):
@@ -183,7 +167,32 @@ class ViewSource:
         return block.astype(np.float64, copy=False)
 
     def blocks(self, size=None, native=False):
-        """``(start, stop, block)`` over consecutive row blocks."""
+        """``(start, stop, block)`` over consecutive row blocks.
+
+        Parameters
+        ----------
+        size : int, default=None
+            Rows per block; ``None`` is :meth:`block_rows`.
+        native : bool, default=False
+            As in :meth:`read`.
+
+        Yields
+        ------
+        start, stop : int
+            The block's rows, ``start:stop``.
+        block : ndarray of shape (stop - start, n_features)
+
+        See Also
+        --------
+        ViewSource.read : One block of any rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe.data.sources import ViewSource
+        >>> [stop for _, stop, _ in ViewSource(np.zeros((5, 2)), "x").blocks(size=2)]
+        [2, 4, 5]
+        """
         size = size or self.block_rows()
         for start in range(0, self.n, size):
             stop = min(start + size, self.n)
@@ -215,9 +224,10 @@ class ViewSource:
         return state
 
     def __del__(self):
-        if getattr(self, "_fd", None) is not None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
             try:
-                os.close(self._fd)
+                os.close(fd)
             except OSError:
                 pass
 
@@ -226,99 +236,32 @@ class ViewSource:
 
 
 def as_source(value, name):
-    """``value`` as a :class:`ViewSource` (a source is returned unchanged)."""
-    return value if isinstance(value, ViewSource) else ViewSource(value, name)
+    """``value`` as a :class:`ViewSource` (a source is returned unchanged).
 
+    Parameters
+    ----------
+    value : ViewSource, ndarray, scipy.sparse matrix, np.memmap, h5py.Dataset or zarr.Array
+        The view.
+    name : str
+        Modality name (for messages).
 
-class ViewStats:
-    """Per-column statistics of the observed rows of one view, by row blocks.
+    Returns
+    -------
+    ViewSource
 
-    Count, mean and sum of squared deviations of the values and of
-    ``log1p`` of the values (merged across blocks by Chan's formula), the
-    minimum and maximum, a non-integer value per column (NaN if none) and
-    whether any entry is missing.
+    See Also
+    --------
+    scan_view : A source with its observed rows and statistics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.data.sources import as_source
+    >>> src = as_source(np.zeros((4, 2)), "x")
+    >>> as_source(src, "x") is src, src.shape
+    (True, (4, 2))
     """
-
-    def __init__(self, n_features):
-        d = n_features
-        self.n_rows = 0
-        self.count = np.zeros(d)
-        self.mean = np.zeros(d)
-        self.m2 = np.zeros(d)
-        self.log_mean = np.zeros(d)
-        self.log_m2 = np.zeros(d)
-        self.min = np.full(d, np.inf)
-        self.max = np.full(d, -np.inf)
-        self.non_integer = np.full(d, np.nan)
-        self.any_missing = False
-
-    @staticmethod
-    def _merge(count, mean, m2, x, nan):
-        """Chan's merge of running (count, mean, m2) with the block ``x``."""
-        if nan is None:
-            c = np.full(x.shape[1], float(x.shape[0]))
-            bm = x.mean(0, dtype=np.float64)
-            d = x - bm.astype(x.dtype)
-        else:
-            c = (~nan).sum(0).astype(float)
-            total = np.where(nan, 0, x).sum(0, dtype=np.float64)
-            bm = np.where(c > 0, total / np.maximum(c, 1), 0.0)
-            d = np.where(nan, 0, x - bm.astype(x.dtype))
-        np.multiply(d, d, out=d)
-        bm2 = d.sum(0, dtype=np.float64)
-        tot = count + c
-        delta = bm - mean
-        frac = np.where(tot > 0, c / np.maximum(tot, 1), 0.0)
-        return tot, mean + delta * frac, m2 + bm2 + delta**2 * count * frac
-
-    def update(self, x, nan=None):
-        """Add the observed rows ``x`` (floats, NaN = missing entry); ``nan``
-        is ``np.isnan(x)`` if known, ``False`` if ``x`` has no NaN."""
-        if x.shape[0] == 0:
-            return
-        self.n_rows += x.shape[0]
-        nan = np.isnan(x) if nan is None else nan
-        if nan is not False and nan.any():
-            self.any_missing = True
-            lo, hi = np.where(nan, np.inf, x).min(0), np.where(nan, -np.inf, x).max(0)
-        else:
-            nan = None
-            lo, hi = x.min(0), x.max(0)
-        count = self.count
-        self.count, self.mean, self.m2 = self._merge(count, self.mean, self.m2, x, nan)
-        self.min, self.max = np.fmin(self.min, lo), np.fmax(self.max, hi)
-        todo = np.isnan(self.non_integer)
-        if todo.any():  # a non-integer value per column, until each has one
-            part = x[:, todo]
-            frac = (part != np.round(part)) & ~np.isnan(part)
-            found = frac.any(0)
-            if found.any():
-                cols = np.flatnonzero(todo)[found]
-                self.non_integer[cols] = part[frac[:, found].argmax(0), np.flatnonzero(found)]
-        if np.isfinite(self.log_mean).all() and (np.nan_to_num(lo, posinf=0.0) >= 0).all():
-            _, self.log_mean, self.log_m2 = self._merge(
-                count, self.log_mean, self.log_m2, np.log1p(x), nan
-            )
-        else:
-            self.log_mean[:] = np.nan  # not counts: no log moments
-
-    def moments(self, log=False):
-        """Per-column mean and population std (0 and 1 for empty columns)."""
-        mean = self.log_mean if log else self.mean
-        m2 = self.log_m2 if log else self.m2
-        seen = self.count > 0
-        center = np.where(seen, mean, 0.0)
-        with np.errstate(invalid="ignore"):
-            scale = np.where(seen, np.sqrt(np.maximum(m2, 0) / np.maximum(self.count, 1)), 1.0)
-        return center, scale
-
-    def witness(self):
-        """A small array (3, d) with each column's min, max and a non-integer
-        value (NaN where a column has none): enough for the likelihoods'
-        range and integer checks and for their category counts."""
-        lo = np.where(self.count > 0, self.min, np.nan)
-        hi = np.where(self.count > 0, self.max, np.nan)
-        return np.stack([lo, hi, self.non_integer])
+    return value if isinstance(value, ViewSource) else ViewSource(value, name)
 
 
 def _check_block(name, block, start):
@@ -352,6 +295,19 @@ def scan_view(name, value, mask=None):
     source : ViewSource
         With ``stats`` (a :class:`ViewStats` over the observed rows) set.
     observed : ndarray of bool of shape (n_samples,)
+
+    See Also
+    --------
+    skpoe.ModalityDict : Keeps sparse and on-disk views as they are, for this pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.data.sources import scan_view
+    >>> x = np.array([[1.0, 2.0], [np.nan, np.nan], [3.0, np.nan]])
+    >>> src, observed = scan_view("x", x)
+    >>> observed.tolist(), src.stats.count.tolist()
+    ([True, False, True], [2.0, 1.0])
     """
     src = as_source(value, name)
     if src.ndim != 2:

@@ -16,16 +16,12 @@ from typing import BinaryIO, TypeVar
 
 import numpy as np
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 
 from skpoe._typing import LabelsLike, ViewsLike
 from skpoe.distributed import is_main_process
 from skpoe.estimators._constraints import PARAMETER_CONSTRAINTS
+from skpoe.estimators._feature_names import LatentFeatureNamesMixin
 from skpoe.estimators._fit import prepare_fit, report_fit_end, store_training
 from skpoe.estimators._fitted import FittedModelMixin
 from skpoe.estimators._params import hidden_sizes, per_modality
@@ -54,9 +50,7 @@ _LABEL_HIDDEN = ()
 _Estimator = TypeVar("_Estimator", bound="BaseMultimodalVAE")
 
 
-class BaseMultimodalVAE(
-    ClassNamePrefixFeaturesOutMixin, FittedModelMixin, ClassifierMixin, BaseEstimator
-):
+class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMixin, BaseEstimator):
     """Base class of the multimodal VAE estimators. Not for direct use.
 
     A subclass names its torch module in ``_module_class`` and its own
@@ -67,7 +61,7 @@ class BaseMultimodalVAE(
     """
 
     _module_class: type[MultimodalModule] | None = None
-    _module_options = ()
+    _module_options: tuple[str, ...] = ()
     # -1 labels mean "unlabeled" to this estimator (skpoe.semi_supervised reads it)
     _reads_unlabeled_rows = True
 
@@ -152,25 +146,6 @@ class BaseMultimodalVAE(
         tags.classifier_tags.poor_score = True
         return tags
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the latent columns: ``"<classname>0"``, ``"<classname>1"``, ...
-
-        Parameters
-        ----------
-        input_features : array-like of str, or dict of str to array-like of str, default=None
-            Checked against ``feature_names_in_`` as scikit-learn does; a
-            dict (the per-view names that :class:`skpoe.compose.PerView`
-            gives inside a ``Pipeline``) is not checked, as the latent names
-            do not depend on it.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-        """
-        if isinstance(input_features, dict):
-            input_features = None
-        return super().get_feature_names_out(input_features)
-
     # -- fit ----------------------------------------------------------------
     def _new_module(self, liks):
         """A new torch module for the fitted likelihoods ``liks`` (labels last)."""
@@ -190,6 +165,7 @@ class BaseMultimodalVAE(
         options.update(
             pseudo_label_weight=self.pseudo_label_weight, agreement_weight=self.agreement_weight
         )
+        assert self._module_class is not None, "every concrete estimator names its module"
         return self._module_class(
             liks,
             self.n_components,
@@ -309,8 +285,8 @@ class BaseMultimodalVAE(
     def _commit(self, new, trainer):
         """Make the staged estimator ``new`` this one, with its training results."""
         store_training(new, trainer)
-        vars(self).clear()
-        vars(self).update(vars(new))
+        self.__dict__.clear()
+        self.__dict__.update(new.__dict__)
 
     def _fit_likelihoods(self, names, arrays, observed, labels):
         """Set the fitted modalities, their likelihoods and the classes."""
@@ -410,5 +386,5 @@ class BaseMultimodalVAE(
             dev = self.device_
             if dev.type == "cuda" and not torch.cuda.is_available():
                 dev = torch.device("cpu")
-            self.device_ = dev
+            self.device_: torch.device = dev
             self.module_.to(dev)

@@ -112,6 +112,7 @@ class Inference:
                 out = tuple(np.empty((data.n,) + p.shape[1:]) for p in parts)
             for o, p in zip(out, parts):
                 o[rows] = p
+        assert out is not None, "data.blocks yields at least one chunk"
         return out if isinstance(part, tuple) else out[0]
 
     # -- what the estimator asks -----------------------------------------
@@ -206,7 +207,7 @@ class Inference:
         g = torch.Generator()  # on the CPU, as shared_noise
         g.manual_seed(self._seed(_SAMPLE, random_state))
         self.module.eval()
-        z = torch.randn((n_samples, self.module.noise_width), generator=g).to(self.device)
+        z = torch.randn((int(n_samples), self.module.noise_width), generator=g).to(self.device)
         views = [self.decode(m, z) for m in range(len(self.views))]
         codes = None
         if self.label is not None:

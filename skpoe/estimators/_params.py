@@ -351,7 +351,7 @@ def with_model_options(**options):
             for name, value in list(bound.arguments.items())[1:]:
                 setattr(self, name, value)
 
-        __init__.__signature__ = sig
+        __init__.__signature__ = sig  # type: ignore[attr-defined]  # read by inspect.signature
         __init__.__doc__ = f"Set the parameters of {cls.__name__} (see the class docstring)."
         __init__.__qualname__ = f"{cls.__name__}.__init__"
         cls.__init__ = __init__

@@ -6,6 +6,9 @@ latents (:mod:`skpoe.models.private`) also gives each view's private code on req
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from skpoe.data._container import ModalityDict
@@ -16,6 +19,16 @@ __all__ = ["PrivateLatentsMixin"]
 
 class PrivateLatentsMixin:
     """``transform_private`` for estimators whose module has private latents."""
+
+    if TYPE_CHECKING:  # of the estimator it is mixed into (BaseMultimodalVAE)
+        modalities_: list[str]
+        n_private_components: int
+
+        def _views_data(self, X: Any, what: str) -> tuple[Any, Any]: ...
+
+        def _inference(self) -> Any: ...
+
+        def _threads(self) -> AbstractContextManager[None]: ...
 
     def transform_private(self, X):
         """Posterior means of each view's private latent (the shared one is :meth:`transform`).

@@ -64,4 +64,5 @@ def limit_threads(n):
         with _lock:
             _active -= 1
             if _active == 0 and torch.get_num_threads() != _saved:
+                assert _saved is not None  # set as the first of the active blocks began
                 torch.set_num_threads(_saved)

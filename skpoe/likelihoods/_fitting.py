@@ -54,6 +54,7 @@ def fit_view_likelihood(spec, arr, obs, name):
         # every row observed: no copy of the view
         return get_likelihood(spec, arr if obs.all() else arr[obs], name)
     st = arr.stats
+    assert st is not None, "scan_view sets the statistics of a source"
     auto = spec is None or (isinstance(spec, str) and spec == "auto")
     if auto:
         spec = _resolve_auto(arr)
@@ -83,6 +84,7 @@ def _column_means(arr, obs):
     """Means of the observed entries of each column over the observed rows."""
     if isinstance(arr, ViewSource):
         st = arr.stats
+        assert st is not None, "scan_view sets the statistics of a source"
         return np.where(st.count > 0, st.mean, np.nan)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a column with no observed entry: NaN

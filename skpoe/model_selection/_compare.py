@@ -41,7 +41,7 @@ def _named(estimators, what):
     if isinstance(estimators, dict):
         items = list(estimators.items())
     elif isinstance(estimators, (list, tuple)):
-        items, seen = [], {}
+        items, seen = [], dict[str, int]()
         for est in estimators:
             base = type(est).__name__
             seen[base] = seen.get(base, 0) + 1

@@ -22,7 +22,7 @@ def make_table(columns):
     if pd is not None:
         return pd.DataFrame(columns)
     n = len(next(iter(columns.values()))) if columns else 0
-    dtype = []
+    dtype: list[tuple[str, Any]] = []
     for name, col in columns.items():
         col = np.asarray(col)
         if col.dtype.kind in "OUS":

@@ -228,7 +228,7 @@ class MultimodalModule(SharedCodes, nn.Module):
         mask = batch.mask if mask is None else mask
         present = list(batch.present)
         lps = yield [(m, z, batch.targets[m]) for m in present]
-        total = 0.0
+        total: torch.Tensor | float = 0.0
         for m, lp in zip(present, lps):
             lp = self.weights[m] * lp
             total = total + torch.where(mask[..., m], lp, torch.zeros_like(lp))
@@ -250,10 +250,12 @@ class MultimodalModule(SharedCodes, nn.Module):
         """Part: single-modality terms of each observed modality on paired rows."""
         batch = experts.batch
         present = list(batch.present)
+        heads = [experts.single(m) for m in present]
         terms = yield from gather(
-            self.single_elbo_terms(m, *experts.single(m), batch.targets[m], sample) for m in present
+            self.single_elbo_terms(m, mu, prec, batch.targets[m], sample)
+            for m, (mu, prec) in zip(present, heads)
         )
-        total = 0.0
+        total: torch.Tensor | float = 0.0
         for m, t in zip(present, terms):
             total = total + torch.where(batch.mask[:, m], t, torch.zeros_like(t))
         return total
@@ -288,7 +290,7 @@ class MultimodalModule(SharedCodes, nn.Module):
             per_row = self._group_losses(paired, singles, sample, fused)
         names = [f"paired_{i}" for i in range(len(paired))] + [f"single_{m}" for m, _, _ in singles]
         terms = {}
-        total = 0.0
+        total: torch.Tensor | float = 0.0
         for i, (name, rows) in enumerate(zip(names, per_row)):
             mean = rows.mean()
             terms[name] = mean.detach()

@@ -55,7 +55,7 @@ class Experts:
     batch: Batch
     private: tuple | None = None  # (mu, var) (n, M, P) of private latents (skpoe.models.private)
 
-    def single(self, m):
+    def single(self, m: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Heads of modality m: ``mu, prec`` of shape (n, H, D)."""
         return self.mu[:, m], self.prec[:, m]
 
@@ -64,5 +64,5 @@ class Experts:
 class LossRecord:
     """Total loss of a step plus named terms (detached) for logging."""
 
-    total: torch.Tensor
+    total: torch.Tensor | float  # 0.0 for a step without groups
     terms: dict

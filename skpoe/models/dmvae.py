@@ -20,7 +20,7 @@ import torch
 
 from skpoe.models.base import MultimodalModule
 from skpoe.models.experts import kl_to_prior
-from skpoe.models.mvae import MVAEModule
+from skpoe.models.mvae import prior_times_experts
 from skpoe.models.private import PrivateLatents
 from skpoe.noise import randn_rows
 
@@ -31,7 +31,9 @@ class DMVAEModule(PrivateLatents, MultimodalModule):
     """Product of experts on z, a private w_m per view; joint and cross ELBOs."""
 
     n_heads = 1
-    posterior = MVAEModule.posterior
+
+    def posterior(self, experts, subset):
+        return prior_times_experts(experts, subset)
 
     def paired_terms(self, experts, sample=True):
         batch = experts.batch

@@ -63,7 +63,8 @@ def gather(parts):
             values[i] = part
     answers = {i: None for i in live}
     while live:
-        requests, spans, still = [], [], []
+        requests: list[tuple[int, torch.Tensor, torch.Tensor]] = []
+        spans, still = [], []
         for i in live:
             try:
                 asked = parts[i].send(answers[i])
@@ -113,7 +114,7 @@ def decode_fused(module, requests):
     back into the requests' shapes.
     """
     answers = [None] * len(requests)
-    by_modality = {}
+    by_modality: dict[int, list[int]] = {}
     for i, (m, _, _) in enumerate(requests):
         by_modality.setdefault(m, []).append(i)
     for m, idx in by_modality.items():
@@ -181,7 +182,7 @@ def encode_groups(module, paired, singles):
     heads : list of (mu, prec)
         Modality m's heads (n, H, D) for each single-modality group.
     """
-    inputs = [[] for _ in range(module.M)]
+    inputs: list[list[torch.Tensor]] = [[] for _ in range(module.M)]
     for batch in paired:
         for m in batch.present:
             inputs[m].append(batch.inputs[m])

@@ -35,9 +35,10 @@ class JMVAEModule(VAEVAEModule):
         q_mu, q_var = self.posterior(experts, s)
         z = reparameterize(q_mu, q_var, sample)
         rec = yield from self.reconstruction(z, batch)
-        pull = 0.0
+        pull: torch.Tensor | float = 0.0
         for m in batch.present:
-            u_mu, u_var = self.single_posterior(*experts.single(m), m)
+            mu_m, prec_m = experts.single(m)
+            u_mu, u_var = self.single_posterior(mu_m, prec_m, m)
             kl = kl_gaussians(q_mu, q_var, u_mu, u_var)
             pull = pull + torch.where(s[:, m], kl, torch.zeros_like(kl))
         return -rec + self.beta * kl_to_prior(q_mu, q_var) + float(self.alpha) * pull

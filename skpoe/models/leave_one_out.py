@@ -7,15 +7,22 @@ sets ``paired_terms = LeaveOneOut.leave_one_out_terms``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from skpoe.models.experts import kl_gaussians, reparameterize
 from skpoe.models.fused import gather
 
+if TYPE_CHECKING:
+    from skpoe.models._host import ModelHost
+else:
+    ModelHost = object  # the mixin's base at run time (skpoe.models._host)
+
 __all__ = ["LeaveOneOut"]
 
 
-class LeaveOneOut:
+class LeaveOneOut(ModelHost):
     """Leave-one-out KL objective plus label terms decoded from the views."""
 
     def leave_one_out_loss(self, batch, sample=True):

@@ -26,6 +26,7 @@ class MoPoEModule(MixtureModule):
     """Uniform mixture over subsets of products of the prior and experts."""
 
     n_heads = 1
+    subsets: torch.Tensor  # (C, M) bool: the non-empty subsets, a buffer set in __init__
 
     def __init__(self, likelihoods, n_latent, hidden, weights, **kwargs):
         M = len(likelihoods)

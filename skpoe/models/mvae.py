@@ -19,6 +19,12 @@ from skpoe.noise import rand_rows
 __all__ = ["MVAEModule"]
 
 
+def prior_times_experts(experts, subset):
+    """q(z | x_S) of one head per modality: the prior times the experts of ``subset``."""
+    prec = experts.prec[:, :, 0]
+    return product_with_prior(prec, experts.mu[:, :, 0] * prec, subset)
+
+
 class MVAEModule(MultimodalModule):
     """Prior x one expert per observed modality."""
 
@@ -26,8 +32,7 @@ class MVAEModule(MultimodalModule):
     n_subsets = 2
 
     def posterior(self, experts, subset):
-        prec = experts.prec[:, :, 0]
-        return product_with_prior(prec, experts.mu[:, :, 0] * prec, subset)
+        return prior_times_experts(experts, subset)
 
     def subset_elbo(self, experts, subset, sample=True):
         """Part: per-row negative ELBO of the modalities in ``subset`` under q(z|subset)."""

@@ -19,7 +19,7 @@ import torch
 
 from skpoe.models.base import MultimodalModule
 from skpoe.models.experts import kl_gaussians, kl_to_prior, reparameterize
-from skpoe.models.mvae import MVAEModule
+from skpoe.models.mvae import prior_times_experts
 
 __all__ = ["MVTCAEModule"]
 
@@ -29,7 +29,9 @@ class MVTCAEModule(MultimodalModule):
 
     n_heads = 1
     alpha = 0.1
-    posterior = MVAEModule.posterior
+
+    def posterior(self, experts, subset):
+        return prior_times_experts(experts, subset)
 
     def paired_terms(self, experts, sample=True):
         batch = experts.batch
@@ -38,7 +40,7 @@ class MVTCAEModule(MultimodalModule):
         z = reparameterize(q_mu, q_var, sample)
         rec = yield from self.reconstruction(z, batch)
         eye = torch.eye(self.M, dtype=torch.bool, device=s.device)
-        cvib = 0.0
+        cvib: torch.Tensor | float = 0.0
         for m in batch.present:
             p_mu, p_var = self.posterior(experts, s & eye[m])
             kl = kl_gaussians(q_mu, q_var, p_mu, p_var)

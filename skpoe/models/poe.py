@@ -22,7 +22,7 @@ class PoEModule(LeaveOneOut, MultimodalModule):
     """Product of own and substitute experts; leave-one-out KL objective."""
 
     @property
-    def n_heads(self):
+    def n_heads(self):  # type: ignore[override]  # the base's class constant, a property here
         return self.M
 
     def posterior(self, experts, subset):

@@ -25,15 +25,24 @@ private posteriors (the estimators' ``transform_private``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from skpoe.models.experts import kl_to_prior, log_normal, reparameterize
+
+if TYPE_CHECKING:
+    from skpoe.models._host import ModelHost
+else:
+    ModelHost = object  # the mixin's base at run time (skpoe.models._host)
 
 __all__ = ["SharedCodes", "PrivateLatents"]
 
 
 class SharedCodes:
     """Every modality's code is the shared latent (every model without private latents)."""
+
+    n_latent: int  # set by MultimodalModule, which derives from this class
 
     def code_width(self, m):
         """Width of modality m's code: its decoder's input and its encoder's output per head."""
@@ -49,7 +58,7 @@ class SharedCodes:
         return z
 
 
-class PrivateLatents:
+class PrivateLatents(ModelHost):
     """Mixin: a private latent per view (inherit it before the model's base)."""
 
     n_private_components = 8
@@ -105,9 +114,11 @@ class PrivateLatents:
         for m in range(self.M):
             if private.get(m) is None:
                 filler = experts.mu.new_zeros(batch.n, P)
-                mus.append(filler), variances.append(filler + 1.0)
+                mus.append(filler)
+                variances.append(filler + 1.0)
             else:
-                mus.append(private[m][0]), variances.append(private[m][1])
+                mus.append(private[m][0])
+                variances.append(private[m][1])
         experts.private = (torch.stack(mus, 1), torch.stack(variances, 1))
         return experts
 
@@ -122,7 +133,7 @@ class PrivateLatents:
         present = list(batch.present)
         codes = [torch.cat([z, w[..., m, :]], -1) if self.private_width(m) else z for m in present]
         lps = yield [(m, c, batch.targets[m]) for m, c in zip(present, codes)]
-        total = 0.0
+        total: torch.Tensor | float = 0.0
         for m, lp in zip(present, lps):
             lp = self.weights[m] * lp
             total = total + torch.where(mask[..., m], lp, torch.zeros_like(lp))
@@ -141,10 +152,11 @@ class PrivateLatents:
             return (yield from super().single_elbo_terms(m, mu, prec, target, sample))
         q_mu, q_var = self.single_posterior(mu, prec, m)
         z = reparameterize(q_mu, q_var, sample)
-        w = reparameterize(*private, sample)
+        w_mu, w_var = private
+        w = reparameterize(w_mu, w_var, sample)
         (lp,) = yield [(m, torch.cat([z, w], -1), target)]
         return -self.weights[m] * lp + self.beta * (
-            kl_to_prior(q_mu, q_var) + kl_to_prior(*private)
+            kl_to_prior(q_mu, q_var) + kl_to_prior(w_mu, w_var)
         )
 
     # -- inference ---------------------------------------------------------------

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import platform
 import warnings
+from typing import Any
 
 import numpy as np
 import torch
@@ -83,7 +84,7 @@ def _encode_params(estimator, encoder):
     """``(params, their JSON form)``; custom networks become placeholders naming
     their class, a RandomState becomes ``None`` (with a warning)."""
     params = estimator.get_params(deep=False)
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in params.items():
         if key in NETWORKS and isinstance(value, dict):
             out[key] = {

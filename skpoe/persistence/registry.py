@@ -38,7 +38,7 @@ def estimator_class(name):
 
 def is_registered(cls):
     """Whether ``cls`` itself (not a subclass) is a registered estimator class."""
-    return _CLASSES.get(getattr(cls, "__name__", None)) is cls
+    return _CLASSES.get(getattr(cls, "__name__", "")) is cls
 
 
 def registered_names():

@@ -8,7 +8,13 @@ continues from :meth:`TrainingState.resume_state`, and a checkpoint file holds
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 from skpoe.distributed import is_main_process
 from skpoe.train.checkpoint import (
@@ -24,6 +30,25 @@ __all__ = ["TrainingState"]
 
 class TrainingState:
     """Snapshots, resume and checkpoints of a trainer's state (a mixin of ``Trainer``)."""
+
+    if TYPE_CHECKING:  # the trainer's attributes used here (set in Trainer.__init__)
+        module: torch.nn.Module
+        optimizer: torch.optim.Optimizer
+        scaler: torch.amp.GradScaler
+        rng: np.random.RandomState
+        learning_rate: float
+        seed: int
+        early_stopping: bool
+        checkpoint: dict[str, Any] | None
+        torch_state: dict[str, Any]
+        epoch: int
+        start_epoch: int
+        history: dict[str, list[Any]]
+        best: float
+        no_improve: int
+        best_state: dict[str, Any] | None
+        last_good: dict[str, Any] | None  # the snapshot of the last finished epoch
+        _stream: Callable[[], dict[str, Any]] | None  # the generator states, during run
 
     # -- state --------------------------------------------------------------
     def continue_from(self, epoch, history, resume=None):
@@ -60,12 +85,22 @@ class TrainingState:
             "optimizer": _clone(self.optimizer.state_dict()),
             "scaler": self.scaler.state_dict(),  # {} unless float16 on CUDA
             "numpy_rng": self.rng.get_state(),
-            "torch_rng": torch_state or self._stream(),
+            "torch_rng": torch_state or self._current_stream(),
             "epoch": self.epoch,
             "lengths": {k: len(v) for k, v in self.history.items()},
             "best": self.best,
             "no_improve": self.no_improve,
         }
+
+    def _current_stream(self):
+        """The generators' states now (a snapshot during ``run``, inside the training stream)."""
+        assert self._stream is not None, "the training stream is open only during run"
+        return self._stream()
+
+    def _last_finished(self) -> dict[str, Any]:
+        """The snapshot of the last finished epoch (``run`` takes the first as it starts)."""
+        assert self.last_good is not None, "no snapshot before run"
+        return self.last_good
 
     def _restore(self, snap, weights_only=False):
         self.module.load_state_dict(snap["module"])
@@ -85,7 +120,7 @@ class TrainingState:
 
     def resume_state(self):
         """What a warm start needs to continue exactly (on the CPU)."""
-        snap = self.last_good
+        snap = self._last_finished()
         optimizer = snap["optimizer"]
         if self.early_stopping and self.best_state is not None:
             optimizer = self.best_state["optimizer"]
@@ -99,10 +134,11 @@ class TrainingState:
 
     def checkpoint_state(self):
         """The full training state after the last finished epoch."""
-        snap = self.last_good
+        snap = self._last_finished()
         rng = np.random.RandomState()
         rng.set_state(snap["numpy_rng"])
         best = self.best_state
+        assert self.checkpoint is not None, "a checkpoint state is made for a checkpoint file"
         state = {
             "fingerprint": self.checkpoint["fingerprint"],
             "seed": int(self.seed),
@@ -127,5 +163,5 @@ class TrainingState:
         """Write the state of the last finished epoch to the checkpoint file (rank 0)."""
         if not is_main_process():  # every process holds the same state
             return
-        if self.checkpoint is not None and self.last_good["epoch"] > self.start_epoch:
+        if self.checkpoint is not None and self._last_finished()["epoch"] > self.start_epoch:
             save_checkpoint(self.checkpoint["path"], self.checkpoint_state())

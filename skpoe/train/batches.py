@@ -38,6 +38,7 @@ class UnlabeledTargets:
     """The targets of the unlabeled rows' label terms, kept on the data's device."""
 
     soft = soft_weight = None  # none until set: the fit trains without those terms
+    device: torch.device  # the data's device, set by the subclass
 
     def set_unlabeled_targets(self, soft, weight):
         """Soft label targets (n, n_classes) and their weights (n,) for the unlabeled rows."""
