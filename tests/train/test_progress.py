@@ -11,12 +11,11 @@ import torch
 from conftest import tiny
 from sklearn.exceptions import ConvergenceWarning
 
+import skpoe.estimators._threads as threads_mod
 import skpoe.train._trainer
 import skpoe.train.progress
 from skpoe import MultimodalPoEVAE
-from skpoe.estimators._inference import Inference
-import skpoe.estimators._threads as threads_mod
-from skpoe.estimators._inference import CHUNK
+from skpoe.estimators._inference import CHUNK, Inference
 from skpoe.estimators._threads import PARALLEL_WORK, call_work, default_threads
 from skpoe.train.progress import Progress, format_terms, still_falling
 
