@@ -92,20 +92,23 @@ def view_graph(arrays, observed, n_neighbors=10, max_candidates=20000, random_st
     n = observed.shape[0]
     rng = np.random.RandomState(random_state)
     index = np.int32 if n < 2**31 else np.int64
-    total = sp.csr_matrix((n, n), dtype=np.float64)
+    # built with float32 links (small integers: exact), returned as float64
+    total = sp.csr_matrix((n, n), dtype=np.float32)
     for m, arr in enumerate(arrays):
         rows = np.flatnonzero(observed[:, m]).astype(index)
         k = min(n_neighbors, len(rows) - 1)
         if k < 1:
             continue
         a, b = _neighbour_pairs(arr, rows, k, max_candidates, rng)
-        w = sp.csr_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+        w = sp.csr_matrix((np.ones(len(a), np.float32), (a, b)), shape=(n, n))
         del a, b
         w.data[:] = 1.0  # duplicates count once
         w = w.maximum(w.T)
         total = total + w
         del w
-    return total.tocsr()
+    total = total.tocsr()
+    data = total.data.astype(np.float64)
+    return sp.csr_matrix((data, total.indices, total.indptr), shape=(n, n))
 
 
 def _normalized(graph, overwrite=False):
