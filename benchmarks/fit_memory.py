@@ -14,7 +14,13 @@ neighbourhood graph over the views is a cost of its own; and so with Gaussian
 views (``likelihoods="gaussian"``), whose standardized encoder inputs are a
 float32 copy of the data (a Bernoulli view is its own input).
 
-Usage: python benchmarks/fit_memory.py [--rows 100000 1000000] [--output FILE]
+Usage: python benchmarks/fit_memory.py [--rows 100000 1000000] [--fits FIT ...]
+[--stub-knn] [--output FILE]
+
+``--stub-knn`` replaces the kNN search of the default fit's graph by random
+neighbours of the same shape: the memory of building the graph without the
+minutes of the search at 1M rows (a random graph has more non-reciprocal
+links than a real one, so it costs somewhat more).
 
 ``PYTHONPATH=<other checkout> python benchmarks/fit_memory.py`` measures
 another version of skpoe with this script.
@@ -85,14 +91,40 @@ print(json.dumps({"n": n, "input": sum(v.nbytes for v in X.values()) / 2**20,
                   "stages": stages, "peak": status("VmHWM") - base}))
 """
 
+FITS = ["default", "no unlabeled terms", "no unlabeled terms, Gaussian views"]
+
+# --stub-knn: random neighbours of the shape sklearn returns, before skpoe imports it
+STUB = r"""
+import sklearn.neighbors as _neighbors
+class _RandomNeighbours:
+    def __init__(self, n_neighbors):
+        self.k = n_neighbors
+    def fit(self, x):
+        self.n = len(x)
+        return self
+    def kneighbors(self, x, return_distance=True):
+        idx = np.random.RandomState(0).randint(0, self.n, (len(x), self.k))
+        return (np.zeros(idx.shape), idx) if return_distance else idx
+_neighbors.NearestNeighbors = _RandomNeighbours
+"""
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--fits", nargs="+", choices=FITS, default=FITS)
+    parser.add_argument(
+        "--stub-knn",
+        action="store_true",
+        help="replace the kNN search of the pseudo-label graph by random neighbours of the same "
+        "shape (its memory without the minutes of the search at 1M rows)",
+    )
     parser.add_argument(
         "--output", default=os.path.join(os.path.dirname(__file__), "results", "fit_memory.md")
     )
     args = parser.parse_args()
+    child = CHILD.replace("import numpy as np, torch\n", "import numpy as np, torch\n" + STUB, 1)
+    child = child if args.stub_knn else CHILD
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     import skpoe  # the version measured (PYTHONPATH may point at another checkout)
 
@@ -100,9 +132,9 @@ def main():
     print(f"skpoe from {root}", flush=True)
     rows = []
     for n in args.rows:
-        for terms in ("default", "no unlabeled terms", "no unlabeled terms, Gaussian views"):
+        for terms in args.fits:
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, str(n), terms, root],
+                [sys.executable, "-c", child, str(n), terms, root],
                 capture_output=True,
                 text=True,
                 env=env,
@@ -110,7 +142,7 @@ def main():
             ).stdout
             r = json.loads(out.strip().splitlines()[-1])
             rows.append(
-                f"| {r['n']:,} | {terms} | {r['input']:.0f} | {r['stages']['check_X']:.0f} | "
+                f"| {r['n']:,} | {terms}{' (kNN stubbed)' * args.stub_knn} | {r['input']:.0f} | {r['stages']['check_X']:.0f} | "
                 f"{r['stages']['make_data']:.0f} | {r['stages']['trainer']:.0f} | "
                 f"{r['stages']['epoch']:.0f} | {r['peak']:.0f} | "
                 f"{r['peak'] / r['input']:.2f} |"
