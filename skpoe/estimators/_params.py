@@ -127,7 +127,7 @@ COMMON_DOC = """
         ``5e8`` (``skpoe.estimators._threads.PARALLEL_WORK``), where a second
         thread gains little and a loaded machine makes it many times slower,
         and the caller's setting from there on (on a quiet 2-core machine two
-        threads took 0.54-0.71 of one thread's time there; see
+        threads took 0.53-0.71 of one thread's time there; see
         ``benchmarks/results/threads.md``); on a GPU the setting stays.
     compile : bool, default=False
         Compile every encoder and decoder with ``torch.compile`` during

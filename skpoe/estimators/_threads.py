@@ -20,8 +20,8 @@ __all__ = ["limit_threads", "default_threads", "call_work", "PARALLEL_WORK"]
 #: The work of one forward pass (rows in the pass times the model's parameters,
 #: :func:`call_work`) from which a CPU call keeps the caller's torch threads by
 #: default; lighter calls run on one thread. On a quiet 2-core machine two
-#: threads took 0.53-0.67 of one thread's time from about this work on, and
-#: 0.73-0.95 below it (``benchmarks/results/threads.md``, ``docs/speed.md``).
+#: threads took 0.53-0.71 of one thread's time from about this work on, and
+#: 0.70-0.95 below it (``benchmarks/results/threads.md``, ``docs/speed.md``).
 PARALLEL_WORK = 500_000_000
 
 
@@ -50,6 +50,12 @@ def call_work(module, call, n_rows=0, n_importance_samples=1, batch_size=None):
         K of ``score_samples``.
     batch_size : int
         Rows of a minibatch (fit).
+
+    Returns
+    -------
+    work : int
+        Rows in one forward pass times the module's parameters, what
+        :func:`default_threads` compares with :data:`PARALLEL_WORK`.
     """
     if call == "fit":
         rows = batch_size
