@@ -15,8 +15,8 @@ c cores should use about c / k threads each, not c:
   a fit that is not on the main thread uses 1 thread.
 
 Estimators apply this share during ``fit`` and inference when their
-``n_threads`` is ``None`` and the model is not small enough for one thread
-anyway (``skpoe.estimators._threads.default_threads``). Set ``OMP_NUM_THREADS`` before
+``n_threads`` is ``None`` and the call's work is not small enough for one
+thread anyway (``skpoe.estimators._threads.default_threads``). Set ``OMP_NUM_THREADS`` before
 starting the workers (or Dask's ``distributed.nanny.pre-spawn-environ``), or
 pass ``n_threads``, to choose otherwise.
 """

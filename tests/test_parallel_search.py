@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from skpoe import ModalityDict
-from skpoe.estimators._threads import SMALL_MODEL, default_threads, limit_threads
+from skpoe.estimators._threads import PARALLEL_WORK, default_threads, limit_threads
 from skpoe.parallel import worker_threads
 
 GRID = {"n_components": [2, 4], "beta": [0.5, 1.0]}
@@ -79,13 +79,13 @@ def test_worker_threads_by_where_the_fit_runs():
     assert _in_a_thread(worker_threads) == 1
 
 
-def test_default_threads_of_a_large_model_in_a_worker_thread():
-    big = nn.Linear(SMALL_MODEL, 1)
+def test_default_threads_of_heavy_work_in_a_worker_thread():
     cpu = torch.device("cpu")
-    assert default_threads(None, big, cpu) is None  # the main thread: torch's setting
-    assert _in_a_thread(lambda: default_threads(None, big, cpu)) == 1
-    assert _in_a_thread(lambda: default_threads(None, None, torch.device("cuda"))) == 1
-    assert _in_a_thread(lambda: default_threads(3, big, cpu)) == 3  # n_threads wins
+    heavy = PARALLEL_WORK
+    assert default_threads(None, cpu, heavy) is None  # the main thread: torch's setting
+    assert _in_a_thread(lambda: default_threads(None, cpu, heavy)) == 1
+    assert _in_a_thread(lambda: default_threads(None, torch.device("cuda"), 0)) == 1
+    assert _in_a_thread(lambda: default_threads(3, cpu, heavy)) == 3  # n_threads wins
 
 
 def test_limit_threads_restores_the_count_after_the_last_block():

@@ -162,6 +162,31 @@ def _same_as(fn, arr, obs, x):
     return True
 
 
+def _is_own_input(fn, arr, obs):
+    """Whether the view ``arr`` is its own encoder input ``fn(arr)``, bit for bit.
+
+    Only a writeable, C-contiguous float32 array observed in every row can
+    be (it is then used as it is, no copy); its blocks are compared as
+    raw bits, so that -0.0 and 0.0 count as different.
+    """
+    if not (
+        isinstance(arr, np.ndarray)
+        and arr.dtype == np.float32
+        and arr.flags.c_contiguous
+        and arr.flags.writeable
+        and obs.all()
+    ):
+        return False
+    for start in range(0, arr.shape[0], ENCODE_ROWS):
+        block = arr[start : start + ENCODE_ROWS]
+        x = np.asarray(fn(block))
+        if x.dtype != np.float32 or x.shape != block.shape:
+            return False
+        if not np.array_equal(x.view(np.uint32), block.view(np.uint32)):
+            return False
+    return True
+
+
 def encode(arrays, observed, liks):
     """Encoder inputs and targets per modality (zeros where unobserved).
 
@@ -169,14 +194,20 @@ def encode(arrays, observed, liks):
     zeroes them in the encoder input and marks them in the target. Each is
     made once, block by block (:data:`ENCODE_ROWS` rows): float32 inputs,
     the likelihood's targets, and no second array where the target is the
-    input (e.g. Bernoulli: the encoder reads what the decoder scores).
+    input (e.g. Bernoulli: the encoder reads what the decoder scores). A
+    float32 view that is its own encoder input (Bernoulli data in [0, 1]
+    without missing entries, for one) is used as it is, without a copy
+    (:func:`_is_own_input`); the fit only reads it.
     """
     inputs, targets = [], []
     for arr, obs, lik in zip(arrays, observed.T, liks):
         first = np.flatnonzero(obs)[:1]
         probe_x = np.asarray(lik.encoder_input(arr[first]), np.float32)
         probe_t = lik.target(arr[first])
-        x = _encoded(lik.encoder_input, arr, obs, probe_x.shape[1:], np.float32)
+        if _is_own_input(lik.encoder_input, arr, obs):
+            x = arr
+        else:
+            x = _encoded(lik.encoder_input, arr, obs, probe_x.shape[1:], np.float32)
         if obs.all() and _same_as(lik.target, arr, obs, x):
             t = x
         else:

@@ -25,7 +25,7 @@ from skpoe.estimators._feature_names import LatentFeatureNamesMixin
 from skpoe.estimators._fit import prepare_fit, report_fit_end, store_training
 from skpoe.estimators._fitted import FittedModelMixin
 from skpoe.estimators._params import hidden_sizes, per_modality
-from skpoe.estimators._threads import default_threads, limit_threads
+from skpoe.estimators._threads import call_work, default_threads, limit_threads
 from skpoe.exceptions import TrainingDiverged
 from skpoe.likelihoods._fitting import entry_masking_rates, fit_likelihoods
 from skpoe.models.acceleration import compiled_networks
@@ -268,7 +268,8 @@ class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMix
         """
         warm = self.warm_start and hasattr(self, "module_")
         new, trainer = prepare_fit(self, X, y, warm)
-        with limit_threads(default_threads(self.n_threads, new.module_, new.device_)):
+        work = call_work(new.module_, "fit", batch_size=self.batch_size)
+        with limit_threads(default_threads(self.n_threads, new.device_, work)):
             try:
                 with compiled_networks(new.module_, self.compile):
                     trainer.run()

@@ -26,7 +26,7 @@ from skpoe.data._validation import (
 )
 from skpoe.estimators._inference import Inference
 from skpoe.estimators._output import as_frames, with_index
-from skpoe.estimators._threads import default_threads, limit_threads
+from skpoe.estimators._threads import call_work, default_threads, limit_threads
 
 __all__ = ["FittedModelMixin"]
 
@@ -38,9 +38,11 @@ class FittedModelMixin(TransformerMixin):
     A :class:`~sklearn.base.TransformerMixin`, so that ``set_output`` wraps
     the ``transform`` defined here."""
 
-    def _threads(self):
-        """The thread limit of inference with the fitted model."""
-        return limit_threads(default_threads(self.n_threads, self.module_, self.device_))
+    def _threads(self, call, n_rows, n_importance_samples=1):
+        """The thread limit of an inference ``call`` on ``n_rows`` rows
+        (:func:`~skpoe.estimators._threads.call_work`)."""
+        work = call_work(self.module_, call, n_rows, n_importance_samples)
+        return limit_threads(default_threads(self.n_threads, self.device_, work))
 
     # -- inference: delegated to skpoe.estimators._inference -----------------------------
     def _inference(self):
@@ -66,7 +68,8 @@ class FittedModelMixin(TransformerMixin):
         """``Inference.<method>(data, *args)`` on the validated views of X,
         under the thread limit; a non-finite result is an error."""
         data, _ = self._views_data(X, what)
-        with self._threads():
+        K = args[0] if method == "score_samples" else 1
+        with self._threads(method, data.n, K):
             out = getattr(self._inference(), method)(data, *args)
         return check_finite_output(out, what)
 
@@ -352,7 +355,7 @@ class FittedModelMixin(TransformerMixin):
         """
         check_is_fitted(self, "module_")
         n_samples = check_count(n_samples, "n_samples")
-        with self._threads():
+        with self._threads("sample", n_samples):
             views, codes = self._inference().sample(n_samples, random_state)
         check_finite_output(views, "sample")
         y = None if codes is None else self.classes_[codes]

@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 
 from skpoe.train.lazy import LazyData
 
-__all__ = ["Inference", "CHUNK"]
+__all__ = ["Inference", "CHUNK", "score_chunk"]
 
 CHUNK = 4096  # rows per forward pass
 # score_samples: elements of one chunk's widest (K, rows, width) activation;
@@ -26,6 +26,20 @@ CHUNK = 4096  # rows per forward pass
 _SCORE_BUDGET = 1 << 21
 # offsets of the inference seed, one per kind of draw
 _PROBA, _SCORE, _SAMPLE = 1, 2, 3
+
+
+def score_chunk(module, n_importance_samples, widths=(), chunk_size=CHUNK):
+    """Rows per chunk of ``score_samples``: its widest (K, rows, width)
+    activation (the decoders' layers and ``widths``: the likelihoods' outputs,
+    the latent code) takes at most about :data:`_SCORE_BUDGET` elements."""
+    hidden = [
+        layer.out_features
+        for dec in module.decoders
+        for layer in dec.modules()
+        if isinstance(layer, torch.nn.Linear)
+    ]
+    width = max([*widths, *hidden])
+    return max(1, min(chunk_size, _SCORE_BUDGET // (n_importance_samples * width)))
 
 
 class Inference:
@@ -143,14 +157,8 @@ class Inference:
         if not isinstance(K, numbers.Integral) or K < 1:
             raise ValueError(f"n_importance_samples must be a positive integer, got {K!r}.")
         liks = self.views + ([self.label] if self.label is not None else [])
-        hidden = [
-            layer.out_features
-            for dec in self.module.decoders
-            for layer in dec.modules()
-            if isinstance(layer, torch.nn.Linear)
-        ]
-        width = max([lik.n_outputs for lik in liks] + hidden)
-        chunk = max(1, min(self.chunk_size, _SCORE_BUDGET // (K * max(width, self.n_components))))
+        widths = [lik.n_outputs for lik in liks] + [self.n_components]
+        chunk = score_chunk(self.module, K, widths, self.chunk_size)
         eps = self.shared_noise(int(K), _SCORE, random_state, self.module.noise_width)
         log_det = np.array([lik.log_det() for lik in self.views])
         n_views = len(self.views)

@@ -120,11 +120,15 @@ COMMON_DOC = """
         Epochs between checkpoints.
     n_threads : int, default=None
         Torch intra-op threads during ``fit`` and inference; the caller's
-        ``torch.get_num_threads()`` is restored afterwards. ``None`` uses one
-        thread for models of fewer than 10 million parameters on the CPU
-        (on a shared 2-core machine fits ran 9-14 times faster than with two
-        threads; see ``benchmarks/results/threads.md``) and leaves the
-        setting alone otherwise.
+        ``torch.get_num_threads()`` is restored afterwards. ``None`` chooses
+        by the work of each call on the CPU, rows per forward pass (the
+        batch of a fit, the rows of an inference chunk, times K for
+        ``score_samples``) times the model's parameters: one thread below
+        ``5e8`` (``skpoe.estimators._threads.PARALLEL_WORK``), where a second
+        thread gains little and a loaded machine makes it many times slower,
+        and the caller's setting from there on (on a quiet 2-core machine two
+        threads took 0.53-0.71 of one thread's time there; see
+        ``benchmarks/results/threads.md``); on a GPU the setting stays.
     compile : bool, default=False
         Compile every encoder and decoder with ``torch.compile`` during
         ``fit`` (worth it for long fits on a GPU; the first steps pay the

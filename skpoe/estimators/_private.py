@@ -66,7 +66,7 @@ class PrivateLatentsMixin:
             mu, _ = inference.module.infer_private(batch)
             return mu[:, :n_views].reshape(batch.n, -1)
 
-        with self._threads():
+        with self._threads("transform", data.n):
             flat = inference._over_chunks(data, private)
         check_finite_output(flat, "transform_private")
         P = int(self.n_private_components)

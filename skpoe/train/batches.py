@@ -118,6 +118,12 @@ class TensorData(UnlabeledTargets):
             yield idx, self.batch(idx)
 
 
+def _row_indices(rows, n):
+    """``rows`` as int32 when ``n`` rows allow it (the same values, half the memory
+    of the groups and of every epoch's minibatch indices), else int64."""
+    return np.asarray(rows).astype(np.int32 if n < 2**31 else np.int64, copy=False)
+
+
 def _cycled(rows, n_steps, size, rng):
     """(n_steps, size) indices walking through shuffled copies of ``rows``."""
     need = n_steps * size
@@ -141,6 +147,7 @@ class BatchGroups:
     """
 
     def __init__(self, mask_np, rows, split_on=None, unlabeled=False):
+        rows = _row_indices(rows, len(mask_np))
         sub = mask_np[rows]
         paired = sub.sum(1) >= 2
         if split_on is None:

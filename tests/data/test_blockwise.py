@@ -61,9 +61,54 @@ def test_encoding_in_blocks_is_encoding_in_one(monkeypatch, spec):
 
 
 def test_a_target_equal_to_the_input_is_one_array():
-    X = np.random.RandomState(0).rand(30, 4).astype(np.float32)
+    X = np.random.RandomState(0).rand(30, 4)
     obs = np.ones(30, bool)
     lik = get_likelihood("bernoulli", X, "v")
     (x,), (t,) = validation.encode([X], obs[:, None], [lik])
-    assert t is x and x is not X
-    np.testing.assert_array_equal(x, X)
+    assert t is x and x is not X and x.dtype == np.float32
+    np.testing.assert_array_equal(x, X.astype(np.float32))
+
+
+def _bernoulli(n=30, d=4):
+    X = np.random.RandomState(0).rand(n, d).astype(np.float32)
+    return X, get_likelihood("bernoulli", X, "v")
+
+
+def test_a_float32_view_that_is_its_own_input_is_not_copied(monkeypatch):
+    monkeypatch.setattr(validation, "ENCODE_ROWS", 4)  # several blocks
+    X, lik = _bernoulli()
+    (x,), (t,) = validation.encode([X], np.ones((30, 1), bool), [lik])
+    assert x is X and t is X
+
+
+def _copied(X, lik, obs=None):
+    obs = np.ones((len(X), 1), bool) if obs is None else obs
+    (x,), _ = validation.encode([X], obs, [lik])
+    assert x is not X and not np.shares_memory(x, X)
+    return x
+
+
+@pytest.mark.parametrize(
+    "change", ["nan in the last block", "float64", "read-only", "not contiguous", "row"]
+)
+def test_a_view_that_is_not_its_own_input_is_encoded_into_a_copy(monkeypatch, change):
+    monkeypatch.setattr(validation, "ENCODE_ROWS", 4)
+    X, lik = _bernoulli()
+    obs = None
+    if change == "nan in the last block":
+        X[-1, 0] = np.nan  # a missing entry: its input takes the fill
+        lik = get_likelihood("bernoulli", X, "v")
+    elif change == "float64":
+        X = X.astype(np.float64)
+    elif change == "read-only":
+        X.setflags(write=False)
+    elif change == "not contiguous":
+        X = np.asfortranarray(X)
+    else:
+        obs = np.ones((30, 1), bool)
+        obs[5] = False  # an unobserved row: its input is zeros
+    x = _copied(X, lik, obs)
+    rows = slice(None) if obs is None else obs[:, 0]
+    expected = np.asarray(lik.encoder_input(X[rows]), np.float32)
+    assert x.dtype == np.float32
+    np.testing.assert_array_equal(x[rows].view(np.uint32), expected.view(np.uint32))

@@ -5,8 +5,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 
+import skpoe.data._graph as graph_mod
 from skpoe.data._graph import pseudo_label_targets, spread_labels, view_graph
 
 
@@ -113,3 +115,89 @@ def test_candidate_pool_bounds_the_search():
     assert g.shape == (200, 200) and g.nnz > 0
     cols = np.unique(sp.triu(g).tocoo().col)
     assert len(cols) < 200
+
+
+# -- the memory-lean construction gives the straightforward one's numbers, bit for bit ----------
+def _reference_standardized(x):
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean, std = np.nanmean(x, 0), np.nanstd(x, 0)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+    out = (x - mean) / std
+    out[np.isnan(out)] = 0.0
+    return out
+
+
+def _reference_graph(arrays, observed, n_neighbors, max_candidates, random_state=0):
+    """view_graph written plainly: float64 copies, distances, int64 links, one sparse sum."""
+    n = observed.shape[0]
+    rng = np.random.RandomState(random_state)
+    total = sp.csr_matrix((n, n), dtype=np.float64)
+    for m, arr in enumerate(arrays):
+        rows = np.flatnonzero(observed[:, m])
+        k = min(n_neighbors, len(rows) - 1)
+        if k < 1:
+            continue
+        x = _reference_standardized(arr[rows])
+        cand = np.arange(len(rows))
+        if len(rows) > max_candidates:
+            cand = np.sort(rng.choice(len(rows), max_candidates, replace=False))
+        _, idx = NearestNeighbors(n_neighbors=k + 1).fit(x[cand]).kneighbors(x)
+        nbrs = cand[idx]
+        src = np.repeat(np.arange(len(rows)), k + 1)
+        keep = nbrs.ravel() != src
+        w = sp.csr_matrix(
+            (np.ones(keep.sum()), (rows[src[keep]], rows[nbrs.ravel()[keep]])), shape=(n, n)
+        )
+        w.data[:] = 1.0
+        total = total + w.maximum(w.T)
+    return total.tocsr()
+
+
+def _reference_spread(graph, codes, labeled, n_classes, alpha=0.2, n_iter=30):
+    y0 = np.zeros((graph.shape[0], n_classes))
+    lab = np.flatnonzero(labeled)
+    y0[lab, codes[lab]] = 1.0
+    deg = np.asarray(graph.sum(1)).ravel()
+    inv = np.zeros(len(deg))
+    inv[deg > 0] = 1.0 / np.sqrt(deg[deg > 0])
+    s = sp.diags(inv) @ graph @ sp.diags(inv)
+    f = y0.copy()
+    for _ in range(n_iter):
+        f = alpha * (s @ f) + (1.0 - alpha) * y0
+    sums = f.sum(1, keepdims=True)
+    return np.divide(f, sums, out=np.zeros_like(f), where=sums > 0)
+
+
+def _bits(a):
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(monkeypatch, missing):
+    monkeypatch.setattr(graph_mod, "_BLOCK", 37)  # copies and scaling in several blocks
+    rng = np.random.RandomState(1)
+    n = 400
+    a = (rng.rand(n, 5) * 3).astype(np.float32)
+    b = rng.randn(n, 7) * 50 + 10
+    obs = np.ones((n, 2), bool)
+    if missing:
+        a[rng.rand(n, 5) < 0.05] = np.nan  # missing entries: the nan-moments
+        obs[::7, 1] = False  # missing views
+    codes, labeled = rng.randint(0, 4, n), rng.rand(n) < 0.1
+    want = _reference_graph([a, b], obs, 6, 150)
+    got = view_graph([a, b], obs, n_neighbors=6, max_candidates=150)
+    assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+    assert np.array_equal(_bits(got.data), _bits(want.data))
+    spread = _reference_spread(want, codes, labeled, 4)
+    assert np.array_equal(_bits(spread_labels(got, codes, labeled, 4)), _bits(spread))
+    soft, _ = pseudo_label_targets([a, b], obs, codes, labeled, 4, 6, 150)
+    spread[labeled] = 0.0
+    assert np.array_equal(_bits(soft), _bits(spread.astype(np.float32)))
+    # the comparison can fail: a graph off by one link spreads other numbers
+    other = want.tolil()
+    other[0, 1] = other[1, 0] = 1.0 + other[0, 1]
+    changed = _reference_spread(other.tocsr(), codes, labeled, 4)
+    assert not np.array_equal(_bits(changed), _bits(spread_labels(got, codes, labeled, 4)))

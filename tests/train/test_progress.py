@@ -11,11 +11,12 @@ import torch
 from conftest import tiny
 from sklearn.exceptions import ConvergenceWarning
 
+import skpoe.estimators._threads as threads_mod
 import skpoe.train._trainer
 import skpoe.train.progress
 from skpoe import MultimodalPoEVAE
-from skpoe.estimators._inference import Inference
-from skpoe.estimators._threads import SMALL_MODEL, default_threads
+from skpoe.estimators._inference import CHUNK, Inference
+from skpoe.estimators._threads import PARALLEL_WORK, call_work, default_threads
 from skpoe.train.progress import Progress, format_terms, still_falling
 
 
@@ -187,14 +188,54 @@ def test_plot_history_without_matplotlib(tiny_supervised, monkeypatch):
 
 
 # -- threads ----------------------------------------------------------------------
-def test_default_thread_count(tiny_supervised):
-    module = tiny_supervised.module_
+def test_default_thread_count_by_work():
     cpu = torch.device("cpu")
-    assert default_threads(None, module, cpu) == 1
-    assert default_threads(3, module, cpu) == 3
-    assert default_threads(None, module, torch.device("cuda")) is None
-    big = torch.nn.Linear(SMALL_MODEL, 1)
-    assert default_threads(None, big, cpu) is None
+    assert default_threads(None, cpu, 0) == 1
+    assert default_threads(None, cpu, PARALLEL_WORK - 1) == 1  # light work: one thread
+    assert default_threads(None, cpu, PARALLEL_WORK) is None  # heavy: the caller's setting
+    assert default_threads(3, cpu, 0) == 3  # an explicit n_threads wins either way
+    assert default_threads(1, cpu, PARALLEL_WORK) == 1
+    assert default_threads(None, torch.device("cuda"), 0) is None
+
+
+def test_call_work_is_rows_per_pass_times_parameters(tiny_supervised):
+    module = tiny_supervised.module_
+    p = sum(w.numel() for w in module.parameters())
+    assert call_work(module, "fit", batch_size=64) == 64 * p
+    assert call_work(module, "transform", 10) == 10 * p
+    assert call_work(module, "predict_proba", 10**6) == CHUNK * p  # a chunk per pass
+    assert call_work(module, "sample", 10**5) == 10**5 * p  # decoded at once
+    layers = [m for d in module.decoders for m in d.modules() if isinstance(m, torch.nn.Linear)]
+    widest = max([module.n_latent] + [m.out_features for m in layers])
+    rows = (1 << 21) // (1000 * widest)  # score_samples: about 2**21 activations a pass
+    assert call_work(module, "score_samples", 10**4, 1000) == rows * 1000 * p
+    assert call_work(module, "score_samples", 1, 1000) == 1000 * p
+
+
+def test_default_n_threads_follow_the_work_of_each_call(small, monkeypatch):
+    """With the threshold between a 10-row and a 300-row call, the same model
+    runs the light call on one thread and the heavy one on the caller's."""
+    model = tiny(max_iter=1).fit(small.X, small.y_part)
+    p = sum(w.numel() for w in model.module_.parameters())
+    monkeypatch.setattr(threads_mod, "PARALLEL_WORK", 100 * p)
+    inner = []
+    real = Inference.transform
+
+    def spy(self, *args):
+        inner.append(torch.get_num_threads())
+        return real(self, *args)
+
+    monkeypatch.setattr(Inference, "transform", spy)
+    caller = torch.get_num_threads()
+    few = {k: v[:10] for k, v in small.X.items()}
+    try:
+        torch.set_num_threads(2)
+        model.transform(few)
+        model.transform(small.X)
+        model.set_params(n_threads=1).transform(small.X)  # an explicit count wins
+        assert inner == [1, 2, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(caller)
 
 
 def _step_threads(monkeypatch):

@@ -292,3 +292,26 @@ def test_refit_resets_fitted_attributes(small):
     assert not hasattr(model, "classes_")
     assert not hasattr(model, "validation_loss_curve_")
     assert not hasattr(model, "best_validation_loss_")
+
+
+def test_minibatch_indices_are_int32_and_the_rows_of_int64_ones():
+    from skpoe.train import batches
+
+    rng = np.random.RandomState(0)
+    mask = rng.rand(300, 3) < 0.6
+    mask[:, 0] |= ~mask.any(1)
+    rows = np.arange(0, 300, 2)  # a training subset, int64
+    groups = batches.BatchGroups(mask, rows, split_on=2, unlabeled=True)
+    cpu = torch.device("cpu")
+    n_steps, paired, singles = groups.epoch(len(rows), 16, np.random.RandomState(1), cpu)
+    unlabeled = groups.unlabeled_epoch(n_steps, 16, np.random.RandomState(2), cpu)
+    drawn = paired + [idx for _, idx in singles] + [unlabeled]
+    assert all(idx.dtype == torch.int32 for idx in drawn)
+    # the same draws as from int64 rows: permutation shuffles either dtype alike
+    sub = mask[rows]
+    labeled = rows[(sub.sum(1) >= 2) & sub[:, 2]]
+    want = batches._cycled(labeled, n_steps, 16, np.random.RandomState(1))
+    assert want.dtype == np.int64
+    np.testing.assert_array_equal(paired[0].numpy(), want)
+    x = torch.arange(300.0)
+    np.testing.assert_array_equal(x[paired[0][0]].numpy(), want[0].astype(np.float32))
