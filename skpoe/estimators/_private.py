@@ -28,7 +28,9 @@ class PrivateLatentsMixin:
 
         def _inference(self) -> Any: ...
 
-        def _threads(self) -> AbstractContextManager[None]: ...
+        def _threads(
+            self, call: str, n_rows: int, n_importance_samples: int = 1
+        ) -> AbstractContextManager[None]: ...
 
     def transform_private(self, X):
         """Posterior means of each view's private latent (the shared one is :meth:`transform`).
