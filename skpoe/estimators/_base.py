@@ -32,7 +32,6 @@ from skpoe.estimators._params import hidden_sizes, per_modality
 from skpoe.estimators._threads import default_threads, limit_threads
 from skpoe.exceptions import TrainingDiverged
 from skpoe.likelihoods._fitting import entry_masking_rates, fit_likelihoods
-from skpoe.models.acceleration import compiled_networks
 from skpoe.models.base import MultimodalModule
 from skpoe.persistence import registry, save as _save
 from skpoe.semi_supervised import warn_if_labels_leak
@@ -294,8 +293,7 @@ class BaseMultimodalVAE(
         new, trainer = prepare_fit(self, X, y, warm)
         with limit_threads(default_threads(self.n_threads, new.module_, new.device_)):
             try:
-                with compiled_networks(new.module_, self.compile):
-                    trainer.run()
+                trainer.run()
             except TrainingDiverged:
                 fresh = not hasattr(self, "module_")
                 if warm or (fresh and trainer.epoch > 0):
