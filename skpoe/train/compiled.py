@@ -37,7 +37,6 @@ import warnings
 
 import torch
 from torch import nn
-from torch.fx.experimental.proxy_tensor import make_fx
 
 from skpoe.exceptions import SkpoeWarning
 from skpoe.noise import current_generator, draws_from
@@ -117,6 +116,8 @@ def _empty(shape, stride, dtype, device):
 
 def _traceable(fn):
     """``fn`` traced on fake tensors (values are never computed)."""
+    from torch.fx.experimental.proxy_tensor import make_fx  # heavy: only when compiling
+
     return make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)
 
 
