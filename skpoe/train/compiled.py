@@ -173,7 +173,8 @@ class CompiledStep:
         fn, specs = graph
         g = current_generator()
         noise = [fill(_empty(*spec), g) for fill, *spec in specs]
-        return fn(self.parameters(), self.buffers(), leaves, noise)
+        with torch.no_grad():  # the graph holds its own backward
+            return fn(self.parameters(), self.buffers(), leaves, noise)
 
     def parameters(self):
         return [p for _, p in self._params]
@@ -219,7 +220,8 @@ class CompiledStep:
         if self.backend is not None:
             fn = torch.compile(graph, backend=self.backend, fullgraph=True, dynamic=False)
             # the first run compiles: on copies of the buffers, which the graph may update
-            fn(params, [b.clone() for b in buffers], leaves, noise)
+            with torch.no_grad():
+                fn(params, [b.clone() for b in buffers], leaves, noise)
         self.compile_seconds += time.perf_counter() - start
         self.n_graphs += 1
         return fn, recorder.specs
