@@ -148,8 +148,10 @@ class CompiledStep:
         self.backend = backend
         self._loss = _Loss(module)
         named = list(module.named_parameters())
-        self._params = [(n, p) for n, p in named if p.requires_grad]
-        self._buffers = list(module.named_buffers())
+        self._names = [n for n, p in named if p.requires_grad]
+        self._param_list = [p for _, p in named if p.requires_grad]
+        self._buffer_names = [n for n, _ in module.named_buffers()]
+        self._buffer_list = [b for _, b in module.named_buffers()]
         self._graphs = {}
         self.compile_seconds = 0.0
         self.n_graphs = 0
@@ -177,13 +179,14 @@ class CompiledStep:
             return fn(self.parameters(), self.buffers(), leaves, noise)
 
     def parameters(self):
-        return [p for _, p in self._params]
+        """The trainable parameters, in the order of the gradients."""
+        return self._param_list
 
     def buffers(self):
-        return [b for _, b in self._buffers]
+        return self._buffer_list
 
     def _step_function(self, skeleton, source):
-        names = [n for n, _ in self._params] + [n for n, _ in self._buffers]
+        names = self._names + self._buffer_names
 
         def step(params, buffers, leaves, noise):
             state = {f"inner.{n}": t for n, t in zip(names, [*params, *buffers])}
