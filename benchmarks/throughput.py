@@ -440,6 +440,37 @@ COMPILED_SIDES = {
 }
 
 
+def step_flops(cfg):
+    """FLOPs of the matrix products of one skpoe training step (forward and backward)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from skpoe.estimators._fit import prepare_fit
+    from skpoe.noise import training_stream
+    from skpoe.train.batches import step_loss
+
+    est = skpoe_estimator(cfg, 1, cfg.batch_size)
+    new, trainer = prepare_fit(est, {"top": cfg.top, "bottom": cfg.bottom}, cfg.y, False)
+    module = new.module_.train()
+    _, paired, singles = trainer.epoch_batches()
+    paired_idx = [idx[0] for idx in paired]
+    singles_idx = [(m, idx[0]) for m, idx in singles]
+    with training_stream(trainer.torch_state, "cpu"), FlopCounterMode(display=False) as c:
+        step_loss(module, trainer.data, trainer.groups, paired_idx, singles_idx).total.backward()
+    return c.get_total_flops()
+
+
+def layer_rate(rows, width, repeats=5, calls=20):
+    """FLOP/s of the layer-shaped product (rows, width) @ (width, width), best of repeats."""
+    a, w = torch.randn(rows, width), torch.randn(width, width)
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            a @ w
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return 2 * rows * width * width / best
+
+
 def measure_compiled(cfg, reps):
     """Alternating timed fits of skpoe eager, ``compile=True`` (eager and
     compiled Adam update) and the hand-written loop. A compiled fit's time
@@ -464,7 +495,11 @@ def measure_compiled(cfg, reps):
         times["hand"].append(wall)
         losses["hand"] = hand_losses[-1]
     rows = cfg.n * ep
+    flops = step_flops(cfg) * math.ceil(cfg.n / bs) * ep  # the fit's training steps
+    rate = layer_rate(bs, cfg.hidden[0])
     return {
+        "share": {k: flops / min(v) / rate for k, v in times.items() if k != "hand"},
+        "rate": rate,
         "best": {k: rows / min(v) for k, v in times.items()},
         "ratio_pairs": {
             k: statistics.median(h / s for h, s in zip(times["hand"], times[k]))
@@ -496,9 +531,11 @@ def emit_compiled(emit, results, reps):
         + " | ".join(f"skpoe {s}" for s in sides)
         + " | "
         + " | ".join(f"{s} / hand" for s in sides)
-        + " | compile s, first fit | compile s, later fits |"
+        + " | compile s, first fit | compile s, later fits | "
+        + " | ".join(f"{s}: share of layer rate" for s in sides)
+        + " |"
     )
-    emit("|---" * (6 + 2 * len(sides)) + "|---|")
+    emit("|---" * (6 + 3 * len(sides)) + "|---|")
     for cfg, r in results:
         steps = math.ceil(cfg.n / cfg.batch_size)
         compiled = [s for s in sides if s != "eager"]
@@ -512,8 +549,20 @@ def emit_compiled(emit, results, reps):
             + " / ".join(f"{r['compile_first'][s]:.1f}" for s in compiled)
             + " | "
             + " / ".join(f"{r['compile_later'][s]:.1f}" for s in compiled)
+            + " | "
+            + " | ".join(f"{r['share'][s]:.0%}" for s in sides)
             + " |"
         )
+    emit()
+    emit(
+        "Share of layer rate: FLOPs of the matrix products of the fit's training steps "
+        "(counted on one eager step, forward and backward, by FlopCounterMode) over the best "
+        "fit time, against the rate of a layer-shaped product (batch, hidden) @ (hidden, "
+        "hidden) measured in the same run ("
+        + ", ".join(f"{cfg.name}: {r['rate'] / 1e9:.0f} GFLOP/s" for cfg, r in results)
+        + "); the fit time includes the per-epoch evaluations, so this understates the "
+        "step's own share."
+    )
     emit()
     emit(
         "Compile seconds are given as `compile` / `compile + compiled Adam`. Mean training "
