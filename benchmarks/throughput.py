@@ -68,6 +68,7 @@ sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 from skpoe import MultimodalPoEVAE  # noqa: E402
 from skpoe.models.base import Batch  # noqa: E402  (equivalence check only)
+from skpoe.train._trainer import Trainer  # noqa: E402  (its compile_optimizer switch)
 
 VAR_FLOOR = 1e-4
 
@@ -280,10 +281,28 @@ def skpoe_estimator(cfg, epochs, batch_size, seed=0):
     )
 
 
-def skpoe_fit(cfg, epochs, batch_size, seed=0):
+class CompileTime:
+    """Callback keeping the fit's tracing and compiling time (``trainer.compile_seconds``)."""
+
+    seconds = 0.0
+
+    def on_fit_end(self, estimator, trainer):
+        self.seconds = trainer.compile_seconds
+
+
+def skpoe_fit(cfg, epochs, batch_size, seed=0, compile=False, compile_optimizer=False):
+    """The fitted estimator; ``est.compile_seconds`` holds its compile time."""
     X = {"top": cfg.top, "bottom": cfg.bottom}
-    est = skpoe_estimator(cfg, epochs, batch_size, seed).fit(X, cfg.y)
+    timer = CompileTime()
+    est = skpoe_estimator(cfg, epochs, batch_size, seed)
+    est.set_params(compile=compile, callbacks=[timer])
+    Trainer.compile_optimizer = compile_optimizer
+    try:
+        est.fit(X, cfg.y)
+    finally:
+        Trainer.compile_optimizer = False
     assert est.n_iter_ == epochs, est.n_iter_
+    est.compile_seconds = timer.seconds
     return est
 
 
@@ -414,6 +433,202 @@ def measure(cfg, reps, warmup_epochs=1):
     }
 
 
+COMPILED_SIDES = {
+    "eager": {},
+    "compile": {"compile": True},
+    "compile + compiled Adam": {"compile": True, "compile_optimizer": True},
+}
+
+
+def step_flops(cfg):
+    """FLOPs of the matrix products of one skpoe training step (forward and backward)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from skpoe.estimators._fit import prepare_fit
+    from skpoe.noise import training_stream
+    from skpoe.train.batches import step_loss
+
+    est = skpoe_estimator(cfg, 1, cfg.batch_size)
+    new, trainer = prepare_fit(est, {"top": cfg.top, "bottom": cfg.bottom}, cfg.y, False)
+    module = new.module_.train()
+    _, paired, singles = trainer.epoch_batches()
+    paired_idx = [idx[0] for idx in paired]
+    singles_idx = [(m, idx[0]) for m, idx in singles]
+    with training_stream(trainer.torch_state, "cpu"), FlopCounterMode(display=False) as c:
+        step_loss(module, trainer.data, trainer.groups, paired_idx, singles_idx).total.backward()
+    return c.get_total_flops()
+
+
+def layer_rate(rows, width, repeats=5, calls=20):
+    """FLOP/s of the layer-shaped product (rows, width) @ (width, width), best of repeats."""
+    a, w = torch.randn(rows, width), torch.randn(width, width)
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            a @ w
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return 2 * rows * width * width / best
+
+
+def measure_compiled(cfg, reps):
+    """Alternating timed fits of skpoe eager, ``compile=True`` (eager and
+    compiled Adam update) and the hand-written loop. A compiled fit's time
+    leaves out its tracing and compiling (reported apart); the first compiled
+    fit of the process compiles from scratch, later ones reuse inductor's
+    caches."""
+    bs, ep = cfg.batch_size, cfg.epochs
+    first = {}
+    for name, kw in COMPILED_SIDES.items():  # warm-up, and the cold compile time
+        first[name] = skpoe_fit(cfg, 1, bs, **kw).compile_seconds
+    hand_fit(cfg, 1, bs)
+    times = {name: [] for name in [*COMPILED_SIDES, "hand"]}
+    compile_s = {name: [] for name in COMPILED_SIDES}
+    losses = {}
+    for _ in range(reps):
+        for name, kw in COMPILED_SIDES.items():
+            wall, _, est = timed(lambda kw=kw: skpoe_fit(cfg, ep, bs, **kw))
+            times[name].append(wall - est.compile_seconds)
+            compile_s[name].append(est.compile_seconds)
+            losses[name] = est.loss_curve_[-1]
+        wall, _, hand_losses = timed(lambda: hand_fit(cfg, ep, bs))
+        times["hand"].append(wall)
+        losses["hand"] = hand_losses[-1]
+    rows = cfg.n * ep
+    flops = step_flops(cfg) * math.ceil(cfg.n / bs) * ep  # the fit's training steps
+    rate = layer_rate(bs, cfg.hidden[0])
+    return {
+        "share": {k: flops / min(v) / rate for k, v in times.items() if k != "hand"},
+        "rate": rate,
+        "best": {k: rows / min(v) for k, v in times.items()},
+        "ratio_pairs": {
+            k: statistics.median(h / s for h, s in zip(times["hand"], times[k]))
+            for k in COMPILED_SIDES
+        },
+        "compile_first": first,
+        "compile_later": {k: statistics.median(v) for k, v in compile_s.items()},
+        "loss": losses,
+        "times": times,
+    }
+
+
+def emit_compiled(emit, results, reps):
+    emit("## Whole-step compile (`compile=True`) next to the eager step and the hand-written loop")
+    emit()
+    emit(
+        f"Throughput in training samples/s, best of {reps} alternating runs; ratio to the "
+        f"hand-written loop = median of the {reps} ratios of adjacent runs. A compiled fit's "
+        "time leaves out its tracing and compiling (which includes one run of each graph), "
+        "given apart: the first compiled fit of the process (cold caches) and the median "
+        "of the later fits (inductor's caches warm). `compile + compiled Adam` also compiles "
+        "the optimiser update (`torch.compile(optimizer.step)`); `compile` keeps the eager "
+        "fused Adam."
+    )
+    emit()
+    sides = list(COMPILED_SIDES)
+    emit(
+        "| data | batch | steps/epoch | epochs | hand-written | "
+        + " | ".join(f"skpoe {s}" for s in sides)
+        + " | "
+        + " | ".join(f"{s} / hand" for s in sides)
+        + " | compile s, first fit | compile s, later fits | "
+        + " | ".join(f"{s}: share of layer rate" for s in sides)
+        + " |"
+    )
+    emit("|---" * (6 + 3 * len(sides)) + "|---|")
+    for cfg, r in results:
+        steps = math.ceil(cfg.n / cfg.batch_size)
+        compiled = [s for s in sides if s != "eager"]
+        emit(
+            f"| {cfg.name} | {cfg.batch_size} | {steps} | {cfg.epochs} | "
+            f"{r['best']['hand']:,.0f} | "
+            + " | ".join(f"{r['best'][s]:,.0f}" for s in sides)
+            + " | "
+            + " | ".join(f"**{r['ratio_pairs'][s]:.2f}**" for s in sides)
+            + " | "
+            + " / ".join(f"{r['compile_first'][s]:.1f}" for s in compiled)
+            + " | "
+            + " / ".join(f"{r['compile_later'][s]:.1f}" for s in compiled)
+            + " | "
+            + " | ".join(f"{r['share'][s]:.0%}" for s in sides)
+            + " |"
+        )
+    emit()
+    emit(
+        "Share of layer rate: FLOPs of the matrix products of the fit's training steps "
+        "(counted on one eager step, forward and backward, by FlopCounterMode) over the best "
+        "fit time, against the rate of a layer-shaped product (batch, hidden) @ (hidden, "
+        "hidden) measured in the same run ("
+        + ", ".join(f"{cfg.name}: {r['rate'] / 1e9:.0f} GFLOP/s" for cfg, r in results)
+        + "); the fit time includes the per-epoch evaluations, so this understates the "
+        "step's own share."
+    )
+    emit()
+    emit(
+        "Compile seconds are given as `compile` / `compile + compiled Adam`. Mean training "
+        "loss of the last epoch (last timed run): "
+        + "; ".join(
+            f"{cfg.name}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["loss"].items())
+            for cfg, r in results
+        )
+        + "."
+    )
+    emit()
+
+
+def emit_eager(emit, configs, reps):
+    """Time skpoe eager against the hand-written loop and emit the table."""
+    results = []
+    for cfg in configs:
+        r = measure(cfg, reps)
+        results.append((cfg, r))
+        print(
+            f"  [{cfg.name}: skpoe fits {', '.join(f'{s:.2f}' for s in r['t_sk'])} s; "
+            f"hand-written {', '.join(f'{s:.2f}' for s in r['t_hand'])} s]",
+            flush=True,
+        )
+
+    emit(
+        f"Fit throughput in training samples/s = n x epochs / wall seconds of the whole fit; "
+        f"best of {reps} alternating runs (median in parentheses). Ratio = skpoe / "
+        f"hand-written: of the best runs; the median of the {reps} ratios of adjacent runs "
+        "(headline: adjacent runs see the same load); of the best process CPU times "
+        "(insensitive to other processes on the machine)."
+    )
+    emit()
+    emit(
+        "| data | n | views (dims) | hidden | latent | batch | steps/epoch | epochs | "
+        "skpoe | hand-written | ratio (best) | ratio (median pair) | ratio (CPU time) |"
+    )
+    emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for cfg, r in results:
+        steps = math.ceil(cfg.n / cfg.batch_size)
+        emit(
+            f"| {cfg.name} | {cfg.n} | {cfg.dims} | {cfg.hidden} | {cfg.n_latent} | "
+            f"{cfg.batch_size} | {steps} | {cfg.epochs} | {r['sk_best']:,.0f} "
+            f"({r['sk_med']:,.0f}) | {r['hand_best']:,.0f} ({r['hand_med']:,.0f}) | "
+            f"{r['ratio_best']:.2f} | **{r['ratio_pairs']:.2f}** | {r['ratio_cpu']:.2f} |"
+        )
+    emit()
+    emit(
+        "Mean training loss of the last epoch (last timed run; a sanity check that both "
+        "train the same objective): "
+        + "; ".join(
+            f"{cfg.name}: skpoe {r['loss_sk']:.1f}, hand-written {r['loss_hand']:.1f}"
+            for cfg, r in results
+        )
+        + "."
+    )
+    emit()
+    emit(
+        "Each step trains 5 minibatches (labeled paired, unlabeled paired, top, bottom, "
+        "label), so about 5 n rows go through the networks per epoch. Timed runs are single-"
+        "threaded by default: on a shared 2-core machine a second intra-op thread makes every "
+        "parallel op wait for a core whenever another process runs (measured: single fits "
+        "50-100x slower); pass `--threads 2` on an idle machine."
+    )
+
+
 def count_subnormal(tensors):
     tiny = torch.finfo(torch.float32).tiny
     n = total = 0
@@ -535,6 +750,12 @@ def main(argv=None):
     )
     p.add_argument("--no-large", action="store_true", help="skip the 784-d configuration")
     p.add_argument(
+        "--compile",
+        action="store_true",
+        help="time skpoe eager, compile=True (eager and compiled Adam) and the hand-written "
+        "loop side by side, instead of the eager table",
+    )
+    p.add_argument(
         "--denormal-epochs",
         type=int,
         default=None,
@@ -555,6 +776,8 @@ def main(argv=None):
     ep = args.epochs or (2 if quick else 6)
     ep_large = args.large_epochs or 1
     ep_den = args.denormal_epochs if args.denormal_epochs is not None else (0 if quick else 50)
+    if args.compile:
+        ep_den = 0  # the probe times the eager step
 
     top, bottom, y = digits_halves()
     configs = [
@@ -608,55 +831,13 @@ def main(argv=None):
         )
     emit()
 
-    results = []
-    for cfg in configs:
-        r = measure(cfg, reps)
-        results.append((cfg, r))
-        print(
-            f"  [{cfg.name}: skpoe fits {', '.join(f'{s:.2f}' for s in r['t_sk'])} s; "
-            f"hand-written {', '.join(f'{s:.2f}' for s in r['t_hand'])} s]",
-            flush=True,
-        )
-
-    emit(
-        f"Fit throughput in training samples/s = n x epochs / wall seconds of the whole fit; "
-        f"best of {reps} alternating runs (median in parentheses). Ratio = skpoe / "
-        f"hand-written: of the best runs; the median of the {reps} ratios of adjacent runs "
-        "(headline: adjacent runs see the same load); of the best process CPU times "
-        "(insensitive to other processes on the machine)."
-    )
-    emit()
-    emit(
-        "| data | n | views (dims) | hidden | latent | batch | steps/epoch | epochs | "
-        "skpoe | hand-written | ratio (best) | ratio (median pair) | ratio (CPU time) |"
-    )
-    emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for cfg, r in results:
-        steps = math.ceil(cfg.n / cfg.batch_size)
-        emit(
-            f"| {cfg.name} | {cfg.n} | {cfg.dims} | {cfg.hidden} | {cfg.n_latent} | "
-            f"{cfg.batch_size} | {steps} | {cfg.epochs} | {r['sk_best']:,.0f} "
-            f"({r['sk_med']:,.0f}) | {r['hand_best']:,.0f} ({r['hand_med']:,.0f}) | "
-            f"{r['ratio_best']:.2f} | **{r['ratio_pairs']:.2f}** | {r['ratio_cpu']:.2f} |"
-        )
-    emit()
-    emit(
-        "Mean training loss of the last epoch (last timed run; a sanity check that both "
-        "train the same objective): "
-        + "; ".join(
-            f"{cfg.name}: skpoe {r['loss_sk']:.1f}, hand-written {r['loss_hand']:.1f}"
-            for cfg, r in results
-        )
-        + "."
-    )
-    emit()
-    emit(
-        "Each step trains 5 minibatches (labeled paired, unlabeled paired, top, bottom, "
-        "label), so about 5 n rows go through the networks per epoch. Timed runs are single-"
-        "threaded by default: on a shared 2-core machine a second intra-op thread makes every "
-        "parallel op wait for a core whenever another process runs (measured: single fits "
-        "50-100x slower); pass `--threads 2` on an idle machine."
-    )
+    if args.compile:
+        compiled = [(cfg, measure_compiled(cfg, reps)) for cfg in configs]
+        for cfg, r in compiled:
+            print(f"  [{cfg.name}: {r['times']}]", flush=True)
+        emit_compiled(emit, compiled, reps)
+    else:
+        emit_eager(emit, configs, reps)
 
     if ep_den > 0:
         cfg = configs[0]

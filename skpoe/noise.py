@@ -21,6 +21,10 @@ threads of one process (joblib's threading backend, Dask) do not share a
 random stream. The networks are built from torch's global generators, seeded
 inside :func:`seeded_torch`, which one thread at a time runs.
 
+Inside :func:`draws_from` a draw is handed to a callable instead (the
+compiled training step, :mod:`skpoe.train.compiled`, records the draws a
+step makes and passes them into its compiled graph as tensors).
+
 Contract for model code: draw per-row randomness only through these
 functions, with the rows of the current call's minibatch along ``row_dim``.
 """
@@ -50,6 +54,8 @@ __all__ = [
     "step_shards",
     "training_stream",
     "use_generator",
+    "draws_from",
+    "current_generator",
     "fit_seed",
 ]
 
@@ -246,6 +252,30 @@ def use_generator(generator):
         _local.generator = previous
 
 
+def current_generator():
+    """The generator this thread's draws come from (``None``: torch's global one)."""
+    return getattr(_local, "generator", None)
+
+
+@contextlib.contextmanager
+def draws_from(source):
+    """Draws of this thread inside the block are made by ``source``.
+
+    ``source(fill, like, shape, device, dtype)`` returns the draw: ``fill``
+    (``fill(tensor, generator)`` fills ``tensor`` in place and returns it)
+    and the tensor ``like`` (or ``shape``, ``device`` and ``dtype``, when
+    ``like`` is ``None``) describe what :func:`randn_rows` or
+    :func:`rand_rows` was asked for. Draws inside :func:`row_shard` are
+    refused.
+    """
+    previous = getattr(_local, "source", None)
+    _local.source = source
+    try:
+        yield
+    finally:
+        _local.source = previous
+
+
 def _normal(t, g):
     return t.normal_(generator=g)
 
@@ -266,6 +296,11 @@ def _draw(fill, like, shape, row_dim, device, dtype):
     shape = tuple(shape)
     g = getattr(_local, "generator", None)
     shard = getattr(_local, "shard", None)
+    source = getattr(_local, "source", None)
+    if source is not None:
+        if shard is not None:
+            raise RuntimeError("draws_from does not support draws inside row_shard.")
+        return source(fill, like, shape, device, dtype)
     if shard is None:
         if like is not None:
             return fill(torch.empty_like(like), g)

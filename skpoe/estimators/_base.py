@@ -28,7 +28,6 @@ from skpoe.estimators._params import hidden_sizes, per_modality
 from skpoe.estimators._threads import call_work, default_threads, limit_threads
 from skpoe.exceptions import TrainingDiverged
 from skpoe.likelihoods._fitting import entry_masking_rates, fit_likelihoods
-from skpoe.models.acceleration import compiled_networks
 from skpoe.models.base import MultimodalModule
 from skpoe.persistence import registry, save as _save
 from skpoe.semi_supervised import warn_if_labels_leak
@@ -271,8 +270,7 @@ class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMix
         work = call_work(new.module_, "fit", batch_size=self.batch_size)
         with limit_threads(default_threads(self.n_threads, new.device_, work)):
             try:
-                with compiled_networks(new.module_, self.compile):
-                    trainer.run()
+                trainer.run()
             except TrainingDiverged:
                 fresh = not hasattr(self, "module_")
                 if warm or (fresh and trainer.epoch > 0):

@@ -229,6 +229,7 @@ def make_trainer(
         checkpoint=checkpoint,
         estimator=estimator,
         callbacks=callbacks,  # callbacks see the estimator whose fit runs
+        compile=est.compile,
     )
     if warm:
         trainer.continue_from(est.n_iter_, _previous_history(est), resume)

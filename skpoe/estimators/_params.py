@@ -130,9 +130,14 @@ COMMON_DOC = """
         threads took 0.53-0.71 of one thread's time there; see
         ``benchmarks/results/threads.md``); on a GPU the setting stays.
     compile : bool, default=False
-        Compile every encoder and decoder with ``torch.compile`` during
-        ``fit`` (worth it for long fits on a GPU; the first steps pay the
-        compilation).
+        Compile the whole training step (posterior, KL terms, likelihoods
+        and backward) into one graph with ``torch.compile`` during ``fit``;
+        the loss and gradients are the eager step's to float rounding. On
+        the CPU a step ran about 2x faster at batch 64 and 1.2x at batch
+        1024, but each fit first spends 10-40 s compiling: worth it for
+        fits of more than a minute or so (see ``docs/speed.md``).
+        Data-parallel fits and float16 fits compile every encoder and
+        decoder instead.
     precision : {"float32", "bfloat16", "float16"}, default="float32"
         Mixed precision of the training step (``torch.autocast``: matrix
         products in the given type, likelihoods, weights and optimiser state

@@ -4,9 +4,12 @@
 products in bfloat16 or float16, reductions and likelihoods in float32,
 weights and optimiser state in float32); a float16 step scales its loss with
 :class:`torch.amp.GradScaler` (:func:`grad_scaler`), so that small gradients
-do not flush to zero in float16. ``compile`` compiles every encoder and
-decoder network with :func:`torch.compile` for the duration of the fit.
-Inference always runs in float32 and uncompiled.
+do not flush to zero in float16. ``compile`` compiles the whole training
+step (:mod:`skpoe.train.compiled`), or, where that step cannot run
+(data-parallel training, float16 loss scaling), every encoder and decoder
+network with :func:`torch.compile` for the duration of the fit
+(:func:`compiled_networks`). Inference always runs in float32 and
+uncompiled.
 """
 
 from __future__ import annotations

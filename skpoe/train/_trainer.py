@@ -20,24 +20,28 @@ progress and writes checkpoints.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import torch
 
 from skpoe.distributed import DataParallel, is_main_process
 from skpoe.exceptions import CheckpointError, SkpoeWarning, TrainingDiverged
-from skpoe.models.acceleration import grad_scaler
+from skpoe.models.acceleration import compiled_networks, grad_scaler
 from skpoe.noise import fit_seed, training_stream
 from skpoe.train._state import TrainingState
 from skpoe.train.batches import (
     BatchGroups,
     TensorData,
+    batches_loss,
     monitor_rows,
     monitor_terms,
+    step_batches,
     step_loss as _step_loss,
     validation_loss,
 )
 from skpoe.train.callbacks import EarlyStopping, builtin_callbacks, notify
+from skpoe.train.compiled import CompiledStep
 
 __all__ = ["Trainer", "fit_seed"]
 
@@ -74,7 +78,16 @@ class Trainer(TrainingState):
         The user's callbacks (:mod:`skpoe.train.callbacks`); they run after
         the built-in ones (history, early stopping, state, progress,
         checkpoints), which :attr:`callbacks` lists with them.
+    compile : bool
+        Compile the whole step's loss and backward as one graph
+        (:class:`~skpoe.train.compiled.CompiledStep`); in data-parallel
+        training and with float16's loss scaling, compile every encoder and
+        decoder instead (:func:`~skpoe.models.acceleration.compiled_networks`).
     """
+
+    compile_optimizer = False
+    """With ``compile``, also compile the optimiser's update (``torch.compile``
+    of ``optimizer.step``); off: the eager fused Adam update."""
 
     def __init__(
         self,
@@ -99,8 +112,12 @@ class Trainer(TrainingState):
         checkpoint=None,
         estimator=None,
         callbacks=(),
+        compile=False,
     ):
         self.module = module
+        self.compile = bool(compile)
+        self.compiled = None  # the compiled step during run, when compile
+        self.compile_seconds = 0.0  # tracing and compiling, the first run of each graph
         self.data = data
         self.rng = rng
         self.torch_state = torch_state
@@ -150,6 +167,7 @@ class Trainer(TrainingState):
         self.checkpoint_error = None  # a failed checkpoint write, which ended the fit
         self.last_good = None
         self.parallel = None  # the data-parallel step during run, in a process group
+        self._optimizer_step = None  # the compiled update during run, with compile_optimizer
         self._stream = None  # the current generator states during run
 
     # -- the loop -------------------------------------------------------------
@@ -165,7 +183,14 @@ class Trainer(TrainingState):
         gradient of the whole step. float16 on CUDA scales the loss
         (:func:`~skpoe.models.acceleration.grad_scaler`, else a no-op).
         """
-        if self.parallel is None:
+        grads = None
+        if self.compiled is not None:
+            batches = step_batches(self.data, self.groups, paired_idx, singles_idx, unlabeled_idx)
+            out = self.compiled(*batches)  # None: a step that cannot be traced runs eagerly
+            total, grads = (
+                out if out is not None else (batches_loss(self.module, *batches).total, None)
+            )
+        elif self.parallel is None:
             total = _step_loss(
                 self.module,
                 self.data,
@@ -177,11 +202,18 @@ class Trainer(TrainingState):
         else:  # this process's slice of every minibatch group
             total = self.parallel.step_loss(self.data, self.groups, paired_idx, singles_idx)
         self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(total).backward()
+        if grads is None:
+            self.scaler.scale(total).backward()
+        else:
+            for p, g in zip(self.compiled.parameters(), grads):
+                p.grad = g
         if self.max_grad_norm is not None:
             self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.max_grad_norm)
-        self.scaler.step(self.optimizer)
+        if self._optimizer_step is not None:
+            self._optimizer_step()
+        else:
+            self.scaler.step(self.optimizer)
         self.scaler.update()
         return total
 
@@ -262,6 +294,29 @@ class Trainer(TrainingState):
         sizes = [self.data.n, *map(len, self.groups.per_modality), self.epoch]
         return DataParallel.maybe(self.module, self.data.device, sizes)
 
+    def _start_compiled(self):
+        """The compiled step of a ``compile`` fit run in one process without
+        loss scaling (else the networks alone are compiled)."""
+        self.compiled = self._optimizer_step = None
+        if self.compile and self.parallel is None and not self.scaler.is_enabled():
+            self.compiled = CompiledStep(self.module)
+            if self.compile_optimizer:
+                self._optimizer_step = self._timed_once(torch.compile(self.optimizer.step))
+
+    def _timed_once(self, fn):
+        """``fn``, its first call (which compiles) counted in :attr:`compile_seconds`."""
+        first = [True]
+
+        def call():
+            if not first[0]:
+                return fn()
+            start = time.perf_counter()
+            fn()
+            first[0] = False
+            self.compile_seconds += time.perf_counter() - start
+
+        return call
+
     @property
     def epochs_this_fit(self):
         return self.epoch - self.start_epoch
@@ -290,7 +345,11 @@ class Trainer(TrainingState):
                     SkpoeWarning,
                     stacklevel=2,
                 )
-            with training_stream(self.torch_state, self.data.device) as self._stream:
+            self._start_compiled()
+            with (
+                training_stream(self.torch_state, self.data.device) as self._stream,
+                compiled_networks(self.module, self.compile and self.compiled is None),
+            ):
                 while self.epoch < self.start_epoch + self.max_iter and not self.stop_training:
                     self._after_epoch(self.run_epoch())
         except TrainingDiverged:
@@ -322,7 +381,9 @@ class Trainer(TrainingState):
             self._restore(initial)
             raise
         finally:
-            self.parallel = self._stream = None
+            if self.compiled is not None:
+                self.compile_seconds += self.compiled.compile_seconds
+            self.parallel = self._stream = self.compiled = self._optimizer_step = None
             if self.progress is not None:
                 self.progress.close()
         if self.stop_training and self.progress is not None and self.checkpoint_error is None:

@@ -27,6 +27,8 @@ __all__ = [
     "BatchGroups",
     "host_to_device",
     "split_rows",
+    "step_batches",
+    "batches_loss",
     "step_loss",
     "validation_loss",
     "monitor_rows",
@@ -210,12 +212,12 @@ def split_rows(n, rng, early_stopping, validation_fraction):
     return np.sort(rows[n_val:]), np.sort(rows[:n_val])
 
 
-def step_loss(module, data, groups, paired_idx, singles_idx, sample=True, unlabeled_idx=None):
-    """The :class:`~skpoe.models.base.LossRecord` of one step's minibatches.
+def step_batches(data, groups, paired_idx, singles_idx, unlabeled_idx=None):
+    """The minibatches of one step, gathered from ``data`` (after its masking).
 
-    ``unlabeled_idx`` indexes a minibatch of the unlabeled group, whose label
-    terms (:meth:`~skpoe.models.base.MultimodalModule.unlabeled_label_loss`)
-    are added to the total.
+    Returns ``(paired, singles, unlabeled)``: a :class:`Batch` per paired
+    group, ``(m, x, target)`` per single-modality group, and ``None`` or
+    ``(batch, soft, weight)`` of the unlabeled group's minibatch.
     """
     paired = [
         masked_batch(data, data.batch(idx, *info))
@@ -225,15 +227,42 @@ def step_loss(module, data, groups, paired_idx, singles_idx, sample=True, unlabe
         (m, masked_inputs(data, m, data.inputs[m][idx]), data.targets[m][idx])
         for m, idx in singles_idx
     ]
-    record = module.loss(paired, singles, sample)
-    if unlabeled_idx is not None:
-        batch = masked_batch(data, data.batch(unlabeled_idx, *groups.unlabeled_info))
-        extra = module.unlabeled_label_loss(
-            batch, data.soft[unlabeled_idx], data.soft_weight[unlabeled_idx], sample
-        )
+    return paired, singles, _unlabeled_batch(data, groups, unlabeled_idx)
+
+
+def _unlabeled_batch(data, groups, idx):
+    if idx is None:
+        return None
+    batch = masked_batch(data, data.batch(idx, *groups.unlabeled_info))
+    return batch, data.soft[idx], data.soft_weight[idx]
+
+
+def batches_loss(module, paired, singles, unlabeled=None, sample=True):
+    """The :class:`~skpoe.models.base.LossRecord` of a step's gathered
+    minibatches (:func:`step_batches`)."""
+    return _add_unlabeled(module, module.loss(paired, singles, sample), unlabeled, sample)
+
+
+def _add_unlabeled(module, record, unlabeled, sample):
+    """``record`` plus the label terms of the unlabeled minibatch, if any
+    (:meth:`~skpoe.models.base.MultimodalModule.unlabeled_label_loss`)."""
+    if unlabeled is not None:
+        extra = module.unlabeled_label_loss(*unlabeled, sample)
         record.terms["unlabeled"] = extra.detach()
         record.total = record.total + extra
     return record
+
+
+def step_loss(module, data, groups, paired_idx, singles_idx, sample=True, unlabeled_idx=None):
+    """The :class:`~skpoe.models.base.LossRecord` of one step's minibatches.
+
+    ``unlabeled_idx`` indexes a minibatch of the unlabeled group, whose label
+    terms are added to the total. The unlabeled rows are gathered (and
+    masked) after the loss of the other groups, as they always were.
+    """
+    paired, singles, _ = step_batches(data, groups, paired_idx, singles_idx)
+    record = module.loss(paired, singles, sample)
+    return _add_unlabeled(module, record, _unlabeled_batch(data, groups, unlabeled_idx), sample)
 
 
 @torch.no_grad()
