@@ -205,6 +205,7 @@ class Trainer(TrainingState):
         if grads is None:
             self.scaler.scale(total).backward()
         else:
+            assert self.compiled is not None  # grads come from the compiled step only
             for p, g in zip(self.compiled.parameters(), grads):
                 p.grad = g
         if self.max_grad_norm is not None:

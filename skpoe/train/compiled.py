@@ -164,7 +164,7 @@ class CompiledStep:
         ``grads`` holds one gradient per trainable parameter (``None`` for
         a parameter the loss does not use, as eager backward leaves it).
         """
-        leaves = []
+        leaves: list[torch.Tensor] = []
         skeleton = _split((paired, singles, unlabeled), leaves)
         key = (skeleton, getattr(self.module, "autocast_dtype", None))
         if key not in self._graphs:
