@@ -9,9 +9,15 @@ product of its single-view experts. This script measures, on digits halves with 
 - ``joint``: ``predict_proba`` of all views (the model's posterior given every view);
 - ``views``: the product of the single views' label distributions divided by the labeled rows'
   class frequencies to the power (views - 1), the label-level product of experts;
+- ``mix w``: the joint's log-probabilities times ``w`` plus the views' label-level product times
+  ``1 - w``, renormalised (w = 0.25, 0.5, 0.75);
 - each single view.
 
-Usage: python benchmarks/joint_vs_views.py [--seeds 5] [--labeled 0.01 0.1] [--out F]
+``--protocol dropout30`` hides every training view with probability 0.3 instead (labeled rows
+too), so unlabeled rows are paired as well. Per-seed figures go to ``--csv``.
+
+Usage: python benchmarks/joint_vs_views.py [--seeds 5] [--labeled 0.01 0.1]
+       [--protocol paper|dropout30] [--out F] [--csv F]
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ from skpoe.datasets import load_digits_views
 from skpoe.model_selection._compare import _check_data, _split
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+MIX_WEIGHTS = (0.25, 0.5, 0.75)
+PROTOCOLS = {
+    "paper": dict(missing_views=1.0, view_dropout=0.0),
+    "dropout30": dict(missing_views=0.0, view_dropout=0.3),
+}
 
 
 def accuracies(est, s):
@@ -41,10 +52,14 @@ def accuracies(est, s):
     prior = (counts + 1.0) / (counts + 1.0).sum()
     log_views = sum(np.log(p + 1e-12) for p in singles.values())
     log_views = log_views - (len(singles) - 1) * np.log(prior)
+    log_joint = np.log(joint + 1e-12)
     out = {
         "joint": np.mean(classes[joint.argmax(1)] == y_te),
         "views": np.mean(classes[log_views.argmax(1)] == y_te),
     }
+    for w in MIX_WEIGHTS:
+        mix = w * log_joint + (1 - w) * log_views
+        out[f"mix {w:g}"] = np.mean(classes[mix.argmax(1)] == y_te)
     out.update({v: np.mean(classes[p.argmax(1)] == y_te) for v, p in singles.items()})
     return out
 
@@ -54,7 +69,9 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--labeled", nargs="+", type=float, default=[0.01, 0.1])
     parser.add_argument("--models", nargs="+", default=["MultimodalPoEVAE", "MVAE"])
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="paper")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "joint_vs_views.md"))
+    parser.add_argument("--csv", default=None, help="per-seed figures (appended as they come)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
@@ -63,29 +80,43 @@ def main(argv=None):
         "# From all views: the joint posterior against the product of the single views",
         "",
         f"Command: `python benchmarks/joint_vs_views.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
-        f"skpoe {skpoe.__version__}, torch {torch.__version__}; digits halves, the paper's "
-        f"protocol (unlabeled rows keep one half), defaults, seeds 0..{args.seeds - 1}. Test "
+        f"skpoe {skpoe.__version__}, torch {torch.__version__}; digits halves, protocol "
+        f"`{args.protocol}`, defaults, seeds 0..{args.seeds - 1}. Test "
         "accuracy, mean ± std over seeds. `joint`: the posterior given both halves; `views`: the "
-        "product of the halves' label distributions over the class frequencies.",
+        "product of the halves' label distributions over the class frequencies; `mix w`: "
+        "w x log joint + (1 - w) x log views.",
         "",
-        "| model | labeled | joint | views | views - joint | top | bottom |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| model | labeled | joint | views | views - joint | "
+        + " | ".join(f"mix {w:g}" for w in MIX_WEIGHTS)
+        + " | top | bottom |",
+        "|---|---|---:|---:|---:|" + "---:|" * len(MIX_WEIGHTS) + "---:|---:|",
     ]
     for labeled in args.labeled:
-        splits = [_split(X, y, seed, 0.25, labeled, 1.0) for seed in range(args.seeds)]
+        protocol = PROTOCOLS[args.protocol]
+        splits = [_split(X, y, seed, 0.25, labeled, **protocol) for seed in range(args.seeds)]
         for name in args.models:
             rows = []
             for seed, s in enumerate(splits):
                 est = getattr(skpoe, name)(random_state=seed).fit(s["X_h"], s["y_h"])
                 rows.append(accuracies(est, s))
                 print(name, labeled, seed, rows[-1], file=sys.stderr, flush=True)
+                if args.csv:
+                    with open(args.csv, "a") as f:
+                        f.write(
+                            ",".join(
+                                [args.protocol, name, f"{labeled:g}", str(seed)]
+                                + [f"{k}={v:.4f}" for k, v in rows[-1].items()]
+                            )
+                            + "\n"
+                        )
             a = {k: np.array([r[k] for r in rows]) for k in rows[0]}
             cell = {k: f"{v.mean():.3f} ± {v.std():.3f}" for k, v in a.items()}
             diff = a["views"] - a["joint"]
             lines.append(
                 f"| {name} | {labeled:g} | {cell['joint']} | {cell['views']} | "
                 f"{diff.mean():+.3f} ({int((diff > 0).sum())}/{len(diff)} seeds up) | "
-                f"{cell['top']} | {cell['bottom']} |"
+                + " | ".join(cell[f"mix {w:g}"] for w in MIX_WEIGHTS)
+                + f" | {cell['top']} | {cell['bottom']} |"
             )
             print(lines[-1], flush=True)
     with open(args.out, "w") as f:
