@@ -5,17 +5,23 @@ their label, 10% of the unlabeled rows keep one half, and 10% of the observed en
 missing (NaN). Each test row then has 0, 10, 20 or 40% of its entries missing (at least one
 kept per half). Compared, all fitted on the same training rows:
 
-* ``MultimodalPoEVAE``: defaults (missing entries encoded as the column means; training hides
-  up to 80% of the observed entries of each row from the encoders, ``entry_masking="auto"``);
+* ``MultimodalPoEVAE``: defaults (training hides up to 80% of the observed entries of each row
+  from the encoders, ``entry_masking="auto"``; at predict time the encoders see each missing
+  entry filled from the 5 nearest of up to 5,000 training rows kept at fit time,
+  ``entry_fill="neighbors"``);
 * ``MultimodalPoEVAE, impute first``: the same model, predicting from ``impute(X)``;
-* ``MultimodalPoEVAE (no masking)``: ``entry_masking=0``, the defaults before masking;
+* ``MultimodalPoEVAE (mean fill)``: ``entry_fill="mean"``, missing entries encoded as their
+  column's training mean (the default before the neighbour fill);
+* ``MultimodalPoEVAE (no masking)``: ``entry_masking=0, entry_fill="mean"``, the defaults
+  before masking;
 * ``MultimodalPoEVAE (indicators)``: ``missing_indicators=True, entry_masking=0``, the encoding
-  before both (zeros plus a 0/1 observed indicator per feature);
+  before both (zeros plus a 0/1 observed indicator per feature; no fill);
 * ``KNNImputer + LR``: ``KNNImputer`` fitted on every training row (both halves side by side),
   then a standardized logistic regression on the labeled rows;
 * ``mean imputer + LR``: the same with ``SimpleImputer``.
 
-Usage: python benchmarks/missing_entries_predict.py [--seeds 5] [--jobs 2] [--out F]
+Usage: python benchmarks/missing_entries_predict.py [--seeds 5] [--first-seed 0] [--jobs 2]
+       [--out F]
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ RATES = (0.0, 0.1, 0.2, 0.4)
 METHODS = [
     "MultimodalPoEVAE",
     "MultimodalPoEVAE, impute first",
+    "MultimodalPoEVAE (mean fill)",
     "MultimodalPoEVAE (no masking)",
     "MultimodalPoEVAE (indicators)",
     "KNNImputer + LR",
@@ -75,15 +82,18 @@ def one_seed(seed):
     X_h = hide_entries(X_h, 0.1, np.random.RandomState([seed, 1]))
     models = {
         METHODS[0]: MultimodalPoEVAE(random_state=seed).fit(X_h, y_h),
-        METHODS[2]: MultimodalPoEVAE(random_state=seed, entry_masking=0.0).fit(X_h, y_h),
-        METHODS[3]: MultimodalPoEVAE(
+        METHODS[2]: MultimodalPoEVAE(random_state=seed, entry_fill="mean").fit(X_h, y_h),
+        METHODS[3]: MultimodalPoEVAE(random_state=seed, entry_masking=0.0, entry_fill="mean").fit(
+            X_h, y_h
+        ),
+        METHODS[4]: MultimodalPoEVAE(
             random_state=seed, missing_indicators=True, entry_masking=0.0
         ).fit(X_h, y_h),
     }
     flat = np.hstack([X_h["top"], X_h["bottom"]])
     lab = y_h != -1
     pipes = {}
-    for name, imputer in ((METHODS[4], KNNImputer()), (METHODS[5], SimpleImputer())):
+    for name, imputer in ((METHODS[5], KNNImputer()), (METHODS[6], SimpleImputer())):
         imputer.fit(flat)
         lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
         pipes[name] = (imputer, lr.fit(imputer.transform(flat[lab]), y_h[lab]))
@@ -103,15 +113,15 @@ def one_seed(seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+seeds-1")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument(
         "--out", default=os.path.join(HERE, "results", "missing_entries_predict.md")
     )
     args = parser.parse_args(argv)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     results = [
-        r
-        for rows in Parallel(n_jobs=args.jobs)(delayed(one_seed)(s) for s in range(args.seeds))
-        for r in rows
+        r for rows in Parallel(n_jobs=args.jobs)(delayed(one_seed)(s) for s in seeds) for r in rows
     ]
     lines = [
         "# Label accuracy with missing entries at predict time",
@@ -119,7 +129,7 @@ def main(argv=None):
         f"Command: `python benchmarks/missing_entries_predict.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
         f"skpoe {skpoe.__version__}, torch {torch.__version__}, {platform.machine()}; digits halves, "
         f"10% labels, 10% of unlabeled rows with one half, 10% of training entries missing; "
-        f"seeds 0..{args.seeds - 1}, mean ± std of test accuracy from both halves.",
+        f"seeds {seeds.start}..{seeds.stop - 1}, mean ± std of test accuracy from both halves.",
         "",
         "| missing test entries | " + " | ".join(METHODS) + " |",
         "|---:|" + "---:|" * len(METHODS),

@@ -187,8 +187,13 @@ def _is_own_input(fn, arr, obs):
     return True
 
 
-def encode(arrays, observed, liks):
+def encode(arrays, observed, liks, inputs_from=None):
     """Encoder inputs and targets per modality (zeros where unobserved).
+
+    ``inputs_from``, if given, holds per modality the array the encoder input
+    is made from instead (``None``: the modality's own array), e.g. views whose
+    missing entries are filled for the encoders while the targets keep them
+    missing.
 
     NaN entries of observed rows are missing entries: the likelihood
     zeroes them in the encoder input and marks them in the target. Each is
@@ -200,15 +205,17 @@ def encode(arrays, observed, liks):
     (:func:`_is_own_input`); the fit only reads it.
     """
     inputs, targets = [], []
-    for arr, obs, lik in zip(arrays, observed.T, liks):
+    sources = [None] * len(arrays) if inputs_from is None else inputs_from
+    for arr, src, obs, lik in zip(arrays, sources, observed.T, liks):
+        src = arr if src is None else src
         first = np.flatnonzero(obs)[:1]
-        probe_x = np.asarray(lik.encoder_input(arr[first]), np.float32)
+        probe_x = np.asarray(lik.encoder_input(src[first]), np.float32)
         probe_t = lik.target(arr[first])
-        if _is_own_input(lik.encoder_input, arr, obs):
+        if src is arr and _is_own_input(lik.encoder_input, arr, obs):
             x = arr
         else:
-            x = _encoded(lik.encoder_input, arr, obs, probe_x.shape[1:], np.float32)
-        if obs.all() and _same_as(lik.target, arr, obs, x):
+            x = _encoded(lik.encoder_input, src, obs, probe_x.shape[1:], np.float32)
+        if src is arr and obs.all() and _same_as(lik.target, arr, obs, x):
             t = x
         else:
             t = _encoded(lik.target, arr, obs, probe_t.shape[1:], probe_t.dtype)

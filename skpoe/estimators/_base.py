@@ -19,6 +19,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 
 from skpoe._typing import LabelsLike, ViewsLike
+from skpoe.data._neighbor_fill import donor_set
 from skpoe.distributed import is_main_process
 from skpoe.estimators._constraints import PARAMETER_CONSTRAINTS
 from skpoe.estimators._feature_names import LatentFeatureNamesMixin
@@ -105,6 +106,7 @@ class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMix
         n_neighbors=10,
         missing_indicators=False,
         entry_masking="auto",
+        entry_fill="neighbors",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -137,6 +139,7 @@ class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMix
         self.n_neighbors = n_neighbors
         self.missing_indicators = missing_indicators
         self.entry_masking = entry_masking
+        self.entry_fill = entry_fill
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -303,6 +306,11 @@ class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMix
         self.entry_masking_ = entry_masking_rates(
             views, names, arrays, observed, getattr(self, "entry_masking", 0.0)
         )
+        self.entry_donors_ = None
+        if getattr(self, "entry_fill", "neighbors") == "neighbors":
+            eligible = [v.affine_encoding and not v.missing_indicators_ for v in views]
+            real = [v.name != "bernoulli" for v in views]
+            self.entry_donors_ = donor_set(arrays[: len(names)], observed, eligible, real)
         if self.verbose and is_main_process():
             for n_ in names:
                 print(

@@ -50,4 +50,5 @@ PARAMETER_CONSTRAINTS = {
     "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     "missing_indicators": ["boolean"],
     "entry_masking": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
+    "entry_fill": [StrOptions({"mean", "neighbors"})],
 }

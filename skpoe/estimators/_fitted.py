@@ -24,7 +24,7 @@ from skpoe.data._validation import (
     check_X,
     require_observed,
 )
-from skpoe.estimators._inference import Inference
+from skpoe.estimators._inference import Inference, entry_fill
 from skpoe.estimators._output import as_frames, with_index
 from skpoe.estimators._threads import call_work, default_threads, limit_threads
 
@@ -54,6 +54,7 @@ class FittedModelMixin(TransformerMixin):
             self.n_components,
             self._inference_seed,
             self.device_,
+            entry_fill(getattr(self, "entry_donors_", None)),
         )
 
     def _views_data(self, X, what):

@@ -10,15 +10,17 @@ and seed, and knows nothing of the estimator.
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from skpoe.data._neighbor_fill import fill_missing_entries
 from skpoe.train.lazy import LazyData
 
-__all__ = ["Inference", "CHUNK", "score_chunk"]
+__all__ = ["Inference", "CHUNK", "entry_fill", "score_chunk"]
 
 CHUNK = 4096  # rows per forward pass
 # score_samples: elements of one chunk's widest (K, rows, width) activation;
@@ -42,6 +44,11 @@ def score_chunk(module, n_importance_samples, widths=(), chunk_size=CHUNK):
     return max(1, min(chunk_size, _SCORE_BUDGET // (n_importance_samples * width)))
 
 
+def entry_fill(donors):
+    """The ``fill`` of :class:`Inference` for a fit's donors (``None``: none)."""
+    return None if donors is None else functools.partial(fill_missing_entries, donors)
+
+
 class Inference:
     """Posterior, draws and decoding of a fitted multimodal module.
 
@@ -60,10 +67,15 @@ class Inference:
         The fitted model's inference seed: every draw derives from it.
     device : torch.device
         Device holding ``module``.
+    fill : callable or None, default=None
+        What the encoders see in place of missing entries, block by block
+        (``entry_fill="neighbors"``: :func:`skpoe.data._neighbor_fill.fill_missing_entries`
+        with the fit's donors); ``None`` keeps the likelihoods' column means.
     """
 
-    def __init__(self, module, views, label, n_components, seed, device):
+    def __init__(self, module, views, label, n_components, seed, device, fill=None):
         self.chunk_size = CHUNK
+        self.fill = fill
         self.module = module
         self.views = list(views)
         self.label = label
@@ -86,7 +98,7 @@ class Inference:
             sources.append(None)
             liks.append(self.label)
             observed = np.concatenate([observed, np.zeros((n, 1), bool)], 1)
-        return LazyData(sources, observed, liks, self.device, check=True)
+        return LazyData(sources, observed, liks, self.device, check=True, fill=self.fill)
 
     def shared_noise(self, n_draws, offset, random_state=None, width=None):
         """Standard normal draws (n_draws, 1, width) shared by all rows.

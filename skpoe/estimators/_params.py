@@ -185,6 +185,14 @@ COMMON_DOC = """
         view; 0 turns it off. Views encoded with indicator columns are not
         masked. See ``docs/training.md`` and
         ``benchmarks/results/missing_entries_predict.md``.
+    entry_fill : {"mean", "neighbors"}, default="neighbors"
+        What the encoders see in place of a missing entry at inference:
+        ``"mean"`` its column's training mean; ``"neighbors"`` its mean over
+        the 5 training rows nearest by the row's observed entries in every
+        view, as ``KNNImputer`` computes it (Bernoulli, Gaussian and Laplace
+        views; up to 5,000 training rows are kept in ``entry_donors_``). The
+        likelihood still leaves the entry out; complete rows and training
+        are unchanged.
 
     Attributes
     ----------
@@ -198,6 +206,8 @@ COMMON_DOC = """
     entry_masking_ : dict of str to float
         Per view, the largest share of entries that training hid from its
         encoder (``entry_masking``; 0 for views left unmasked).
+    entry_donors_ : dict or None
+        Training rows kept for ``entry_fill="neighbors"`` (else ``None``).
     likelihoods_ : dict of str to Likelihood
         Fitted likelihood per modality (``"__label__"`` for the labels).
     likelihood_reasons_ : dict of str to str

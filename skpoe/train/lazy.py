@@ -57,9 +57,14 @@ class LazyData(UnlabeledTargets):
     check : bool, default=False
         Check each block's observed rows against its fitted likelihood
         (new data at inference time).
+    fill : callable or None, default=None
+        ``fill(raws, observed)`` gives the raw views whose missing entries
+        the encoders see filled (e.g.
+        :func:`skpoe.data._neighbor_fill.fill_missing_entries`); the targets
+        keep them missing. Used by the blocks of inference, not by training.
     """
 
-    def __init__(self, sources, mask, liks, device, check=False):
+    def __init__(self, sources, mask, liks, device, check=False, fill=None):
         self.sources = [
             None if s is None else as_source(s, lik.modality) for s, lik in zip(sources, liks)
         ]
@@ -69,6 +74,7 @@ class LazyData(UnlabeledTargets):
         self.device = device
         self.index_device = torch.device("cpu")  # minibatch rows are read on the host
         self.check = check
+        self.fill = fill
         self.inputs = _Column(self, 0)
         self.targets = _Column(self, 1)
         self._last = None
@@ -85,11 +91,11 @@ class LazyData(UnlabeledTargets):
             return np.full((k, self.liks[m].n_features_), np.nan)
         return src.read(rows)
 
-    def _encode_block(self, m, raw, obs):
+    def _encode_block(self, m, raw, obs, filled=None):
         lik = self.liks[m]
         if self.check:
-            lik.check(raw[obs])
-        (x,), (t,) = encode([raw], obs[:, None], [lik])
+            lik.check(raw[obs])  # a fill is a mean of donors the fit checked
+        (x,), (t,) = encode([raw], obs[:, None], [lik], inputs_from=[filled])
         return self._to_device(x), self._to_device(t)
 
     def _to_device(self, a):
@@ -107,6 +113,11 @@ class LazyData(UnlabeledTargets):
 
     def _batch(self, rows, mask, present=None, max_observed=None, raws=None):
         inputs, targets = [], []
+        filled = raws
+        if self.fill is not None and present is None:
+            if raws is None:
+                raws = [self.read(m, rows) for m in range(len(self.liks))]
+            filled = self.fill(raws, self.mask_np[rows])
         for m, lik in enumerate(self.liks):
             obs = self.mask_np[rows, m]
             if present is not None and m not in present:
@@ -114,7 +125,8 @@ class LazyData(UnlabeledTargets):
                 obs = np.zeros(len(obs), bool)
             else:
                 raw = raws[m] if raws is not None else self.read(m, rows)
-            x, t = self._encode_block(m, raw, obs)
+            fill = None if filled is raws or filled[m] is raw else filled[m]
+            x, t = self._encode_block(m, raw, obs, fill)  # the encoder sees the fill
             inputs.append(x)
             targets.append(t)
         return Batch(inputs, targets, mask, present, max_observed)

@@ -32,9 +32,9 @@ def test_encode_runs_per_chunk(tiny_supervised, many_rows, monkeypatch, method):
     rows_seen = []
     real = validation.encode
 
-    def spy(arrays, observed, liks):
+    def spy(arrays, observed, liks, **kw):
         rows_seen.append(observed.shape[0])
-        return real(arrays, observed, liks)
+        return real(arrays, observed, liks, **kw)
 
     monkeypatch.setattr(lazy, "encode", spy)
     out = getattr(tiny_supervised, method)(many_rows)

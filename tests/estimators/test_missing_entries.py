@@ -15,6 +15,7 @@ from sklearn.datasets import load_breast_cancer
 from torch import distributions as dist, nn
 
 from skpoe import ESTIMATORS, MultimodalPoEVAE
+from skpoe.data._neighbor_fill import fill_missing_entries
 from skpoe.likelihoods import (
     Bernoulli,
     Categorical,
@@ -296,11 +297,12 @@ def test_score_samples_counts_observed_entries_only(fitted_scattered, scattered)
 
 
 def test_model_without_indicators_reads_missing_entries_as_the_mean(cancer):
-    """Fitted on complete rows: a NaN entry at predict time is the training
-    mean (0 in the standardized encoder input), with no indicator."""
+    """Fitted on complete rows with ``entry_fill="mean"``: a NaN entry at predict
+    time is the training mean (0 in the standardized encoder input), with no
+    indicator."""
     X, y = cancer
     views = _views(X)
-    model = MultimodalPoEVAE(**{**TINY, "max_iter": 2}).fit(views, y)
+    model = MultimodalPoEVAE(**{**TINY, "max_iter": 2}, entry_fill="mean").fit(views, y)
     part = {k: v[:20].copy() for k, v in views.items()}
     as_mean = copy.deepcopy(part)
     part["worst"][[3, 7], [2, 5]] = np.nan
@@ -311,6 +313,28 @@ def test_model_without_indicators_reads_missing_entries_as_the_mean(cancer):
     assert np.isfinite(filled).all()
     np.testing.assert_array_equal(filled[0], views["worst"][0])
     assert np.isfinite(model.score_samples(part, n_importance_samples=3)).all()
+
+
+def test_default_reads_missing_entries_as_their_nearest_training_rows(cancer):
+    """The default ``entry_fill="neighbors"``: a NaN entry is read as its mean
+    over the 5 training rows nearest by the row's observed entries (all views,
+    standardized), computed here with scikit-learn's KNNImputer."""
+    from sklearn.impute import KNNImputer
+
+    X, y = cancer
+    views = _views(X)
+    model = MultimodalPoEVAE(**{**TINY, "max_iter": 2}).fit(views, y)
+    part = {k: v[:20].copy() for k, v in views.items()}
+    part["worst"][[3, 7], [2, 5]] = np.nan
+    part["mean"][3, :4] = np.nan
+    mu, sd = X.mean(0), X.std(0)
+    donors = ((X - mu) / sd).astype(np.float32).astype(np.float64)
+    flat = np.hstack([part[k] for k in GROUPS])
+    knn = KNNImputer(n_neighbors=5).fit(donors).transform((flat - mu) / sd) * sd + mu
+    as_knn = {k: knn[:, s] for k, s in GROUPS.items()}
+    np.testing.assert_allclose(model.transform(part), model.transform(as_knn), rtol=1e-5, atol=1e-6)
+    as_mean = {k: np.where(np.isnan(v), model.likelihoods_[k].center_, v) for k, v in part.items()}
+    assert not np.allclose(model.transform(part)[3], model.transform(as_mean)[3], atol=1e-4)
 
 
 def test_custom_encoder_receives_indicators(scattered):
@@ -350,9 +374,11 @@ def test_tensor_targets_mark_missing_entries(fitted_scattered, scattered):
     lik = model.likelihoods_["mean"]
     assert x.shape[1] == 10
     missing = np.isnan(arrays[0][obs])
-    np.testing.assert_array_equal(
-        x[obs][missing], np.broadcast_to(lik.fill_, missing.shape)[missing]
-    )
+    # the default entry_fill="neighbors": the encoder reads the neighbours' fill
+    filled = fill_missing_entries(model.entry_donors_, list(arrays), data.mask_np)
+    want = np.asarray(lik.encoder_input(filled[0][obs]), np.float32)
+    np.testing.assert_allclose(x[obs][missing], want[missing], rtol=1e-6, atol=1e-7)
+    assert not np.allclose(x[obs][missing], np.broadcast_to(lik.fill_, missing.shape)[missing])
 
 
 def test_indicator_inputs_on_request(scattered):
