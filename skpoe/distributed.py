@@ -117,7 +117,23 @@ def _active_group():
 
 
 def is_main_process():
-    """True outside distributed training and on rank 0 inside it."""
+    """True outside distributed training and on rank 0 inside it.
+
+    Returns
+    -------
+    main : bool
+        Whether this process writes logs, checkpoints and progress.
+
+    See Also
+    --------
+    process_group : The group skpoe trains over.
+
+    Examples
+    --------
+    >>> from skpoe.distributed import is_main_process
+    >>> is_main_process()  # no process group here
+    True
+    """
     group = _active_group()
     return group is None or torch.distributed.get_rank(group) == 0
 
@@ -129,6 +145,27 @@ def local_device(device):
     device when ``LOCAL_RANK`` is not set). Outside distributed training, and
     for explicit indices, ``device`` is returned unchanged. Also warns once
     when ``torchrun``'s environment is set but no process group is.
+
+    Parameters
+    ----------
+    device : torch.device
+        The device a fit asked for.
+
+    Returns
+    -------
+    device : torch.device
+        The device this process uses.
+
+    See Also
+    --------
+    init_process_group : Starts distributed training.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.distributed import local_device
+    >>> local_device(torch.device("cpu"))
+    device(type='cpu')
     """
     global _warned
     dist = _dist()
@@ -154,6 +191,32 @@ def shard_bounds(n, rank, world):
     Slices differ in size by at most one row. A minibatch of fewer than two
     rows per rank is not split: every rank computes all of it (a one-row slice
     would not tell :mod:`skpoe.noise` how the whole draw is laid out).
+
+    Parameters
+    ----------
+    n : int
+        Rows of the minibatch.
+    rank : int
+        This process's rank.
+    world : int
+        Number of processes.
+
+    Returns
+    -------
+    start, stop : int
+        The slice of rows of ``rank``.
+
+    See Also
+    --------
+    skpoe.noise.row_shard : The same slice of the minibatch's noise.
+
+    Examples
+    --------
+    >>> from skpoe.distributed import shard_bounds
+    >>> [shard_bounds(10, r, 3) for r in range(3)]
+    [(0, 3), (3, 6), (6, 10)]
+    >>> shard_bounds(3, 1, 2)  # too few rows: not split
+    (0, 3)
     """
     if n < 2 * world:
         return 0, n
@@ -172,6 +235,26 @@ def shared_seed(seed):
 
     A fit with ``random_state=None`` draws a fresh seed in each process; the
     processes must share one to draw the same minibatches.
+
+    Parameters
+    ----------
+    seed : int
+        This process's seed.
+
+    Returns
+    -------
+    seed : int
+        Rank 0's seed.
+
+    See Also
+    --------
+    skpoe.train.fit_seed : The seed of a fit.
+
+    Examples
+    --------
+    >>> from skpoe.distributed import shared_seed
+    >>> shared_seed(7)  # no process group here
+    7
     """
     group = _active_group()
     if group is None:

@@ -40,7 +40,37 @@ VAR_FLOOR = 1e-4
 
 
 def mlp(n_in, hidden, n_out, activation=nn.ReLU):
-    """Fully connected network ``n_in -> hidden -> n_out`` (linear output)."""
+    """Fully connected network ``n_in -> hidden -> n_out`` (linear output).
+
+    Parameters
+    ----------
+    n_in : int
+        Width of the input.
+    hidden : sequence of int
+        Widths of the hidden layers, each followed by ``activation``.
+    n_out : int
+        Width of the output (a linear layer, no activation).
+    activation : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation class, instantiated once per hidden layer.
+
+    Returns
+    -------
+    net : torch.nn.Sequential
+        The network.
+
+    See Also
+    --------
+    GaussianEncoder : Ends an MLP in Gaussian heads.
+    Decoder : Maps latent codes to likelihood parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.nn import mlp
+    >>> net = mlp(3, (8, 4), 2)
+    >>> net(torch.zeros(5, 3)).shape
+    torch.Size([5, 2])
+    """
     layers = []
     prev = n_in
     for h in hidden:
@@ -51,7 +81,32 @@ def mlp(n_in, hidden, n_out, activation=nn.ReLU):
 
 
 def full_precision(t):
-    """``t`` in float32 if it came out of a mixed-precision (16-bit) layer."""
+    """``t`` in float32 if it came out of a mixed-precision (16-bit) layer.
+
+    Parameters
+    ----------
+    t : torch.Tensor
+        A tensor of any dtype.
+
+    Returns
+    -------
+    t32 : torch.Tensor
+        ``t.float()`` for float16 and bfloat16 tensors, ``t`` itself otherwise.
+
+    See Also
+    --------
+    GaussianEncoder.forward : Computes its heads in full precision.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.nn import full_precision
+    >>> full_precision(torch.zeros(2, dtype=torch.bfloat16)).dtype
+    torch.float32
+    >>> t = torch.zeros(2, dtype=torch.float64)
+    >>> full_precision(t) is t
+    True
+    """
     return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
 
@@ -81,6 +136,36 @@ class GaussianEncoder(nn.Module):
     a latent space of size ``n_latent``. With a custom ``body`` the heads are
     one linear layer on its features; otherwise an MLP with ``hidden`` layers
     ends in the heads.
+
+    Parameters
+    ----------
+    n_in : int
+        Width of the encoder input.
+    hidden : sequence of int
+        Hidden layer widths of the default MLP (unused with ``body``).
+    n_latent : int
+        Size of the latent space.
+    n_heads : int
+        Number of Gaussian expert heads.
+    body : torch.nn.Module, default=None
+        Custom feature network; deep-copied, and probed on a ``(2, n_in)``
+        batch to learn its output width.
+    name : str, default="X"
+        Modality name, used in error messages.
+
+    See Also
+    --------
+    Decoder : The decoder of one modality.
+    mlp : The default network.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.nn import GaussianEncoder
+    >>> enc = GaussianEncoder(3, (8,), n_latent=2, n_heads=2)
+    >>> mu, prec = enc(torch.zeros(5, 3))
+    >>> mu.shape, prec.shape
+    (torch.Size([5, 2, 2]), torch.Size([5, 2, 2]))
     """
 
     def __init__(self, n_in, hidden, n_latent, n_heads, body=None, name="X"):
@@ -96,7 +181,33 @@ class GaussianEncoder(nn.Module):
             self.net = nn.Sequential(body, nn.Linear(width, n_out))
 
     def forward(self, x):
-        """Return ``mu, prec`` of shape (batch, n_heads, n_latent)."""
+        """Return ``mu, prec`` of shape (batch, n_heads, n_latent).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Encoder input of shape ``(batch, n_in)``.
+
+        Returns
+        -------
+        mu : torch.Tensor
+            Means of shape ``(batch, n_heads, n_latent)``.
+        prec : torch.Tensor
+            Precisions (inverse variances, the variance floored at
+            ``1e-4``), same shape.
+
+        See Also
+        --------
+        Decoder.forward : The decoder's output.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.nn import GaussianEncoder
+        >>> _, prec = GaussianEncoder(3, (4,), 2, 1)(torch.zeros(2, 3))
+        >>> bool((prec > 0).all())
+        True
+        """
         out = full_precision(self.net(x))  # float32 heads also under mixed precision
         out = out.view(x.shape[0], self.n_heads, 2, self.n_latent)
         # softplus is vectorised on contiguous memory only (10x slower strided)
@@ -105,7 +216,38 @@ class GaussianEncoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Decoder of one modality: latent -> likelihood parameters (+ free ones)."""
+    """Decoder of one modality: latent -> likelihood parameters (+ free ones).
+
+    Parameters
+    ----------
+    n_latent : int
+        Size of the latent space.
+    hidden : sequence of int
+        Hidden layer widths, used in reverse order by the default MLP
+        (unused with ``body``).
+    likelihood : skpoe.likelihoods.Likelihood
+        Fitted likelihood of the modality; gives the output width
+        (``n_outputs``) and the free parameters (``extra``).
+    body : torch.nn.Module, default=None
+        Custom network; deep-copied, and must return ``n_outputs`` values.
+    name : str, default="X"
+        Modality name, used in error messages.
+
+    See Also
+    --------
+    GaussianEncoder : The encoder of one modality.
+    mlp : The default network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skpoe.likelihoods import Gaussian
+    >>> from skpoe.nn import Decoder
+    >>> lik = Gaussian().fit(np.zeros((4, 3), dtype=np.float32))
+    >>> Decoder(2, (8,), lik)(torch.zeros(5, 2)).shape
+    torch.Size([5, 3])
+    """
 
     def __init__(self, n_latent, hidden, likelihood, body=None, name="X"):
         super().__init__()
@@ -123,7 +265,32 @@ class Decoder(nn.Module):
         self.extra = nn.Parameter(likelihood.init_extra())
 
     def forward(self, z):
-        """Decoder output for latent codes ``z`` of shape (..., n_latent)."""
+        """Decoder output for latent codes ``z`` of shape (..., n_latent).
+
+        Parameters
+        ----------
+        z : torch.Tensor
+            Latent codes of shape ``(..., n_latent)``.
+
+        Returns
+        -------
+        out : torch.Tensor
+            Likelihood parameters of shape ``(..., n_outputs)``.
+
+        See Also
+        --------
+        GaussianEncoder.forward : The encoder's output.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> from skpoe.nn import Decoder
+        >>> lik = Bernoulli().fit(np.zeros((4, 3), dtype=np.float32))
+        >>> Decoder(2, (8,), lik)(torch.zeros(6, 5, 2)).shape
+        torch.Size([6, 5, 3])
+        """
         lead = z.shape[:-1]
         out = self.net(z.reshape(-1, z.shape[-1]))
         return out.view(*lead, out.shape[-1])

@@ -59,6 +59,22 @@ def worker_threads(available=None):
         other thread than the main one, ``None`` (leave torch's setting) on
         the main thread of a process, where joblib's loky workers already
         carry their limit.
+
+    See Also
+    --------
+    skpoe.distributed.local_device : The device of this process in a group.
+
+    Examples
+    --------
+    >>> import threading
+    >>> from skpoe.parallel import worker_threads
+    >>> worker_threads() is None  # the main thread leaves torch's setting
+    True
+    >>> found = []
+    >>> thread = threading.Thread(target=lambda: found.append(worker_threads()))
+    >>> thread.start(); thread.join()
+    >>> found
+    [1]
     """
     nthreads = _dask_worker_threads()
     if nthreads is not None:
