@@ -12,7 +12,8 @@ Each n is measured three times: the default fit; without the label terms of
 unlabeled rows (``pseudo_label_weight=0, agreement_weight=0``), whose
 neighbourhood graph over the views is a cost of its own; and so with Gaussian
 views (``likelihoods="gaussian"``), whose standardized encoder inputs are a
-float32 copy of the data (a Bernoulli view is its own input).
+float32 copy of the data (a Bernoulli view is its own input), made whole up to
+``skpoe.train.lazy.STREAM_COPY_BYTES`` and one minibatch at a time above it.
 
 Usage: python benchmarks/fit_memory.py [--rows 100000 1000000] [--fits FIT ...]
 [--stub-knn] [--output FILE]

@@ -224,6 +224,22 @@ def encode(arrays, observed, liks, inputs_from=None):
     return inputs, targets
 
 
+def encoded_copy_bytes(arrays, observed, liks):
+    """Bytes of the float32 encoder inputs :func:`encode` would allocate.
+
+    A view that is its own encoder input (:func:`_is_own_input`) costs
+    nothing; any other costs ``n_samples x encoded columns x 4`` bytes.
+    """
+    total = 0
+    for arr, obs, lik in zip(arrays, observed.T, liks):
+        if _is_own_input(lik.encoder_input, arr, obs):
+            continue
+        first = np.flatnonzero(obs)[:1]
+        width = np.asarray(lik.encoder_input(arr[first])).reshape(len(first), -1).shape[1]
+        total += arr.shape[0] * width * 4
+    return total
+
+
 def require_each_view(names, observed):
     """Fit: raise unless every modality is observed in at least one row."""
     never = [n for n, o in zip(names, observed.T) if not o.any()]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from skpoe.likelihoods._moments import column_moments
+
 __all__ = ["Likelihood"]
 
 _SCALE_FLOOR = 1e-3
@@ -55,17 +57,9 @@ def _any_nan(X):
 
 def _moments(X):
     """Per-column mean and std over non-NaN entries (0 and 1 for empty columns),
-    computed in float64 whatever the dtype of ``X``."""
-    X = np.asarray(X, dtype=np.float64)
-    if X.shape[0] == 0:
-        return np.zeros(X.shape[1]), np.ones(X.shape[1])
-    if not np.isnan(X).any():
-        return X.mean(axis=0), X.std(axis=0)
-    seen = (~np.isnan(X)).any(axis=0)
-    center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
-    center[seen] = np.nanmean(X[:, seen], axis=0)
-    scale[seen] = np.nanstd(X[:, seen], axis=0)
-    return center, scale
+    computed in float64 whatever the dtype of ``X``, a block of rows at a time
+    (:func:`~skpoe.likelihoods._moments.column_moments`)."""
+    return column_moments(X)
 
 
 class Likelihood:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from skpoe.data._validation import encode
+from skpoe.data._validation import encode, encoded_copy_bytes
 from skpoe.data.sources import ViewSource, as_source
 from skpoe.models.batch import Batch
 from skpoe.train.batches import TensorData, UnlabeledTargets, host_to_device
@@ -150,6 +150,13 @@ class LazyData(UnlabeledTargets):
             yield torch.arange(rows.start, rows.stop, device=self.device), batch
 
 
+#: On the CPU, in-memory views whose encoded copy (the float32 encoder inputs
+#: of views that are not their own input, e.g. standardized Gaussian views)
+#: would take more than this many bytes are encoded one minibatch at a time
+#: instead, as on-disk views are: the same values bit for bit, no copy of the
+#: data, under 1% more time per step (``benchmarks/results/streamed_fit.md``).
+STREAM_COPY_BYTES = 64 * 2**20
+
 #: Share of a CUDA device's free memory that in-memory training data may
 #: take; larger data stays on the host and is copied one minibatch at a time.
 DEVICE_DATA_SHARE = 0.5
@@ -167,11 +174,17 @@ def fits_on_device(tensors, device):
 def make_data(arrays, observed, liks, device, stage_on_host=None):
     """Training data: whole tensors for in-memory arrays, else :class:`LazyData`.
 
+    In-memory views whose encoded copy would exceed :data:`STREAM_COPY_BYTES`
+    on the CPU are streamed through :class:`LazyData` as well.
+
     In-memory data goes to the device whole, unless ``stage_on_host`` (by
     default: when it does not fit, :func:`fits_on_device`) keeps it on the
     host, from where each minibatch is copied through pinned memory.
     """
-    if not any(isinstance(a, ViewSource) for a in arrays):
+    streamed = any(isinstance(a, ViewSource) for a in arrays) or (
+        device.type == "cpu" and encoded_copy_bytes(arrays, observed, liks) > STREAM_COPY_BYTES
+    )
+    if not streamed:
         inputs, targets = encode(arrays, observed, liks)
         if stage_on_host is None:
             unique = {id(t): t for t in inputs + targets}.values()  # a target may be its input

@@ -1,0 +1,74 @@
+"""Block-by-block column moments give the bits of the direct float64 computation."""
+
+import numpy as np
+import pytest
+
+import skpoe.likelihoods._moments as moments
+from skpoe.likelihoods import Gaussian
+
+
+def _direct(X):
+    """The whole view in float64 at once (skpoe's computation before blocks)."""
+    X64 = np.asarray(X, dtype=np.float64)
+    if not np.isnan(X64).any():
+        return X64.mean(axis=0), X64.std(axis=0)
+    seen = (~np.isnan(X64)).any(axis=0)
+    return np.nanmean(X64[:, seen], axis=0), np.nanstd(X64[:, seen], axis=0)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(moments, "MOMENT_ROWS", 97)  # many blocks, one partial
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [2, 3, 33])
+def test_blockwise_equals_direct_bit_for_bit(small_blocks, dtype, d):
+    rng = np.random.default_rng(d)
+    X = (rng.normal(size=(1000, d)) * rng.uniform(0.01, 1e4, d) + 1e3).astype(dtype)
+    before = X.copy()
+    center, scale = moments.column_moments(X)
+    ref_center, ref_scale = _direct(X)
+    np.testing.assert_array_equal(center, ref_center)
+    np.testing.assert_array_equal(scale, ref_scale)
+    np.testing.assert_array_equal(X, before)  # the view is only read
+
+
+def test_blocks_are_used_and_hold_no_whole_copy(small_blocks, monkeypatch):
+    X = np.random.default_rng(0).normal(size=(1000, 4))
+    seen = []
+    real = moments._running_sum
+
+    def spy(arr, term):
+        seen.append(arr.shape)
+        return real(arr, term)
+
+    monkeypatch.setattr(moments, "_running_sum", spy)
+    monkeypatch.setattr(moments, "_direct", lambda X: pytest.fail("direct path taken"))
+    moments.column_moments(X)
+    assert len(seen) == 2  # one pass for the mean, one for the deviations
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda X: X[:, :1].copy(),  # one column: NumPy sums it pairwise
+        lambda X: np.asfortranarray(X),
+        lambda X: np.where(np.arange(X.shape[0])[:, None] % 50 == 0, np.nan, X),
+    ],
+    ids=["one-column", "fortran", "missing-entries"],
+)
+def test_other_layouts_match_the_direct_result(small_blocks, make):
+    X = make(np.random.default_rng(1).normal(size=(1000, 5)) * 30 + 7)
+    center, scale = moments.column_moments(X)
+    ref_center, ref_scale = _direct(X)
+    np.testing.assert_array_equal(center, ref_center)
+    np.testing.assert_array_equal(scale, ref_scale)
+
+
+def test_gaussian_fit_uses_the_blockwise_moments(small_blocks):
+    X = np.random.default_rng(2).normal(size=(1000, 6)).astype(np.float32) * 4 + 2
+    lik = Gaussian().fit(X, "view")
+    ref_center, ref_scale = _direct(X)
+    np.testing.assert_array_equal(lik.center_, ref_center)
+    np.testing.assert_array_equal(lik.scale_, ref_scale)
