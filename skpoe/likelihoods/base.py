@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from skpoe.likelihoods._moments import column_moments
+from skpoe.data._moments import column_moments
 
 __all__ = ["Likelihood"]
 
@@ -58,7 +58,7 @@ def _any_nan(X):
 def _moments(X):
     """Per-column mean and std over non-NaN entries (0 and 1 for empty columns),
     computed in float64 whatever the dtype of ``X``, a block of rows at a time
-    (:func:`~skpoe.likelihoods._moments.column_moments`)."""
+    (:func:`~skpoe.data._moments.column_moments`)."""
     return column_moments(X)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import skpoe.likelihoods._moments as moments
+import skpoe.data._moments as moments
 from skpoe.likelihoods import Gaussian
 
 
@@ -72,3 +72,4 @@ def test_gaussian_fit_uses_the_blockwise_moments(small_blocks):
     ref_center, ref_scale = _direct(X)
     np.testing.assert_array_equal(lik.center_, ref_center)
     np.testing.assert_array_equal(lik.scale_, ref_scale)
+
