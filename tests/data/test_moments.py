@@ -72,4 +72,3 @@ def test_gaussian_fit_uses_the_blockwise_moments(small_blocks):
     ref_center, ref_scale = _direct(X)
     np.testing.assert_array_equal(lik.center_, ref_center)
     np.testing.assert_array_equal(lik.scale_, ref_scale)
-
