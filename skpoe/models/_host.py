@@ -25,6 +25,9 @@ class ModelHost:
     weights: list[float]
     beta: float
     encoders: nn.ModuleList
+    decoders: nn.ModuleList
+    likelihoods: list
+    training: bool
 
     def encode(self, batch): ...
 

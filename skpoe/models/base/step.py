@@ -27,27 +27,94 @@ class StepLoss(ModelHost):
     """Mixin: the step loss of :class:`~skpoe.models.base.MultimodalModule`."""
 
     def paired_loss(self, batch, sample=True):
-        """Per-row loss (n,) of a batch of paired samples, computed on its own."""
+        """Per-row loss of a batch of paired samples, computed on its own.
+
+        Parameters
+        ----------
+        batch : Batch
+            Rows with two or more observed modalities.
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The value of :meth:`paired_terms` on the batch, shape (n,).
+
+        See Also
+        --------
+        loss : The loss of a whole step, the groups fused.
+        single_loss : The loss of rows with one observed modality.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> module.paired_loss(batch, sample=False).shape
+        torch.Size([4])
+        """
         return self.evaluate(self.paired_terms(self.encode(batch), sample))
 
     def single_loss(self, m, x, target, sample=True):
-        """Mean single-modality loss of a minibatch drawn from modality m."""
+        """Mean single-modality loss of a minibatch drawn from modality m.
+
+        Parameters
+        ----------
+        m : int
+            The modality.
+        x : torch.Tensor
+            Encoder inputs of modality m, shape (n, n_inputs).
+        target : torch.Tensor
+            Likelihood targets of modality m, shape (n, n_features).
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The mean of :meth:`single_elbo_terms` over the rows, a scalar.
+
+        See Also
+        --------
+        single_elbo_terms : The per-row terms.
+        loss : The loss of a whole step.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> module.single_loss(0, x, x).ndim
+        0
+        """
         mu_m, prec_m = self.encoders[m](x)
         return self.evaluate(self.single_elbo_terms(m, mu_m, prec_m, target, sample)).mean()
 
     def loss(self, paired, singles, sample=True, fused=True, weights=None):
         """Loss of one optimiser step: paired groups plus one group per modality.
 
-        Each group is averaged over its own minibatch; groups are summed.
+        Each group is averaged over its own minibatch; groups are summed. The
+        step runs under autocast when the module's ``autocast_dtype`` is set
+        (see :mod:`skpoe.models.acceleration`).
 
         Parameters
         ----------
         paired : list of Batch
             Minibatches of rows with two or more observed modalities.
-        singles : list of (m, x, target)
-        sample : bool
+        singles : list of (int, torch.Tensor, torch.Tensor)
+            Minibatches ``(m, x, target)`` of rows of modality m alone: its
+            encoder inputs and likelihood targets.
+        sample : bool, default=True
             Draw z (``False``: z at the posterior means).
-        fused : bool
+        fused : bool, default=True
             Compute the paired groups as one batch (every paired term is a
             per-row quantity masked by the row's observed set), run each
             modality's encoder once over the rows of every group and its
@@ -58,8 +125,32 @@ class StepLoss(ModelHost):
             Factor of each group's mean in the total (paired groups first);
             data-parallel training scales a process's share of a group.
 
-        The step runs under autocast when the module's ``autocast_dtype`` is
-        set (see :mod:`skpoe.models.acceleration`).
+        Returns
+        -------
+        record : LossRecord
+            The total, and the detached mean of each group, named
+            ``paired_0, ...`` then ``single_<m>``.
+
+        See Also
+        --------
+        paired_loss : One paired group on its own.
+        single_loss : One single group on its own.
+        skpoe.models.fused : How the groups are fused.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> record = module.loss([batch], [(0, x, x)])
+        >>> sorted(record.terms)
+        ['paired_0', 'single_0']
+        >>> record.total.requires_grad
+        True
         """
         with step_autocast(self):
             per_row = self._group_losses(paired, singles, sample, fused)
@@ -94,6 +185,51 @@ class StepLoss(ModelHost):
         return per_row
 
     def unlabeled_label_loss(self, batch, soft, weight, sample=True):
-        """Mean label terms of a minibatch of unlabeled rows (see :mod:`skpoe.models.unlabeled`)."""
+        """Mean label terms of a minibatch of unlabeled rows (see :mod:`skpoe.models.unlabeled`).
+
+        The soft pseudo-label terms (weighted by ``pseudo_label_weight``) and
+        the cross-view agreement terms (``agreement_weight``), both times the
+        label's weight; 0 when both weights are 0.
+
+        Parameters
+        ----------
+        batch : Batch
+            Unlabeled rows (the label modality unobserved in ``batch.mask``).
+        soft : torch.Tensor
+            Soft targets, shape (n, n_classes) (rows of zeros where there is none).
+        weight : torch.Tensor
+            Confidence of each row's target, shape (n,) (0: no pseudo-label term).
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The mean over the rows, a scalar.
+
+        See Also
+        --------
+        skpoe.models.unlabeled.unlabeled_label_terms : The per-row terms.
+        loss : The loss of the labeled and paired groups.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Categorical, Gaussian
+        >>> from skpoe.models import Batch, MVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> y = np.array([[0], [1], [2], [0]])
+        >>> liks = [Gaussian().fit(x.numpy(), "x"), Categorical().fit(y, "y")]
+        >>> module = MVAEModule(
+        ...     liks, n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2, label=1,
+        ...     pseudo_label_weight=1.0,
+        ... )
+        >>> unlabeled = torch.tensor([[True, False]] * 4)
+        >>> batch = Batch([x, torch.zeros(4, 3)], [x, torch.zeros(4, 1)], unlabeled)
+        >>> soft = torch.full((4, 3), 1 / 3)
+        >>> bool(module.unlabeled_label_loss(batch, soft, torch.ones(4)) > 0)
+        True
+        """
         with step_autocast(self):
             return unlabeled_label_terms(self, batch, soft, weight, sample).mean()
