@@ -22,11 +22,12 @@ private latent w_m of ``n_private_components`` dimensions, with prior N(0, I):
 ``transform`` stays the shared latent; :meth:`PrivateLatents.infer_private` gives the
 private posteriors (the estimators' ``transform_private``).
 
-The codes and encoders are in :mod:`skpoe.models.private.codes`, the loss terms and the
+The shared codes are in :mod:`skpoe.models.private.shared`, the private codes and encoders in
+:mod:`skpoe.models.private.codes`, the loss terms and the
 importance sampler in :mod:`skpoe.models.private.latents`.
 """
 
-from skpoe.models.private.codes import SharedCodes
 from skpoe.models.private.latents import PrivateLatents
+from skpoe.models.private.shared import SharedCodes
 
 __all__ = ["SharedCodes", "PrivateLatents"]
