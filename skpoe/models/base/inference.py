@@ -21,7 +21,20 @@ __all__ = ["Inference"]
 
 
 class Inference(ModelHost):
-    """Mixin: the inference methods of :class:`~skpoe.models.base.MultimodalModule`."""
+    """Mixin: the inference methods of :class:`~skpoe.models.base.MultimodalModule`.
+
+    See Also
+    --------
+    LossTerms : The likelihood terms it scores with.
+    StepLoss : The loss of one step.
+
+    Examples
+    --------
+    >>> from skpoe.models import MultimodalModule
+    >>> from skpoe.models.base.inference import Inference
+    >>> issubclass(MultimodalModule, Inference)
+    True
+    """
 
     def infer(self, batch):
         """Posterior (mean, var) of each row given its observed modalities.

@@ -24,7 +24,20 @@ __all__ = ["StepLoss"]
 
 
 class StepLoss(ModelHost):
-    """Mixin: the step loss of :class:`~skpoe.models.base.MultimodalModule`."""
+    """Mixin: the step loss of :class:`~skpoe.models.base.MultimodalModule`.
+
+    See Also
+    --------
+    LossTerms : The parts the step evaluates.
+    Inference : Posteriors and importance weights.
+
+    Examples
+    --------
+    >>> from skpoe.models import MultimodalModule
+    >>> from skpoe.models.base.step import StepLoss
+    >>> issubclass(MultimodalModule, StepLoss)
+    True
+    """
 
     def paired_loss(self, batch, sample=True):
         """Per-row loss of a batch of paired samples, computed on its own.

@@ -24,7 +24,20 @@ __all__ = ["LossTerms"]
 
 
 class LossTerms(ModelHost):
-    """Mixin: the likelihood terms and loss parts of :class:`~skpoe.models.base.MultimodalModule`."""
+    """Mixin: the likelihood terms and loss parts of :class:`~skpoe.models.base.MultimodalModule`.
+
+    See Also
+    --------
+    StepLoss : The loss of one step.
+    Inference : Posteriors and importance weights.
+
+    Examples
+    --------
+    >>> from skpoe.models import MultimodalModule
+    >>> from skpoe.models.base.terms import LossTerms
+    >>> issubclass(MultimodalModule, LossTerms)
+    True
+    """
 
     def evaluate(self, part):
         """Value of a loss part, each decode request run on its own.

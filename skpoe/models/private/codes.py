@@ -23,6 +23,17 @@ class PrivateCodes(ModelHost):
     """The codes and encoders of :class:`~skpoe.models.private.PrivateLatents`.
 
     ``n_private_components`` (default 8) is the width P of each view's private latent.
+
+    See Also
+    --------
+    skpoe.models.private.PrivateLatents : The mixin made of it.
+
+    Examples
+    --------
+    >>> from skpoe.models.private import PrivateLatents
+    >>> from skpoe.models.private.codes import PrivateCodes
+    >>> issubclass(PrivateLatents, PrivateCodes)
+    True
     """
 
     n_private_components = 8
