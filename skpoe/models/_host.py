@@ -4,10 +4,14 @@
 are inherited before :class:`~skpoe.models.base.MultimodalModule`, whose attributes and methods
 they read (and, for ``PrivateLatents``, extend with ``super()``). They derive from
 :class:`ModelHost` only while type checking (at run time their base is ``object``), so that
-these uses are checked without the mixins importing the model they extend.
+these uses are checked without the mixins importing the model they extend. The mixins that
+:class:`~skpoe.models.base.MultimodalModule` is made of (:mod:`skpoe.models.base.terms`,
+:mod:`skpoe.models.base.step`, :mod:`skpoe.models.base.inference`) derive from it the same way.
 """
 
 from __future__ import annotations
+
+from torch import nn
 
 __all__ = ["ModelHost"]
 
@@ -20,6 +24,10 @@ class ModelHost:
     label: int | None
     weights: list[float]
     beta: float
+    encoders: nn.ModuleList
+    decoders: nn.ModuleList
+    likelihoods: list
+    training: bool
 
     def encode(self, batch): ...
 
@@ -28,6 +36,8 @@ class ModelHost:
     def posterior(self, experts, subset): ...
 
     def single_posterior(self, mu_m, prec_m, m): ...
+
+    def paired_terms(self, experts, sample=True): ...
 
     def stack_experts(self, batch, heads): ...
 

@@ -28,14 +28,101 @@ __all__ = ["DMVAEModule"]
 
 
 class DMVAEModule(PrivateLatents, MultimodalModule):
-    """Product of experts on z, a private w_m per view; joint and cross ELBOs."""
+    """Product of experts on z, a private w_m per view; joint and cross ELBOs.
+
+    Parameters
+    ----------
+    likelihoods, n_latent, hidden, weights, beta, encoder_bodies, decoder_bodies, names, label
+        As in :class:`~skpoe.models.MultimodalModule`.
+    **options
+        Set as attributes: ``n_private_components`` (default 8).
+
+    See Also
+    --------
+    skpoe.models.private.PrivateLatents : The private latents.
+    MVAEModule : The posterior on z.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.likelihoods import Gaussian
+    >>> from skpoe.models import Batch, DMVAEModule
+    >>> x = torch.randn(4, 3)
+    >>> lik = Gaussian().fit(x.numpy(), "x")
+    >>> module = DMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2, n_private_components=1)
+    >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+    >>> mu, var = module.infer(batch)
+    >>> mu.shape
+    torch.Size([4, 2])
+    """
 
     n_heads = 1
 
     def posterior(self, experts, subset):
+        """q(z | x_S): the prior times the one expert of each modality in S.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        subset : torch.Tensor of bool
+            The modalities S of each row, shape (n, M) (or a stack (n, T, M)).
+
+        Returns
+        -------
+        mu, var : torch.Tensor
+            Mean and variance of q(z | x_S), shape (n, D) (or (n, T, D)).
+
+        See Also
+        --------
+        MVAEModule.posterior : The same.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, DMVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = DMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2, n_private_components=1)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> mu, var = module.posterior(module.encode(batch), batch.mask)
+        >>> mu.shape
+        torch.Size([4, 2])
+        """
         return prior_times_experts(experts, subset)
 
     def paired_terms(self, experts, sample=True):
+        """Part: the joint ELBO plus the cross ELBO of each observed view's posterior.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        part : generator
+            Its value is the loss per row, shape (n,).
+
+        See Also
+        --------
+        private_reconstruction : The reconstructions with private codes.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, DMVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = DMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2, n_private_components=1)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> module.evaluate(module.paired_terms(module.encode(batch))).shape
+        torch.Size([4])
+        """
         batch = experts.batch
         s = batch.mask
         eye = torch.eye(self.M, dtype=torch.bool, device=s.device)

@@ -25,11 +25,69 @@ __all__ = ["JMVAEModule"]
 
 
 class JMVAEModule(VAEVAEModule):
-    """VAEVAE's networks with the JMVAE-kl objective."""
+    """VAEVAE's networks with the JMVAE-kl objective.
+
+    Parameters
+    ----------
+    likelihoods, n_latent, hidden, weights
+        As in :class:`~skpoe.models.MultimodalModule`.
+    **kwargs
+        The other parameters of :class:`~skpoe.models.MultimodalModule` (``beta``,
+        ``encoder_bodies``, ``decoder_bodies``, ``names``, ``label``) and options, set as
+        attributes: ``alpha`` (default 0.1), the weight of the pull of the
+        unimodal encoders toward the joint one.
+
+    See Also
+    --------
+    VAEVAEModule : The networks.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.likelihoods import Gaussian
+    >>> from skpoe.models import Batch, JMVAEModule
+    >>> x = torch.randn(4, 3)
+    >>> lik = Gaussian().fit(x.numpy(), "x")
+    >>> module = JMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+    >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+    >>> mu, var = module.infer(batch)
+    >>> mu.shape
+    torch.Size([4, 2])
+    """
 
     alpha = 0.1
 
     def paired_terms(self, experts, sample=True):
+        """Part: the joint ELBO plus alpha times the KL of the joint posterior to each view's.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        part : generator
+            Its value is the loss per row, shape (n,).
+
+        See Also
+        --------
+        posterior : The joint posterior.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, JMVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = JMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> module.evaluate(module.paired_terms(module.encode(batch))).shape
+        torch.Size([4])
+        """
         batch = experts.batch
         s = batch.mask
         q_mu, q_var = self.posterior(experts, s)

@@ -23,10 +23,52 @@ __all__ = ["LeaveOneOut"]
 
 
 class LeaveOneOut(ModelHost):
-    """Leave-one-out KL objective plus label terms decoded from the views."""
+    """Leave-one-out KL objective plus label terms decoded from the views.
+
+    See Also
+    --------
+    skpoe.models.PoEModule : A model with this objective.
+    skpoe.models.VAEVAEModule : Another.
+
+    Examples
+    --------
+    >>> from skpoe.models import PoEModule
+    >>> from skpoe.models.leave_one_out import LeaveOneOut
+    >>> PoEModule.paired_terms is LeaveOneOut.leave_one_out_terms
+    True
+    """
 
     def leave_one_out_loss(self, batch, sample=True):
-        """Per-row leave-one-out objective of a batch (see :meth:`leave_one_out_terms`)."""
+        """Per-row leave-one-out objective of a batch (see :meth:`leave_one_out_terms`).
+
+        Parameters
+        ----------
+        batch : Batch
+            Rows with two or more observed modalities.
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            Shape (n,).
+
+        See Also
+        --------
+        leave_one_out_terms : The part.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, PoEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = PoEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> module.leave_one_out_loss(batch).shape
+        torch.Size([4])
+        """
         return self.evaluate(self.leave_one_out_terms(self.encode(batch), sample))
 
     def leave_one_out_terms(self, experts, sample=True):
@@ -40,7 +82,36 @@ class LeaveOneOut(ModelHost):
 
         All posteriors of a batch are formed in one call of :meth:`posterior`
         on a stack of subset masks (n, T, M), and all KL terms in one call.
-        A part (see the module docstring).
+        A part (see :mod:`skpoe.models.fused`).
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        part : generator
+            Its value is the loss per row, shape (n,).
+
+        See Also
+        --------
+        view_label_terms : The label terms decoded from the views.
+        star_terms : The ``star`` terms.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, PoEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = PoEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> module.evaluate(module.paired_terms(module.encode(batch))).shape
+        torch.Size([4])
         """
         batch = experts.batch
         s = batch.mask
@@ -78,6 +149,40 @@ class LeaveOneOut(ModelHost):
         posteriors stacked by :meth:`leave_one_out_terms`: slot ``1 + i`` leaves
         out ``batch.present[i]``, and when ``singles`` is true slot
         ``1 + len(present) + i`` is the single modality ``batch.present[i]``.
+
+        Parameters
+        ----------
+        batch : Batch
+            The rows.
+        p_mu, p_var : torch.Tensor
+            The stacked posteriors, shape (n, T, D).
+        singles : bool
+            Whether the stack holds the single-modality posteriors.
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        part : generator
+            Its value is the per-row label loss, shape (n,) (0.0 without a label
+            or with ``view_supervision`` 0).
+
+        See Also
+        --------
+        leave_one_out_terms : Stacks the posteriors.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, PoEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = PoEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> p = torch.zeros(4, 3, 2)
+        >>> module.evaluate(module.view_label_terms(batch, p, p + 1, False))  # no label
+        0.0
         """
         L = self.label
         vw = float(getattr(self, "view_supervision", 0.0))

@@ -22,19 +22,140 @@ __all__ = ["MMVAEModule"]
 
 
 class MMVAEModule(MixtureModule):
-    """Uniform mixture of the observed modalities' own posteriors."""
+    """Uniform mixture of the observed modalities' own posteriors.
+
+    Parameters
+    ----------
+    likelihoods, n_latent, hidden, weights, beta, encoder_bodies, decoder_bodies, names, label
+        As in :class:`~skpoe.models.MultimodalModule`.
+    **options
+        Set as attributes: ``objective`` (``"elbo"``, default, or ``"dreg"``) and
+        ``n_importance_samples`` (default 10, the draws per component of ``"dreg"``).
+
+    See Also
+    --------
+    MixtureModule : The base of the mixtures.
+    MMVAEPlusModule : With private latents.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.likelihoods import Gaussian
+    >>> from skpoe.models import Batch, MMVAEModule
+    >>> x = torch.randn(4, 3)
+    >>> lik = Gaussian().fit(x.numpy(), "x")
+    >>> module = MMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+    >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+    >>> mu, var = module.infer(batch)
+    >>> mu.shape
+    torch.Size([4, 2])
+    """
 
     n_heads = 1
     objective = "elbo"
     n_importance_samples = 10
 
     def single_posterior(self, mu_m, prec_m, m):
+        """q(z | x_m): modality m's encoder head used directly (no prior product).
+
+        Parameters
+        ----------
+        mu_m, prec_m : torch.Tensor
+            Means and precisions of modality m's heads, shape (n, H, D).
+        m : int
+            The modality.
+
+        Returns
+        -------
+        mu, var : torch.Tensor
+            Mean and variance of q(z | x_m), shape (n, D).
+
+        See Also
+        --------
+        components : The mixture of these.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MMVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> mu, var = module.single_posterior(*module.encode(batch).single(0), 0)
+        >>> mu.shape
+        torch.Size([4, 2])
+        """
         return mu_m[:, 0], 1.0 / prec_m[:, 0]
 
     def components(self, experts, subset):
+        """One component per modality, its own posterior; those in S are active.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        subset : torch.Tensor of bool
+            The modalities S of each row, shape (n, M).
+
+        Returns
+        -------
+        mu, var : torch.Tensor
+            Shape (n, M, D).
+        active : torch.Tensor of bool
+            ``subset``, shape (n, M).
+
+        See Also
+        --------
+        single_posterior : One component.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MMVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> mu, var, active = module.components(module.encode(batch), batch.mask)
+        >>> mu.shape
+        torch.Size([4, 2, 2])
+        """
         return experts.mu[:, :, 0], 1.0 / experts.prec[:, :, 0], subset
 
     def paired_terms(self, experts, sample=True):
+        """Part: the stratified bound (``"elbo"``) or its importance-weighted DReG form.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        part : generator
+            Its value is the loss per row, shape (n,).
+
+        See Also
+        --------
+        component_terms : The reconstructions of each component's draws.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MMVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> module.evaluate(module.paired_terms(module.encode(batch))).shape
+        torch.Size([4])
+        """
         batch = experts.batch
         mu, var, active = self.components(experts, batch.mask)  # (n, M, D), (n, M)
         dreg = self.objective == "dreg" and sample
@@ -65,8 +186,43 @@ class MMVAEModule(MixtureModule):
         return -(per_comp * comp).sum(0) / comp.sum(0).clamp(min=1)
 
     def component_terms(self, experts, z, dreg, sample=True):
-        """Part: the reconstruction (K, M, n) of every observed modality from each component's
-        draws ``z`` (K, M, n, D); further log-density terms of the bound (or None); the draws
-        whose gradients DReG reweights. (MMVAE+ adds its private latents here.)"""
+        """Part: the reconstruction of every observed modality from each component's draws.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        z : torch.Tensor
+            Draws of each component, shape (K, M, n, D).
+        dreg : bool
+            Whether the bound is the DReG one.
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        part : generator
+            Its value is ``(rec, extra, drawn)``: the reconstruction (K, M, n),
+            further log-density terms of the bound (or None; MMVAE+ adds its
+            private latents here), the draws whose gradients DReG reweights.
+
+        See Also
+        --------
+        paired_terms : The bound.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MMVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MMVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> z = torch.zeros(1, 2, 4, 2)
+        >>> rec, extra, drawn = module.evaluate(module.component_terms(module.encode(batch), z, False))
+        >>> rec.shape, extra
+        (torch.Size([1, 2, 4]), None)
+        """
         rec = yield from self.reconstruction(z, experts.batch)
         return rec, None, [z]

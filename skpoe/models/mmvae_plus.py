@@ -32,7 +32,36 @@ __all__ = ["MMVAEPlusModule"]
 
 
 class MMVAEPlusModule(PrivateLatents, MMVAEModule):
-    """Mixture over views of q(z|x_m) q(w_m|x_m); other views' private codes from r_n."""
+    """Mixture over views of q(z|x_m) q(w_m|x_m); other views' private codes from r_n.
+
+    Parameters
+    ----------
+    likelihoods, n_latent, hidden, weights
+        As in :class:`~skpoe.models.MultimodalModule`.
+    **kwargs
+        The other parameters of :class:`~skpoe.models.MultimodalModule` (``beta``,
+        ``encoder_bodies``, ``decoder_bodies``, ``names``, ``label``) and options, set as
+        attributes: ``objective`` (``"dreg"``, default, or ``"elbo"``),
+        ``n_importance_samples`` and ``n_private_components``.
+
+    See Also
+    --------
+    MMVAEModule : Without private latents.
+    skpoe.models.private.PrivateLatents : The private latents.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.likelihoods import Gaussian
+    >>> from skpoe.models import Batch, MMVAEPlusModule
+    >>> x = torch.randn(4, 3)
+    >>> lik = Gaussian().fit(x.numpy(), "x")
+    >>> module = MMVAEPlusModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2, n_private_components=1)
+    >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+    >>> mu, var = module.infer(batch)
+    >>> mu.shape
+    torch.Size([4, 2])
+    """
 
     objective = "dreg"
 
@@ -41,6 +70,43 @@ class MMVAEPlusModule(PrivateLatents, MMVAEModule):
         self.aux_logvar = nn.Parameter(torch.zeros(self.M, int(self.n_private_components)))
 
     def component_terms(self, experts, z, dreg, sample=True):
+        """Part: each component's reconstruction, own w_m for its view and r_n draws for the others.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        z : torch.Tensor
+            Draws of each component, shape (K, M, n, D).
+        dreg : bool
+            Whether the bound is the DReG one.
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        part : generator
+            Its value is ``(rec, extra, drawn)``: the reconstruction (K, M, n),
+            log p(w_m) - log q(w_m | x_m) (K, M, n), and the draws of z and w_m.
+
+        See Also
+        --------
+        MMVAEModule.component_terms : Without private latents.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MMVAEPlusModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MMVAEPlusModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2, n_private_components=1)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> z = torch.zeros(1, 2, 4, 2)
+        >>> rec, extra, drawn = module.evaluate(module.component_terms(module.encode(batch), z, False))
+        >>> rec.shape, extra.shape
+        (torch.Size([1, 2, 4]), torch.Size([1, 2, 4]))
+        """
         batch = experts.batch
         mu, var = experts.private  # (n, M, P)
         mu_t, var_t = mu.transpose(0, 1), var.transpose(0, 1)  # (M, n, P)

@@ -23,7 +23,35 @@ MAX_MODALITIES = 10
 
 
 class MoPoEModule(MixtureModule):
-    """Uniform mixture over subsets of products of the prior and experts."""
+    """Uniform mixture over subsets of products of the prior and experts.
+
+    Parameters
+    ----------
+    likelihoods, n_latent, hidden, weights
+        As in :class:`~skpoe.models.MultimodalModule`.
+    **kwargs
+        The other parameters of :class:`~skpoe.models.MultimodalModule` (``beta``,
+        ``encoder_bodies``, ``decoder_bodies``, ``names``, ``label``) and options, set as
+        attributes. At most 10 modalities, labels included (2^M - 1 subsets).
+
+    See Also
+    --------
+    MixtureModule : The base of the mixtures.
+    MMVAEModule : A mixture of the single-modality posteriors.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.likelihoods import Gaussian
+    >>> from skpoe.models import Batch, MoPoEModule
+    >>> x = torch.randn(4, 3)
+    >>> lik = Gaussian().fit(x.numpy(), "x")
+    >>> module = MoPoEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+    >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+    >>> mu, var = module.infer(batch)
+    >>> mu.shape
+    torch.Size([4, 2])
+    """
 
     n_heads = 1
     subsets: torch.Tensor  # (C, M) bool: the non-empty subsets, a buffer set in __init__
@@ -40,6 +68,39 @@ class MoPoEModule(MixtureModule):
         self.register_buffer("subsets", torch.tensor(subsets, dtype=torch.bool), persistent=False)
 
     def components(self, experts, subset):
+        """One component per non-empty subset T: the prior times T's experts; T within S is active.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        subset : torch.Tensor of bool
+            The modalities S of each row, shape (n, M).
+
+        Returns
+        -------
+        mu, var : torch.Tensor
+            Shape (n, 2^M - 1, D).
+        active : torch.Tensor of bool
+            Shape (n, 2^M - 1).
+
+        See Also
+        --------
+        paired_terms : Averages over the active components.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MoPoEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MoPoEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> mu, var, active = module.components(module.encode(batch), batch.mask)
+        >>> mu.shape
+        torch.Size([4, 3, 2])
+        """
         prec = experts.prec[:, :, 0]
         eta = experts.mu[:, :, 0] * prec
         T = self.subsets.to(prec.dtype)  # (C, M)
@@ -49,6 +110,36 @@ class MoPoEModule(MixtureModule):
         return mu, 1.0 / total, inside
 
     def paired_terms(self, experts, sample=True):
+        """Part: the mean over the active subsets of each one's negative ELBO.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        sample : bool, default=True
+            Draw z (``False``: z at the posterior means).
+
+        Returns
+        -------
+        part : generator
+            Its value is the loss per row, shape (n,).
+
+        See Also
+        --------
+        components : The subsets' products.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, MoPoEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = MoPoEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> module.evaluate(module.paired_terms(module.encode(batch))).shape
+        torch.Size([4])
+        """
         batch = experts.batch
         mu, var, active = self.components(experts, batch.mask)
         z = reparameterize(mu, var, sample).transpose(0, 1)  # (C, n, D)

@@ -21,7 +21,36 @@ __all__ = ["VAEVAEModule"]
 
 
 class VAEVAEModule(LeaveOneOut, MultimodalModule):
-    """Unimodal encoders used directly, a masked joint encoder for subsets."""
+    """Unimodal encoders used directly, a masked joint encoder for subsets.
+
+    Parameters
+    ----------
+    likelihoods, n_latent, hidden, weights
+        As in :class:`~skpoe.models.MultimodalModule`.
+    **kwargs
+        The other parameters of :class:`~skpoe.models.MultimodalModule` (``beta``,
+        ``encoder_bodies``, ``decoder_bodies``, ``names``, ``label``) and options, set as
+        attributes: ``star`` and ``view_supervision``, as for
+        :class:`PoEModule`.
+
+    See Also
+    --------
+    skpoe.models.leave_one_out.LeaveOneOut : The objective.
+    JMVAEModule : The same networks, the JMVAE-kl objective.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skpoe.likelihoods import Gaussian
+    >>> from skpoe.models import Batch, VAEVAEModule
+    >>> x = torch.randn(4, 3)
+    >>> lik = Gaussian().fit(x.numpy(), "x")
+    >>> module = VAEVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+    >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+    >>> mu, var = module.infer(batch)
+    >>> mu.shape
+    torch.Size([4, 2])
+    """
 
     n_heads = 1
 
@@ -32,9 +61,71 @@ class VAEVAEModule(LeaveOneOut, MultimodalModule):
         self.joint = GaussianEncoder(n_in, widest, n_latent, 1, name="joint")
 
     def single_posterior(self, mu_m, prec_m, m):
+        """q(z | x_m): modality m's encoder head used directly (no prior product).
+
+        Parameters
+        ----------
+        mu_m, prec_m : torch.Tensor
+            Means and precisions of modality m's heads, shape (n, H, D).
+        m : int
+            The modality.
+
+        Returns
+        -------
+        mu, var : torch.Tensor
+            Mean and variance of q(z | x_m), shape (n, D).
+
+        See Also
+        --------
+        posterior : The posterior of a subset.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, VAEVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = VAEVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> mu, var = module.single_posterior(*module.encode(batch).single(0), 0)
+        >>> mu.shape
+        torch.Size([4, 2])
+        """
         return mu_m[:, 0], 1.0 / prec_m[:, 0]
 
     def posterior(self, experts, subset):
+        """q(z | x_S): the one encoder of a single view, else the masked joint encoder.
+
+        Parameters
+        ----------
+        experts : Experts
+            Encoder outputs of a batch (:meth:`encode`).
+        subset : torch.Tensor of bool
+            The modalities S of each row, shape (n, M) (or a stack (n, T, M)).
+
+        Returns
+        -------
+        mu, var : torch.Tensor
+            Mean and variance of q(z | x_S), shape (n, D) (or (n, T, D)).
+
+        See Also
+        --------
+        single_posterior : The posterior of one view.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skpoe.likelihoods import Gaussian
+        >>> from skpoe.models import Batch, VAEVAEModule
+        >>> x = torch.randn(4, 3)
+        >>> lik = Gaussian().fit(x.numpy(), "x")
+        >>> module = VAEVAEModule([lik, lik], n_latent=2, hidden=[(8,)] * 2, weights=[1.0] * 2)
+        >>> batch = Batch([x, x], [x, x], torch.ones(4, 2, dtype=torch.bool))
+        >>> mu, var = module.posterior(module.encode(batch), batch.mask)
+        >>> mu.shape
+        torch.Size([4, 2])
+        """
         stacked = subset.dim() == 3
         sub = subset if stacked else subset[:, None]  # (n, T, M)
         n, T, M = sub.shape
