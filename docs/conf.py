@@ -78,7 +78,7 @@ numpydoc_validation_checks = {"GL08", "SS01", "PR01", "PR02", "RT01", "SA01", "E
 # loop, distributed and noise helpers) are in the reference but not yet held to the
 # sections above; so are scikit-learn methods skpoe inherits and dunder methods.
 numpydoc_validation_exclude = {
-    r"^skpoe\.(likelihoods|train|training|models|distributed)\.",
+    r"^skpoe\.(likelihoods|train|training|models)\.",
     r"\.__[a-z_]+__$",
     r"\.(get_params|set_params|set_output|get_metadata_routing|set_score_request"
     r"|set_fit_request|set_predict_request|set_transform_request|fit_transform)$",
