@@ -221,7 +221,7 @@ def fit_seed(random_state, n_iter=None):
     Returns
     -------
     seed : int
-        A seed in ``[0, 2**31 - 1)``.
+        A seed in ``[0, 2**31 - 1]``.
 
     See Also
     --------

@@ -267,8 +267,8 @@ class ProgressBar(Callback):
 class Checkpoint(Callback):
     """Write the training state every ``every`` epochs of the fit (not after its last).
 
-    The estimator writes the last epoch's state when the fit ends, and a fit stopped by a
-    callback writes none here.
+    A fit that ends normally (after ``max_iter`` epochs, or stopped by early stopping or a
+    callback) removes the file, so nothing is written after its last epoch.
 
     Parameters
     ----------

@@ -55,8 +55,8 @@ class TrainingState:
         """Continue a fitted model: ``epoch`` epochs run, their ``history``,
         and its kept optimizer and generator states (``resume``), if any.
 
-        The optimiser keeps the trainer's ``learning_rate`` (the parameter may have
-        changed since).
+        With ``resume`` the optimiser continues from its kept state at the trainer's
+        ``learning_rate`` (the parameter may have changed since).
 
         Parameters
         ----------
