@@ -14,6 +14,7 @@ import torch
 
 import skpoe
 import skpoe.distributed as sd
+import skpoe.distributed._group
 from skpoe.distributed import DataParallel, _StepLoss, shard_bounds
 from skpoe.noise import _rows, rand_rows, randn_rows, row_shard, start_state
 from skpoe.train.batches import BatchGroups, TensorData, step_loss
@@ -166,7 +167,7 @@ def test_outside_distributed_training_nothing_changes(monkeypatch):
 
 def test_torchrun_environment_without_a_process_group_warns(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "2")
-    monkeypatch.setattr(sd, "_warned", False)
+    monkeypatch.setattr(skpoe.distributed._group, "_warned", False)
     with pytest.warns(UserWarning, match="each process fits its own model"):
         sd.local_device(torch.device("cpu"))
 

@@ -53,7 +53,45 @@ class TrainingState:
     # -- state --------------------------------------------------------------
     def continue_from(self, epoch, history, resume=None):
         """Continue a fitted model: ``epoch`` epochs run, their ``history``,
-        and its kept optimizer and generator states (``resume``), if any."""
+        and its kept optimizer and generator states (``resume``), if any.
+
+        With ``resume`` the optimiser continues from its kept state at the trainer's
+        ``learning_rate`` (the parameter may have changed since).
+
+        Parameters
+        ----------
+        epoch : int
+            Epochs the model ran; this fit's epochs count from there.
+        history : dict of str to list of float
+            Their history, copied.
+        resume : dict, default=None
+            ``optimizer``, ``numpy_rng`` and ``torch_rng`` states, as
+            :meth:`resume_state` gives; ``None`` starts them afresh.
+
+        See Also
+        --------
+        resume_state : The states a warm start continues from.
+        load : Resume from a checkpoint instead.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> from skpoe.models import PoEModule
+        >>> from skpoe.train import Trainer
+        >>> from skpoe.train.batches import TensorData
+        >>> x = (np.arange(36).reshape(12, 3) % 2).astype(np.float32)
+        >>> module = PoEModule([Bernoulli().fit(x)] * 2, 2, [(4,), (4,)], [1.0, 1.0])
+        >>> data = TensorData([x, x], [x, x], np.ones((12, 2), bool), torch.device("cpu"))
+        >>> trainer = Trainer(module, data, np.arange(12), np.arange(0), rng=np.random.RandomState(0),
+        ...     torch_state={"cpu": torch.get_rng_state()}, seed=0, max_iter=2, batch_size=4,
+        ...     learning_rate=0.01, tol=1e-4, n_iter_no_change=10, early_stopping=False,
+        ...     view_names=["a", "b"])
+        >>> trainer.continue_from(3, {"loss": [3.0, 2.0, 1.5]})
+        >>> trainer.epoch, trainer.start_epoch
+        (3, 3)
+        """
         self.epoch = self.start_epoch = int(epoch)
         self.history = {k: list(v) for k, v in history.items()}
         if resume is not None:
@@ -64,7 +102,43 @@ class TrainingState:
             self.torch_state = resume["torch_rng"]
 
     def load(self, state):
-        """Resume from a checkpoint's full training state."""
+        """Resume from a checkpoint's full training state.
+
+        Sets the weights, the optimizer, the loss scaler, the generators, the
+        counters, the history and the best epoch's state.
+
+        Parameters
+        ----------
+        state : dict
+            The state of a checkpoint file (:meth:`checkpoint_state`,
+            :func:`skpoe.train.checkpoint.load_checkpoint`).
+
+        See Also
+        --------
+        checkpoint_state : The state this method reads.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> from skpoe.models import PoEModule
+        >>> from skpoe.train import Trainer
+        >>> from skpoe.train.batches import TensorData
+        >>> x = (np.arange(36).reshape(12, 3) % 2).astype(np.float32)
+        >>> module = PoEModule([Bernoulli().fit(x)] * 2, 2, [(4,), (4,)], [1.0, 1.0])
+        >>> data = TensorData([x, x], [x, x], np.ones((12, 2), bool), torch.device("cpu"))
+        >>> trainer = Trainer(module, data, np.arange(12), np.arange(0), rng=np.random.RandomState(0),
+        ...     torch_state={"cpu": torch.get_rng_state()}, seed=0, max_iter=2, batch_size=4,
+        ...     learning_rate=0.01, tol=1e-4, n_iter_no_change=10, early_stopping=False,
+        ...     view_names=["a", "b"])
+        >>> trainer.checkpoint = {"path": "unused.ckpt", "every": 0, "fingerprint": "demo"}
+        >>> state = trainer.run().checkpoint_state()  # every=0: no file written
+        >>> trainer.continue_from(7, {"loss": [1.0] * 7})
+        >>> trainer.load(state)
+        >>> trainer.epoch, len(trainer.history["loss"])
+        (2, 2)
+        """
         self.module.load_state_dict(state["module"])
         self.optimizer.load_state_dict(state["optimizer"])
         if state.get("scaler"):  # float16 on CUDA
@@ -119,7 +193,39 @@ class TrainingState:
         self.best, self.no_improve = snap["best"], snap["no_improve"]
 
     def resume_state(self):
-        """What a warm start needs to continue exactly (on the CPU)."""
+        """What a warm start needs to continue exactly (on the CPU).
+
+        The optimizer of the last finished epoch (the best epoch's with early
+        stopping), the minibatch generator and the torch generators.
+
+        Returns
+        -------
+        resume : dict
+            ``optimizer``, ``numpy_rng`` and ``torch_rng``, as
+            :meth:`continue_from` reads them.
+
+        See Also
+        --------
+        continue_from : Continues from these states.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> from skpoe.models import PoEModule
+        >>> from skpoe.train import Trainer
+        >>> from skpoe.train.batches import TensorData
+        >>> x = (np.arange(36).reshape(12, 3) % 2).astype(np.float32)
+        >>> module = PoEModule([Bernoulli().fit(x)] * 2, 2, [(4,), (4,)], [1.0, 1.0])
+        >>> data = TensorData([x, x], [x, x], np.ones((12, 2), bool), torch.device("cpu"))
+        >>> trainer = Trainer(module, data, np.arange(12), np.arange(0), rng=np.random.RandomState(0),
+        ...     torch_state={"cpu": torch.get_rng_state()}, seed=0, max_iter=2, batch_size=4,
+        ...     learning_rate=0.01, tol=1e-4, n_iter_no_change=10, early_stopping=False,
+        ...     view_names=["a", "b"])
+        >>> sorted(trainer.run().resume_state())
+        ['numpy_rng', 'optimizer', 'torch_rng']
+        """
         snap = self._last_finished()
         optimizer = snap["optimizer"]
         if self.early_stopping and self.best_state is not None:
@@ -133,7 +239,41 @@ class TrainingState:
         )
 
     def checkpoint_state(self):
-        """The full training state after the last finished epoch."""
+        """The full training state after the last finished epoch.
+
+        Needs a ``checkpoint`` (its ``fingerprint`` ties the state to the fit).
+
+        Returns
+        -------
+        state : dict
+            Weights, optimizer, loss scaler, generators, counters, history and the
+            best epoch's weights and optimizer, on the CPU, as :meth:`load` reads them.
+
+        See Also
+        --------
+        write_checkpoint : Writes it to the checkpoint file.
+        load : Resumes from it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> from skpoe.models import PoEModule
+        >>> from skpoe.train import Trainer
+        >>> from skpoe.train.batches import TensorData
+        >>> x = (np.arange(36).reshape(12, 3) % 2).astype(np.float32)
+        >>> module = PoEModule([Bernoulli().fit(x)] * 2, 2, [(4,), (4,)], [1.0, 1.0])
+        >>> data = TensorData([x, x], [x, x], np.ones((12, 2), bool), torch.device("cpu"))
+        >>> trainer = Trainer(module, data, np.arange(12), np.arange(0), rng=np.random.RandomState(0),
+        ...     torch_state={"cpu": torch.get_rng_state()}, seed=0, max_iter=2, batch_size=4,
+        ...     learning_rate=0.01, tol=1e-4, n_iter_no_change=10, early_stopping=False,
+        ...     view_names=["a", "b"])
+        >>> trainer.checkpoint = {"path": "unused.ckpt", "every": 0, "fingerprint": "demo"}
+        >>> state = trainer.run().checkpoint_state()  # every=0: no file written
+        >>> state["epoch"], state["fingerprint"], len(state["history"]["loss"])
+        (2, 'demo', 2)
+        """
         snap = self._last_finished()
         rng = np.random.RandomState()
         rng.set_state(snap["numpy_rng"])
@@ -160,7 +300,44 @@ class TrainingState:
         return _to_cpu(state)
 
     def write_checkpoint(self):
-        """Write the state of the last finished epoch to the checkpoint file (rank 0)."""
+        """Write the state of the last finished epoch to the checkpoint file (rank 0).
+
+        Writes nothing without a ``checkpoint``, before this fit finished an epoch,
+        and on the other ranks of a process group (they hold the same state).
+
+        Raises
+        ------
+        CheckpointError
+            If the file cannot be written.
+
+        See Also
+        --------
+        checkpoint_state : The state written.
+        skpoe.train.callbacks.Checkpoint : Calls it every ``every`` epochs.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> from skpoe.models import PoEModule
+        >>> from skpoe.train import Trainer
+        >>> from skpoe.train.batches import TensorData
+        >>> x = (np.arange(36).reshape(12, 3) % 2).astype(np.float32)
+        >>> module = PoEModule([Bernoulli().fit(x)] * 2, 2, [(4,), (4,)], [1.0, 1.0])
+        >>> data = TensorData([x, x], [x, x], np.ones((12, 2), bool), torch.device("cpu"))
+        >>> trainer = Trainer(module, data, np.arange(12), np.arange(0), rng=np.random.RandomState(0),
+        ...     torch_state={"cpu": torch.get_rng_state()}, seed=0, max_iter=2, batch_size=4,
+        ...     learning_rate=0.01, tol=1e-4, n_iter_no_change=10, early_stopping=False,
+        ...     view_names=["a", "b"])
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "fit.ckpt")
+        ...     trainer.checkpoint = {"path": path, "every": 5, "fingerprint": "demo"}
+        ...     trainer.run().write_checkpoint()
+        ...     os.path.exists(path)
+        True
+        """
         if not is_main_process():  # every process holds the same state
             return
         if self.checkpoint is not None and self._last_finished()["epoch"] > self.start_epoch:

@@ -20,16 +20,13 @@ progress and writes checkpoints.
 from __future__ import annotations
 
 import math
-import time
-import warnings
 
 import torch
 
-from skpoe.distributed import DataParallel, is_main_process
-from skpoe.exceptions import CheckpointError, SkpoeWarning, TrainingDiverged
-from skpoe.models.acceleration import compiled_networks, grad_scaler
-from skpoe.noise import fit_seed, training_stream
-from skpoe.train._state import TrainingState
+from skpoe.exceptions import TrainingDiverged
+from skpoe.models.acceleration import grad_scaler
+from skpoe.noise import fit_seed
+from skpoe.train._run import TrainingRun
 from skpoe.train.batches import (
     BatchGroups,
     TensorData,
@@ -40,20 +37,25 @@ from skpoe.train.batches import (
     step_loss as _step_loss,
     validation_loss,
 )
-from skpoe.train.callbacks import EarlyStopping, builtin_callbacks, notify
 from skpoe.train.compiled import CompiledStep
 
 __all__ = ["Trainer", "fit_seed"]
 
 
-class Trainer(TrainingState):
+class Trainer(TrainingRun):
     """Train ``module`` on ``data`` in place.
+
+    :meth:`run` trains; the estimators build a trainer for each ``fit``, and its
+    ``history`` and ``epoch`` become their ``history_`` and ``n_iter_``.
 
     Parameters
     ----------
-    module : MultimodalModule
-    data : TensorData
-    train_rows, val_rows : ndarray of int
+    module : skpoe.models.MultimodalModule
+        The networks to train, on ``data``'s device.
+    data : skpoe.train.batches.TensorData
+        Encoder inputs, targets and the observed mask (or a lazily read view, as
+        :mod:`skpoe.train.lazy` gives).
+    train_rows, val_rows : numpy.ndarray of int
         Rows to train on and rows held out for early stopping.
     rng : numpy.random.RandomState
         Draws the minibatches.
@@ -61,28 +63,86 @@ class Trainer(TrainingState):
         Torch generator states to train with (:func:`skpoe.noise.start_state`).
     seed : int
         The fit's seed (stored in checkpoints).
-    max_iter, batch_size, learning_rate, tol, n_iter_no_change, early_stopping
-        As the estimator's parameters.
-    max_grad_norm : float or None
+    max_iter : int
+        Epochs this fit runs at most.
+    batch_size : int
+        Rows per minibatch of each group.
+    learning_rate : float
+        Adam's learning rate.
+    tol : float
+        The least improvement of the monitored loss that resets the patience counter.
+    n_iter_no_change : int
+        Epochs without such an improvement that stop the fit, with early stopping.
+    early_stopping : bool
+        Monitor the loss on ``val_rows``, stop when it stops improving and keep the
+        best epoch's weights.
+    max_grad_norm : float or None, default=None
         Clip the gradients' total norm to this value before each update.
-    split_on : int or None
+    split_on : int or None, default=None
         The label modality, whose rows get their own paired minibatch.
-    view_names : list of str
+    view_names : sequence of str, default=()
         Names of the views, for the per-term history.
-    progress : skpoe.train.progress.Progress or None
-    checkpoint : dict or None
+    progress : skpoe.train.progress.Progress or None, default=None
+        Progress lines or bar, shown after each epoch.
+    checkpoint : dict or None, default=None
         ``path``, ``every`` and ``fingerprint`` of the checkpoint file.
-    estimator : object or None
+    estimator : object or None, default=None
         The estimator being fitted, passed to the callbacks.
-    callbacks : list
+    callbacks : sequence, default=()
         The user's callbacks (:mod:`skpoe.train.callbacks`); they run after
         the built-in ones (history, early stopping, state, progress,
         checkpoints), which :attr:`callbacks` lists with them.
-    compile : bool
+    compile : bool, default=False
         Compile the whole step's loss and backward as one graph
         (:class:`~skpoe.train.compiled.CompiledStep`); in data-parallel
         training and with float16's loss scaling, compile every encoder and
         decoder instead (:func:`~skpoe.models.acceleration.compiled_networks`).
+
+    Attributes
+    ----------
+    history : dict of str to list of float
+        Per-epoch ``loss``, per-term entries and ``val_*`` terms (earlier fits included).
+    epoch : int
+        Epochs run, earlier fits included.
+    start_epoch : int
+        Epochs run before this fit.
+    optimizer : torch.optim.Adam
+        The optimiser.
+    callbacks : list
+        During and after :meth:`run`: the built-in callbacks, then the user's.
+    stop_training : bool
+        Set by a callback (early stopping, or the user's) to end the fit.
+    interrupted : bool
+        Whether Ctrl-C ended the fit.
+    checkpoint_error : CheckpointError or None
+        A failed checkpoint write, which ended the fit.
+    compile_seconds : float
+        Seconds spent tracing and compiling, with ``compile``.
+
+    See Also
+    --------
+    skpoe.train.callbacks.Callback : What runs around the epochs.
+    skpoe.noise.training_stream : The private generator training draws from.
+    skpoe.distributed.DataParallel : A step shared by the processes of a group.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skpoe.likelihoods import Bernoulli
+    >>> from skpoe.models import PoEModule
+    >>> from skpoe.train import Trainer
+    >>> from skpoe.train.batches import TensorData
+    >>> x = (np.arange(36).reshape(12, 3) % 2).astype(np.float32)
+    >>> module = PoEModule([Bernoulli().fit(x)] * 2, 2, [(4,), (4,)], [1.0, 1.0])
+    >>> data = TensorData([x, x], [x, x], np.ones((12, 2), bool), torch.device("cpu"))
+    >>> trainer = Trainer(module, data, np.arange(12), np.arange(0), rng=np.random.RandomState(0),
+    ...     torch_state={"cpu": torch.get_rng_state()}, seed=0, max_iter=2, batch_size=4,
+    ...     learning_rate=0.01, tol=1e-4, n_iter_no_change=10, early_stopping=False,
+    ...     view_names=["a", "b"])
+    >>> trainer = trainer.run()
+    >>> trainer.epoch, sorted(trainer.history)
+    (2, ['kl', 'loss', 'rec[a]', 'rec[b]'])
     """
 
     compile_optimizer = False
@@ -171,10 +231,6 @@ class Trainer(TrainingState):
         self._stream = None  # the current generator states during run
 
     # -- the loop -------------------------------------------------------------
-    def epoch_batches(self):
-        """Minibatch indices of the next epoch: ``(n_steps, paired, singles)``."""
-        return self.groups.epoch(self.n_train, self.batch_size, self.rng, self._index_device)
-
     def step(self, paired_idx, singles_idx, unlabeled_idx=None):
         """One optimiser step on a step's minibatches; returns its loss (a tensor).
 
@@ -182,6 +238,45 @@ class Trainer(TrainingState):
         step's loss, scaled so that the processes' mean gradient is the
         gradient of the whole step. float16 on CUDA scales the loss
         (:func:`~skpoe.models.acceleration.grad_scaler`, else a no-op).
+
+        Parameters
+        ----------
+        paired_idx : list of torch.Tensor
+            One index tensor per paired group: the step's rows of that group.
+        singles_idx : list of tuple
+            ``(m, idx)``: the step's rows of view ``m``'s own group, one per view.
+        unlabeled_idx : torch.Tensor, default=None
+            The step's unlabeled rows, for the label terms of unlabeled rows.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The step's loss, a scalar, before the update (not synchronised with the host).
+
+        See Also
+        --------
+        epoch_batches : The indices of an epoch's steps.
+        skpoe.train.batches.step_loss : The loss of a step in one process.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> from skpoe.models import PoEModule
+        >>> from skpoe.train import Trainer
+        >>> from skpoe.train.batches import TensorData
+        >>> x = (np.arange(36).reshape(12, 3) % 2).astype(np.float32)
+        >>> module = PoEModule([Bernoulli().fit(x)] * 2, 2, [(4,), (4,)], [1.0, 1.0])
+        >>> data = TensorData([x, x], [x, x], np.ones((12, 2), bool), torch.device("cpu"))
+        >>> trainer = Trainer(module, data, np.arange(12), np.arange(0), rng=np.random.RandomState(0),
+        ...     torch_state={"cpu": torch.get_rng_state()}, seed=0, max_iter=2, batch_size=4,
+        ...     learning_rate=0.01, tol=1e-4, n_iter_no_change=10, early_stopping=False,
+        ...     view_names=["a", "b"])
+        >>> _, paired, singles = trainer.epoch_batches()
+        >>> loss = trainer.step([p[0] for p in paired], [(m, i[0]) for m, i in singles])
+        >>> loss.shape
+        torch.Size([])
         """
         grads = None
         if self.compiled is not None:
@@ -219,7 +314,46 @@ class Trainer(TrainingState):
         return total
 
     def run_epoch(self):
-        """Train one epoch; returns its history record (raises on divergence)."""
+        """Train one epoch; returns its history record (raises on divergence).
+
+        Runs every step of :meth:`epoch_batches`, then the per-epoch monitors: the
+        mean terms of a fixed sample of training rows and, with early stopping, the
+        validation loss and terms. It does not count the epoch (:meth:`run` does).
+
+        Returns
+        -------
+        record : dict of str to float
+            ``loss`` (the mean of the steps' losses), the terms (``rec[<view>]``,
+            ``kl``, ...) and, with early stopping, ``val_loss`` and ``val_*`` terms.
+
+        Raises
+        ------
+        TrainingDiverged
+            If the epoch's loss is NaN or infinite.
+
+        See Also
+        --------
+        run : Every epoch of a fit.
+        step : One step.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> from skpoe.models import PoEModule
+        >>> from skpoe.train import Trainer
+        >>> from skpoe.train.batches import TensorData
+        >>> x = (np.arange(36).reshape(12, 3) % 2).astype(np.float32)
+        >>> module = PoEModule([Bernoulli().fit(x)] * 2, 2, [(4,), (4,)], [1.0, 1.0])
+        >>> data = TensorData([x, x], [x, x], np.ones((12, 2), bool), torch.device("cpu"))
+        >>> trainer = Trainer(module, data, np.arange(12), np.arange(0), rng=np.random.RandomState(0),
+        ...     torch_state={"cpu": torch.get_rng_state()}, seed=0, max_iter=2, batch_size=4,
+        ...     learning_rate=0.01, tol=1e-4, n_iter_no_change=10, early_stopping=False,
+        ...     view_names=["a", "b"])
+        >>> sorted(trainer.run_epoch())
+        ['kl', 'loss', 'rec[a]', 'rec[b]']
+        """
         self.module.train()
         n_steps, paired, singles = self.epoch_batches()
         unlabeled = None
@@ -270,31 +404,6 @@ class Trainer(TrainingState):
         on the device, one minibatch for data read lazily (sparse, on disk)."""
         return 4096 if isinstance(self.data, TensorData) else self.batch_size
 
-    def _after_epoch(self, record):
-        """Count the finished epoch and run every callback's ``on_epoch_end`` on it."""
-        self.epoch += 1
-        for cb in self.callbacks:
-            hook = getattr(cb, "on_epoch_end", None)
-            if hook is not None and hook(self.estimator, self, self.epoch, dict(record)):
-                self.stop_training = True
-                self.stopped_by = self.stopped_by or cb
-
-    def keep_state(self):
-        """Snapshot the finished epoch (see :class:`~skpoe.train.callbacks.KeepState`)."""
-        snap = self._snapshot()
-        self.last_good = snap
-        if self.improved and self.early_stopping:
-            self.best_state = snap
-
-    def _data_parallel(self):
-        """The data-parallel step in an initialised process group, else ``None``.
-
-        Every process must agree on the data, the networks and the epoch to
-        continue from (a checkpoint only some processes can read would not).
-        """
-        sizes = [self.data.n, *map(len, self.groups.per_modality), self.epoch]
-        return DataParallel.maybe(self.module, self.data.device, sizes)
-
     def _start_compiled(self):
         """The compiled step of a ``compile`` fit run in one process without
         loss scaling (else the networks alone are compiled)."""
@@ -303,102 +412,3 @@ class Trainer(TrainingState):
             self.compiled = CompiledStep(self.module)
             if self.compile_optimizer:
                 self._optimizer_step = self._timed_once(torch.compile(self.optimizer.step))
-
-    def _timed_once(self, fn):
-        """``fn``, its first call (which compiles) counted in :attr:`compile_seconds`."""
-        first = [True]
-
-        def call():
-            if not first[0]:
-                return fn()
-            start = time.perf_counter()
-            fn()
-            first[0] = False
-            self.compile_seconds += time.perf_counter() - start
-
-        return call
-
-    @property
-    def epochs_this_fit(self):
-        return self.epoch - self.start_epoch
-
-    def run(self):
-        """Train until ``max_iter`` epochs of this fit ran or early stopping stops.
-
-        On a NaN or infinite loss the last finished epoch is restored and
-        :class:`TrainingDiverged` raised. A checkpoint that cannot be written
-        ends the loop with the last finished epoch kept (``checkpoint_error``). On ``KeyboardInterrupt`` the best
-        state so far is restored and ``interrupted`` set; when no epoch
-        finished, the starting state is restored and the interrupt re-raised.
-        Any other error restores the starting state and propagates.
-        """
-        self.last_good = initial = self._snapshot(self.torch_state)
-        ran_before = self.epoch
-        self.callbacks = builtin_callbacks(self) + self.user_callbacks
-        try:
-            notify(self.callbacks, "on_fit_begin", self.estimator, self)
-            self.parallel = self._data_parallel()
-            if self.parallel is not None and self.unlabeled and is_main_process():
-                warnings.warn(
-                    "Data-parallel training does not yet add the label terms of unlabeled "
-                    "rows (pseudo_label_weight, agreement_weight); this fit trains without "
-                    "them. Set both to 0 to silence this warning.",
-                    SkpoeWarning,
-                    stacklevel=2,
-                )
-            self._start_compiled()
-            with (
-                training_stream(self.torch_state, self.data.device) as self._stream,
-                compiled_networks(self.module, self.compile and self.compiled is None),
-            ):
-                while self.epoch < self.start_epoch + self.max_iter and not self.stop_training:
-                    self._after_epoch(self.run_epoch())
-        except TrainingDiverged:
-            self._restore(self.last_good)
-            raise
-        except CheckpointError as exc:  # a write failed: keep the last finished epoch
-            self._restore(self.last_good)
-            self.checkpoint_error = exc
-            self.stop_training = True
-            if self.progress is not None:
-                self.progress.message(f"{exc} Stopping after epoch {self.epoch}.")
-        except KeyboardInterrupt:
-            if self.epoch == ran_before or self.last_good["epoch"] == ran_before:
-                self._restore(initial)
-                raise
-            self._restore(self.last_good)
-            self.interrupted = True
-            if self.progress is not None:
-                self.progress.message(
-                    f"Interrupted during epoch {self.epoch + 1}; keeping the "
-                    + ("best epoch's" if self.early_stopping else f"epoch {self.epoch}")
-                    + " weights."
-                )
-            try:
-                self.write_checkpoint()
-            except CheckpointError as exc:
-                self.checkpoint_error = exc
-        except BaseException:
-            self._restore(initial)
-            raise
-        finally:
-            if self.compiled is not None:
-                self.compile_seconds += self.compiled.compile_seconds
-            self.parallel = self._stream = self.compiled = self._optimizer_step = None
-            if self.progress is not None:
-                self.progress.close()
-        if self.stop_training and self.progress is not None and self.checkpoint_error is None:
-            if isinstance(self.stopped_by, EarlyStopping):
-                self.progress.message(
-                    f"Validation loss did not improve more than tol={self.tol} for "
-                    f"{self.n_iter_no_change} consecutive epochs; stopping."
-                )
-            else:
-                self.progress.message(
-                    f"Callback {type(self.stopped_by).__name__} stopped the fit after epoch "
-                    f"{self.epoch}."
-                )
-        if self.early_stopping and self.best_state is not None:
-            self._restore(self.best_state, weights_only=True)
-        self.module.eval()
-        return self
