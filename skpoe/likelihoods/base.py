@@ -1,4 +1,9 @@
-"""The likelihood base class and the numpy helpers that ignore missing entries."""
+"""The likelihood base class and the numpy helpers that ignore missing entries.
+
+:class:`Likelihood` gathers four roles: fitting and checking (here), the numpy widths
+and maps of the values (``_encoding.py``), the free parameters and tensor functions of
+the decoder distribution (``_distribution.py``) and saving (``_state.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,9 @@ import numpy as np
 import torch
 
 from skpoe.data._moments import column_moments
+from skpoe.likelihoods._distribution import _Distribution
+from skpoe.likelihoods._encoding import _Encoding
+from skpoe.likelihoods._state import _State
 
 __all__ = ["Likelihood"]
 
@@ -62,12 +70,67 @@ def _moments(X):
     return column_moments(X)
 
 
-class Likelihood:
+class Likelihood(_Encoding, _Distribution, _State):
     """Base class: preprocessing state plus decoder distribution.
 
-    Subclasses set ``name`` and implement :meth:`log_prob_terms` (one term
-    per feature, or per column for ``categorical``) and :meth:`mean`; they map
-    NaN-free values to the encoder input in :meth:`encode_values`.
+    A likelihood holds the preprocessing state of one modality (numpy only,
+    fitted on the observed training rows by :meth:`fit`) and the tensor
+    functions of its decoder distribution. Subclasses set ``name`` and
+    implement :meth:`log_prob_terms` (one term per feature, or per column for
+    ``categorical``) and :meth:`mean`; they map NaN-free values to the encoder
+    input in :meth:`encode_values`.
+
+    Attributes
+    ----------
+    name : str
+        The likelihood's name (``likelihoods={"view": name}``).
+    n_extra_per_feature : int
+        Free decoder parameters per feature (a scale, a dispersion).
+    target_dtype : torch.dtype
+        Dtype of the targets :meth:`log_prob` scores.
+    affine_encoding : bool
+        Whether the encoded values are an affine function of the values, so
+        that missing entries can take the encoded column means
+        (:meth:`fill_with_means`).
+    modality : str
+        Name of the modality, for error messages (set by :meth:`fit`).
+    n_features_ : int
+        Number of features of the modality.
+    missing_entries_ : bool
+        Whether the training rows had missing entries (NaN).
+    missing_indicators_ : bool
+        Whether the encoder input ends in one observed indicator per feature.
+    fill_ : ndarray of shape (n_encoded,) or None
+        Encoded value of a missing entry per encoded column; ``None`` is 0.
+    choice_reason_ : str
+        How the likelihood was chosen (set by :func:`get_likelihood`).
+
+    See Also
+    --------
+    get_likelihood : Builds and fits a likelihood from a name or ``"auto"``.
+    Gaussian : A likelihood of real values.
+    Categorical : A likelihood of category codes.
+    skpoe.nn.Decoder : The decoder whose output a likelihood scores.
+
+    Examples
+    --------
+    A likelihood of real values with unit variance, in the user's units:
+
+    >>> import math
+    >>> import numpy as np
+    >>> import torch
+    >>> from skpoe.likelihoods import Likelihood
+    >>> class UnitGaussian(Likelihood):
+    ...     name = "unit_gaussian"
+    ...     def log_prob_terms(self, out, extra, target):
+    ...         return -0.5 * (target - out) ** 2 - 0.5 * math.log(2 * math.pi)
+    ...     def mean(self, out, extra):
+    ...         return out
+    >>> lik = UnitGaussian().fit(np.zeros((4, 3)), "values")
+    >>> lik.n_inputs, lik.n_outputs, lik.n_extra
+    (3, 3, 0)
+    >>> lik.log_prob(torch.zeros(1, 3), lik.init_extra(), torch.zeros(1, 3))
+    tensor([-2.7568])
     """
 
     name = "base"
@@ -83,7 +146,42 @@ class Likelihood:
         NaN entries are missing (``missing_entries_``); if there are any, the
         encoder input gets one observed-indicator column per feature
         (``missing_indicators_``), unless :meth:`fill_with_means` turns them
-        off.
+        off. Subclasses learn their own state from the observed entries:
+        ``center_`` and ``scale_`` (of the values for ``gaussian`` and
+        ``laplace``, of ``log1p`` of the counts for ``poisson`` and
+        ``negative_binomial``), ``n_categories_`` for ``categorical``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+            The observed rows of the modality; NaN marks a missing entry.
+        modality : str, default="X"
+            Name of the modality, used in error messages.
+
+        Returns
+        -------
+        self : Likelihood
+            The fitted likelihood.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` holds values the likelihood does not model (outside
+            [0, 1] for ``bernoulli``, not non-negative integers for the
+            count and category likelihoods).
+
+        See Also
+        --------
+        get_likelihood : Builds and fits a likelihood.
+        Likelihood.check : Checks new data against the fitted state.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe.likelihoods import Gaussian
+        >>> lik = Gaussian().fit(np.array([[0.0, 1.0], [2.0, np.nan], [4.0, 5.0]]))
+        >>> lik.n_features_, lik.missing_entries_, lik.center_.tolist()
+        (2, True, [2.0, 3.0])
         """
         self.modality = modality
         self._check_values(X)
@@ -93,7 +191,22 @@ class Likelihood:
 
     @property
     def has_missing_entries(self):
-        """Whether the training rows had missing entries (their targets are masked)."""
+        """Whether the training rows had missing entries (their targets are masked).
+
+        Reads ``missing_indicators_`` for likelihoods saved before
+        ``missing_entries_`` existed.
+
+        See Also
+        --------
+        Likelihood.split_missing : Masks the missing entries of a target.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe.likelihoods import Gaussian
+        >>> Gaussian().fit(np.array([[0.0], [np.nan]])).has_missing_entries
+        True
+        """
         return self.missing_indicators_ if self.missing_entries_ is None else self.missing_entries_
 
     #: whether the encoded values are an affine function of the values, so that the mean of
@@ -103,10 +216,34 @@ class Likelihood:
     def fill_with_means(self, column_means):
         """Encode missing entries as the encoded column means, without indicator columns.
 
-        ``column_means`` (n_features,) are the means of the observed entries of
-        the training rows (NaN for a column with none, which gets 0). Only for
-        likelihoods with an :attr:`affine_encoding`; others keep their
-        indicators.
+        Only for likelihoods with an :attr:`affine_encoding` (``bernoulli``,
+        ``gaussian``, ``laplace``); others keep their indicators and are
+        returned unchanged.
+
+        Parameters
+        ----------
+        column_means : ndarray of shape (n_features,)
+            Means of the observed entries of the training rows (NaN for a
+            column with none, which gets 0).
+
+        Returns
+        -------
+        self : Likelihood
+            With ``fill_`` set and ``missing_indicators_`` off where the
+            encoding is affine.
+
+        See Also
+        --------
+        Likelihood.encoder_input : Uses ``fill_`` for missing entries.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> X = np.array([[0.0, 1.0], [1.0, np.nan]])
+        >>> lik = Bernoulli().fit(X).fill_with_means(np.nanmean(X, axis=0))
+        >>> lik.n_inputs, lik.encoder_input(np.array([[0.5, np.nan]])).tolist()
+        (2, [[0.5, 1.0]])
         """
         if not self.affine_encoding:
             return self
@@ -121,12 +258,73 @@ class Likelihood:
         return None
 
     def check(self, X):
-        """Check observed rows of new data against this fitted likelihood."""
+        """Check observed rows of new data against this fitted likelihood.
+
+        The values must be of the kind :meth:`fit` accepts, lie within
+        ``1e10`` training standard deviations of the training mean in the
+        :meth:`standardized` units, and for ``categorical`` be codes seen
+        during fit.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+            Observed rows of new data; NaN marks a missing entry.
+
+        Raises
+        ------
+        ValueError
+            Naming the modality, and the row and column of the first bad
+            value where there is one.
+
+        See Also
+        --------
+        Likelihood.fit : Learns the state the data is checked against.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe.likelihoods import Bernoulli
+        >>> lik = Bernoulli().fit(np.zeros((2, 1)), "pixels")
+        >>> lik.check(np.array([[0.5]]))
+        >>> lik.check(np.array([[2.0]]))
+        Traceback (most recent call last):
+        ...
+        ValueError: Modality 'pixels' has values outside [0, 1] (min 2, max 2); ...
+        """
         self._check_values(X)
         self._check_distance(X)
 
     def standardized(self, X):
-        """Observed rows in the encoder's standardized units (float64), or ``None``."""
+        """Observed rows in the encoder's standardized units, or ``None``.
+
+        ``(X - center_) / scale_`` for ``gaussian`` and ``laplace``, the same
+        of ``log1p(X)`` for the count likelihoods; ``None`` for the
+        likelihoods that do not standardize (``bernoulli``, ``categorical``).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+            Observed rows; NaN entries stay NaN.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_rows, n_features), dtype float64, or None
+            The standardized values.
+
+        See Also
+        --------
+        Likelihood.encode_values : The same values in float32.
+        Likelihood.check : Bounds the standardized values of new data.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe.likelihoods import Bernoulli, Gaussian
+        >>> Gaussian().fit(np.array([[0.0], [2.0]])).standardized(np.array([[5.0]]))
+        array([[4.]])
+        >>> Bernoulli().fit(np.zeros((2, 1))).standardized(np.zeros((1, 1))) is None
+        True
+        """
         return None
 
     def _check_distance(self, X):
@@ -144,136 +342,6 @@ class Likelihood:
                 "are allowed; beyond that skpoe's float32 computations overflow). "
                 "Check the units of this view."
             )
-
-    # -- shapes ---------------------------------------------------------
-    @property
-    def n_encoded(self):
-        """Width of the encoded values (without missing-entry indicators)."""
-        return self.n_features_
-
-    @property
-    def n_inputs(self):
-        """Width of the encoder input (encoded values, then indicators if any)."""
-        return self.n_encoded + (self.n_features_ if self.missing_indicators_ else 0)
-
-    @property
-    def n_outputs(self):
-        """Width of the decoder output."""
-        return self.n_features_
-
-    @property
-    def n_extra(self):
-        """Number of free decoder parameters owned by this likelihood."""
-        return self.n_extra_per_feature * self.n_features_
-
-    def init_extra(self):
-        """Initial value of the free parameters (a float32 tensor)."""
-        return torch.zeros(self.n_extra)
-
-    # -- numpy transforms -----------------------------------------------
-    def encode_values(self, X):
-        """Map NaN-free observed rows to the encoded values (float32 numpy)."""
-        return X.astype(np.float32)
-
-    def _encoded_columns(self, missing):
-        """Expand a per-feature (n, n_features) mask to the encoded columns."""
-        return missing
-
-    def encoder_input(self, X):
-        """Map observed rows (NaN entries allowed) to the encoder's input.
-
-        Missing entries take ``fill_``, each encoded column's mean over the
-        training rows' observed entries (0 in encoded space for models
-        fitted with indicators, the mean for standardized data); with
-        ``missing_indicators_`` a 0/1 observed indicator per feature is
-        appended.
-        """
-        missing = np.isnan(X)
-        if not missing.any():
-            x = self.encode_values(X)
-        else:
-            x = self.encode_values(np.where(missing, 0.0, X))
-            cols = self._encoded_columns(missing)
-            x[cols] = 0.0 if self.fill_ is None else np.broadcast_to(self.fill_, x.shape)[cols]
-        if self.missing_indicators_:
-            x = np.concatenate([x, (~missing).astype(np.float32)], axis=1)
-        return x
-
-    def target(self, X):
-        """Map observed rows to the values :meth:`log_prob` scores (NaN stays)."""
-        return X.astype(np.float32)
-
-    def split_missing(self, target):
-        """``(target with missing entries set to 0, observed-entry mask)`` (torch)."""
-        mask = ~torch.isnan(target)
-        return torch.where(mask, target, torch.zeros_like(target)), mask
-
-    def inverse(self, T):
-        """Map target-space values (numpy) back to the user's units."""
-        return T
-
-    def feature_log_det(self):
-        """``log |d target / d x|`` of each feature (density change of units)."""
-        return np.zeros(self.n_features_)
-
-    def log_det(self):
-        """:meth:`feature_log_det` summed over features."""
-        return float(self.feature_log_det().sum())
-
-    # -- tensor functions ------------------------------------------------
-    def log_prob_terms(self, out, extra, target):
-        """Per-feature log-likelihood terms, shape ``(..., n_features)``."""
-        raise NotImplementedError
-
-    def log_prob(self, out, extra, target, mask=None):
-        """Log-likelihood of ``target`` given decoder output, summed over features.
-
-        ``mask`` (bool, broadcastable to the terms, ``(n, n_features)``) keeps
-        the observed entries only; ``None`` keeps all.
-        """
-        terms = self.log_prob_terms(out, extra, target)
-        if mask is not None:
-            terms = torch.where(mask, terms, torch.zeros_like(terms))
-        return terms.sum(-1)
-
-    def mean(self, out, extra):
-        """Mean of the decoder distribution in target space."""
-        raise NotImplementedError
-
-    # -- saving -----------------------------------------------------------
-    def get_state(self):
-        """Parameters and fitted state as JSON-able data (see :meth:`set_state`).
-
-        Returns
-        -------
-        state : dict
-            ``{"name": ..., "attributes": {...}}``; numpy arrays become
-            ``{"ndarray": dtype, "shape": [...], "data": [...]}``.
-        """
-        attributes = {}
-        for key, value in vars(self).items():
-            if isinstance(value, np.ndarray):
-                value = {
-                    "ndarray": value.dtype.str,
-                    "shape": list(value.shape),
-                    "data": value.ravel().tolist(),
-                }
-            elif isinstance(value, np.generic):
-                value = value.item()
-            attributes[key] = value
-        return {"name": self.name, "attributes": attributes}
-
-    def set_state(self, attributes):
-        """Restore the ``"attributes"`` of :meth:`get_state`; returns ``self``."""
-        for key, value in attributes.items():
-            member = getattr(type(self), key, None)
-            if callable(member) or isinstance(member, property):
-                raise ValueError(f"{key!r} is not a data attribute of {type(self).__name__}.")
-            if isinstance(value, dict) and "ndarray" in value:
-                data = np.asarray(value["data"], dtype=np.dtype(value["ndarray"]))
-                value = data.reshape(value["shape"])
-            setattr(self, key, value)
-        return self
 
     def __repr__(self):
         return f"{type(self).__name__}()"

@@ -43,7 +43,36 @@ class _Counts(Likelihood):
 
 
 class Poisson(_Counts):
-    """Poisson likelihood for counts; the decoder outputs the log rate."""
+    """Poisson likelihood for counts; the decoder outputs the log rate.
+
+    A count ``t`` scores ``t * out - exp(out) - log(t!)``, the log rate
+    ``out`` clamped at 20. The encoder sees ``log1p`` of the counts,
+    standardized with their training mean and standard deviation; targets
+    are the counts themselves.
+
+    Attributes
+    ----------
+    center_ : ndarray of shape (n_features,)
+        Mean of ``log1p`` of the observed counts of each feature.
+    scale_ : ndarray of shape (n_features,)
+        Their standard deviation (1 for a constant feature).
+    n_features_ : int
+        Number of features of the modality.
+
+    See Also
+    --------
+    NegativeBinomial : For over-dispersed counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skpoe.likelihoods import Poisson
+    >>> lik = Poisson().fit(np.array([[0.0], [3.0]]))
+    >>> out = torch.log(torch.tensor([[2.0]]))
+    >>> lik.log_prob(out, lik.init_extra(), torch.tensor([[1.0]]))
+    tensor([-1.3069])
+    """
 
     name = "poisson"
 
@@ -53,7 +82,38 @@ class Poisson(_Counts):
 
 
 class NegativeBinomial(_Counts):
-    """Negative binomial for over-dispersed counts (log mean + inverse dispersion)."""
+    """Negative binomial for over-dispersed counts (log mean + inverse dispersion).
+
+    The decoder outputs the log mean (clamped at 20) and the likelihood owns
+    one free parameter per feature, the inverse dispersion
+    ``r = softplus(extra) + 1e-3``: the variance is ``mu + mu**2 / r``. The
+    encoder sees ``log1p`` of the counts, standardized as for
+    :class:`Poisson`; targets are the counts themselves.
+
+    Attributes
+    ----------
+    center_ : ndarray of shape (n_features,)
+        Mean of ``log1p`` of the observed counts of each feature.
+    scale_ : ndarray of shape (n_features,)
+        Their standard deviation (1 for a constant feature).
+    n_features_ : int
+        Number of features of the modality.
+
+    See Also
+    --------
+    Poisson : Counts without over-dispersion.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skpoe.likelihoods import NegativeBinomial
+    >>> lik = NegativeBinomial().fit(np.array([[0.0, 5.0], [3.0, 1.0]]))
+    >>> lik.n_extra
+    2
+    >>> lik.log_prob(torch.zeros(1, 2), lik.init_extra(), torch.tensor([[0.0, 2.0]]))
+    tensor([-2.8241])
+    """
 
     name = "negative_binomial"
     n_extra_per_feature = 1
@@ -80,6 +140,35 @@ class Categorical(Likelihood):
     n_categories : int or list of int, default=None
         Number of categories per column; learned from the data (max + 1)
         when ``None``.
+
+    Attributes
+    ----------
+    n_categories_ : list of int
+        Number of categories of each column.
+    offsets_ : list of int
+        Where each column's one-hot block starts in the encoder input and in
+        the decoder output, then their total width.
+    n_features_ : int
+        Number of columns of the modality.
+
+    See Also
+    --------
+    Bernoulli : For 0/1 values and values in [0, 1].
+    Categorical.probabilities : The probabilities of the codes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skpoe.likelihoods import Categorical
+    >>> lik = Categorical().fit(np.array([[0.0, 2.0], [1.0, 0.0]]), "colour")
+    >>> lik.n_categories_, lik.offsets_
+    ([2, 3], [0, 2, 5])
+    >>> lik.encode_values(np.array([[1.0, 2.0]])).tolist()
+    [[0.0, 1.0, 0.0, 0.0, 1.0]]
+    >>> out = torch.zeros(1, lik.n_outputs)
+    >>> lik.log_prob_terms(out, lik.init_extra(), torch.tensor([[1, 2]]))
+    tensor([[-0.6931, -1.0986]])
     """
 
     name = "categorical"
@@ -166,7 +255,31 @@ class Categorical(Likelihood):
         return np.repeat(missing, self.n_categories_, axis=1)
 
     def target(self, X):
-        """Codes as int64; missing entries are -1."""
+        """Codes as int64; missing entries are -1.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+            Observed rows of category codes; NaN marks a missing entry.
+
+        Returns
+        -------
+        target : ndarray of shape (n_rows, n_features), dtype int64
+            The codes, -1 at the missing entries.
+
+        See Also
+        --------
+        Likelihood.split_missing : Masks the -1 entries.
+        Categorical.mean : The most probable code.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpoe.likelihoods import Categorical
+        >>> lik = Categorical().fit(np.array([[0.0], [2.0]]))
+        >>> lik.target(np.array([[2.0], [np.nan]])).ravel().tolist()
+        [2, -1]
+        """
         return np.where(np.isnan(X), -1, X).astype(np.int64)
 
     def split_missing(self, target):
@@ -185,11 +298,61 @@ class Categorical(Likelihood):
         return torch.cat(terms, -1)
 
     def probabilities(self, out):
-        """Softmax per column: list of tensors (..., C_j)."""
+        """Probabilities of the codes of each column (softmax of its logits).
+
+        Parameters
+        ----------
+        out : torch.Tensor of shape (..., n_outputs)
+            Decoder output, the concatenated logits of the columns.
+
+        Returns
+        -------
+        probabilities : list of torch.Tensor
+            One tensor per column, of shape ``(..., n_categories_[j])``.
+
+        See Also
+        --------
+        Categorical.mean : The most probable code of each column.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Categorical
+        >>> lik = Categorical().fit(np.array([[0.0, 2.0], [1.0, 0.0]]))
+        >>> [p.shape for p in lik.probabilities(torch.zeros(4, lik.n_outputs))]
+        [torch.Size([4, 2]), torch.Size([4, 3])]
+        """
         return [torch.softmax(logit, dim=-1) for logit in self._logits(out)]
 
     def mean(self, out, extra):
-        """Most probable code per column (float, so it stacks with other views)."""
+        """Most probable code per column (float, so it stacks with other views).
+
+        Parameters
+        ----------
+        out : torch.Tensor of shape (..., n_outputs)
+            Decoder output, the concatenated logits of the columns.
+        extra : torch.Tensor of shape (0,)
+            The free parameters (none; unused).
+
+        Returns
+        -------
+        codes : torch.Tensor of shape (..., n_features), dtype float32
+            The code of largest logit of each column.
+
+        See Also
+        --------
+        Categorical.probabilities : The probabilities of every code.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skpoe.likelihoods import Categorical
+        >>> lik = Categorical().fit(np.array([[0.0, 2.0], [1.0, 0.0]]))
+        >>> lik.mean(torch.tensor([[0.0, 1.0, 3.0, 0.0, 2.0]]), lik.init_extra())
+        tensor([[1., 0.]])
+        """
         return torch.stack([logit.argmax(-1) for logit in self._logits(out)], dim=-1).float()
 
     def __repr__(self):
