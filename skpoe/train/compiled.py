@@ -32,6 +32,7 @@ minibatch to pad or to mark dynamic, and a fit traces and compiles once
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import warnings
 
@@ -47,6 +48,11 @@ __all__ = ["CompiledStep", "compile_backends"]
 #: The ``backend`` values of :class:`CompiledStep`: ``None`` runs the traced
 #: graph as is (no code generation; for checks of the trace).
 compile_backends = (None, "inductor", "aot_eager", "eager")
+
+#: Held while a step is traced and while a compiled step runs: tracing patches
+#: ``nn.Module.__call__`` for the whole process, and a compiled function called
+#: from another thread meanwhile raises, so fits in threads take turns.
+_GRAPH_LOCK = threading.RLock()
 
 
 class _Loss(nn.Module):
@@ -168,14 +174,15 @@ class CompiledStep:
         skeleton = _split((paired, singles, unlabeled), leaves)
         key = (skeleton, getattr(self.module, "autocast_dtype", None))
         if key not in self._graphs:
-            self._graphs[key] = self._build(skeleton, leaves)
+            with _GRAPH_LOCK:
+                self._graphs[key] = self._build(skeleton, leaves)
         graph = self._graphs[key]
         if graph is None:
             return None
         fn, specs = graph
         g = current_generator()
         noise = [fill(_empty(*spec), g) for fill, *spec in specs]
-        with torch.no_grad():  # the graph holds its own backward
+        with torch.no_grad(), _GRAPH_LOCK:  # the graph holds its own backward
             return fn(self.parameters(), self.buffers(), leaves, noise)
 
     def parameters(self):

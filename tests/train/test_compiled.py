@@ -154,3 +154,30 @@ def test_compile_optimizer_matches_the_eager_update(small, monkeypatch):
     compiled = tiny(max_iter=2, compile=True).fit(small.X, small.y_part)
     assert built
     np.testing.assert_allclose(compiled.loss_curve_, eager.loss_curve_, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_compiled_fits_in_threads_take_turns(small):
+    """Tracing patches nn.Module.__call__ process-wide: two compiled fits in
+    threads (a threading backend of a search) must both finish, as they do alone."""
+    import threading
+
+    alone = [
+        tiny(max_iter=2, compile=True, random_state=s).fit(small.X, small.y_part) for s in (0, 1)
+    ]
+    together, errors = [None, None], []
+
+    def fit(i):
+        try:
+            together[i] = tiny(max_iter=2, compile=True, random_state=i).fit(small.X, small.y_part)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fit, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(b.loss_curve_, a.loss_curve_)
