@@ -75,6 +75,20 @@ def choose_likelihood(X_observed):
         Unfitted.
     reason : str
         One line saying what in the data decided it.
+
+    See Also
+    --------
+    auto_likelihood : The likelihood alone.
+    get_likelihood : Builds and fits the likelihood of a view.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.likelihoods import choose_likelihood
+    >>> choose_likelihood(np.array([[0.0, 1.0], [1.0, np.nan]]))
+    (Bernoulli(), 'auto: only 0 and 1, so bernoulli')
+    >>> choose_likelihood(np.array([[-1.0], [3.0]]))[0]
+    Gaussian()
     """
     span = _value_range(X_observed)  # block by block: no copy of the view
     if span is None:
@@ -97,6 +111,27 @@ def auto_likelihood(X_observed):
     """Bernoulli for data in [0, 1], Gaussian otherwise (NaN entries ignored).
 
     See :func:`choose_likelihood` for the reason it gives.
+
+    Parameters
+    ----------
+    X_observed : ndarray of shape (n_rows, n_features)
+        The observed rows of the view (NaN entries are ignored).
+
+    Returns
+    -------
+    likelihood : Likelihood
+        Unfitted.
+
+    See Also
+    --------
+    choose_likelihood : The likelihood and the reason for it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.likelihoods import auto_likelihood
+    >>> auto_likelihood(np.array([[0.2, 0.7]]))
+    Bernoulli()
     """
     return choose_likelihood(X_observed)[0]
 
@@ -104,7 +139,43 @@ def auto_likelihood(X_observed):
 def get_likelihood(spec, X_observed, modality):
     """Build and fit a likelihood from ``"auto"``, a name or an instance.
 
-    The fitted likelihood's ``choice_reason_`` says how it was chosen.
+    The fitted likelihood's ``choice_reason_`` says how it was chosen. An
+    instance is deep-copied before it is fitted, so it is never changed.
+
+    Parameters
+    ----------
+    spec : str, Likelihood or None
+        ``"auto"`` or ``None`` (:func:`choose_likelihood`), a name of
+        :data:`LIKELIHOODS`, or a likelihood instance.
+    X_observed : ndarray of shape (n_rows, n_features)
+        The observed rows of the view (NaN marks a missing entry).
+    modality : str
+        Name of the view, used in error messages.
+
+    Returns
+    -------
+    likelihood : Likelihood
+        The fitted likelihood.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or data the likelihood does not model.
+    TypeError
+        If ``spec`` is neither a name nor a :class:`Likelihood`.
+
+    See Also
+    --------
+    choose_likelihood : What ``"auto"`` picks.
+    Likelihood.fit : Fits the likelihood.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.likelihoods import get_likelihood
+    >>> lik = get_likelihood("poisson", np.array([[0.0], [3.0]]), "counts")
+    >>> lik, lik.modality, lik.choice_reason_
+    (Poisson(), 'counts', "given: likelihoods='poisson'")
     """
     if spec is None or (isinstance(spec, str) and spec == "auto"):
         lik, reason = choose_likelihood(X_observed)
@@ -134,6 +205,37 @@ def likelihood_from_state(state):
 
     Only skpoe's own likelihoods (:data:`LIKELIHOODS`) are resolved; any other
     name raises ``ValueError``.
+
+    Parameters
+    ----------
+    state : dict
+        ``{"name": ..., "attributes": {...}}``, as :meth:`Likelihood.get_state`
+        returns it.
+
+    Returns
+    -------
+    likelihood : Likelihood
+        The likelihood of that name, with the attributes restored.
+
+    Raises
+    ------
+    ValueError
+        If ``state`` does not name one of skpoe's likelihoods or has no
+        ``"attributes"`` dict.
+
+    See Also
+    --------
+    Likelihood.get_state : Makes the state.
+    Likelihood.set_state : Restores the attributes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpoe.likelihoods import Gaussian, likelihood_from_state
+    >>> state = Gaussian().fit(np.array([[0.0], [2.0]]), "v").get_state()
+    >>> lik = likelihood_from_state(state)
+    >>> lik, lik.modality, lik.center_.tolist()
+    (Gaussian(), 'v', [1.0])
     """
     name = state.get("name") if isinstance(state, dict) else None
     if name not in LIKELIHOODS or not isinstance(state.get("attributes"), dict):
