@@ -9,70 +9,156 @@ confidence weights: rows that no labeled row reaches get weight 0.
 
 Memory and time are bounded: neighbours are searched among at most ``max_candidates`` rows of a
 view (a random subset past that), with scikit-learn's chunked search, so the graph costs
-O(n * n_neighbors) memory and O(n * min(n, max_candidates) * n_features) time per view.
+O(n * n_neighbors) memory and O(n * min(n, max_candidates) * n_features) time per view. Nothing
+of size n * n_features is made: the views are standardized and searched a block of rows at a
+time, the graph holds its link counts in one byte each, and spreading scales one block of the
+graph's rows at a time.
 """
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
+from skpoe.data._moments import observed_moments
+
 __all__ = ["pseudo_label_targets", "spread_labels", "view_graph"]
 
 
-#: Rows per block when a view is copied as float64 for the graph.
+#: Rows of a view standardized (float64) and searched at a time: a multiple of the 256-row
+#: chunks of scikit-learn's distance computation, so the search sees the chunks of one call.
 _BLOCK = 65536
 
+#: Graph entries (links) handled at a time when the graph is assembled and spread over.
+_LINKS = 1 << 18
 
-def _standardized(arr, rows):
-    """Rows ``rows`` of ``arr`` as float64, columns scaled to mean 0 and variance 1
-    over their observed entries; NaN become 0.
+#: Spreading keeps the normalized graph (float64) between iterations when it takes at most
+#: this many bytes; a larger one is normalized again, a block of rows at a time, in each.
+_SCALED_BYTES = 64 << 20
 
-    One float64 array is made, block by block, and standardized in place.
-    Without NaN the moments are ``mean`` and ``std``, which equal ``nanmean``
-    and ``nanstd`` there without their copies of the whole array.
-    """
-    x = np.empty((len(rows), arr.shape[1]))
-    for start in range(0, len(rows), _BLOCK):
-        x[start : start + _BLOCK] = arr[rows[start : start + _BLOCK]]
-    if not x.size:
-        return x
+
+def _row_blocks(indptr, links):
+    """(r0, r1) blocks of CSR rows with about ``links`` entries each, at least one row each."""
+    n = len(indptr) - 1
+    r1 = 0
+    while r1 < n:
+        r0 = r1
+        r1 = min(n, max(r0 + 1, int(np.searchsorted(indptr, indptr[r0] + links, "right")) - 1))
+        yield r0, r1
+
+
+def _index_dtype(size):
+    return np.int32 if size < 2**31 else np.int64
+
+
+def _standardized(arr, rows, center, scale):
+    """Rows ``rows`` of ``arr`` as float64, ``(x - center) / scale``; NaN become 0."""
+    x = np.array(arr[rows], dtype=np.float64)
     missing = np.isnan(x)
-    if not missing.any():
-        mean, std = x.mean(0), x.std(0)
-    else:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns: NaN, then 0 / 1
-            mean, std = np.nanmean(x, 0), np.nanstd(x, 0)
-    mean = np.where(np.isfinite(mean), mean, 0.0)
-    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-    x -= mean
-    x /= std
+    x -= center
+    x /= scale
     x[missing] = 0.0
     return x
 
 
-def _neighbour_pairs(arr, rows, k, max_candidates, rng):
-    """(row, neighbour) pairs of the kNN links of ``arr``'s rows ``rows``, self-links out.
+def _neighbours(arr, rows, k, max_candidates, rng):
+    """Positions in ``rows`` of each row's ``k + 1`` nearest candidates, shape (len(rows), k + 1).
 
-    Indices are int32 where the rows allow (the same values, half the memory).
+    The columns are scaled to mean 0 and variance 1 over the observed entries of
+    ``arr[rows]`` (:func:`~skpoe.data._moments.observed_moments`); the queries are standardized and searched a
+    block at a time. A row is usually its own first neighbour.
     """
-    x = _standardized(arr, rows)
+    center, scale = observed_moments(arr, rows)
+    center = np.where(np.isfinite(center), center, 0.0)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     cand = np.arange(len(rows))
     if len(rows) > max_candidates:
         cand = np.sort(rng.choice(len(rows), max_candidates, replace=False))
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(x[cand])
-    idx = nn.kneighbors(x, return_distance=False)  # (len(rows), k + 1), usually the row first
-    del x, nn
-    index = np.int32 if len(rows) < 2**31 else np.int64
-    nbrs = cand.astype(index)[idx].ravel()
-    del idx
-    src = np.repeat(np.arange(len(rows), dtype=index), k + 1)
-    keep = nbrs != src
-    return rows[src[keep]], rows[nbrs[keep]]
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(_standardized(arr, rows[cand], center, scale))
+    cand = cand.astype(_index_dtype(len(rows)))
+    out = np.empty((len(rows), k + 1), cand.dtype)
+    for start in range(0, len(rows), _BLOCK):
+        query = _standardized(arr, rows[start : start + _BLOCK], center, scale)
+        out[start : start + len(query)] = cand[nn.kneighbors(query, return_distance=False)]
+    return out
+
+
+def _view_links(nbrs, start, stop):
+    """Links of positions ``start:stop`` of one view: (source, target, mutual), self links out.
+
+    ``mutual`` marks links whose target also has the source among its neighbours.
+    """
+    src = np.repeat(np.arange(start, stop, dtype=nbrs.dtype), nbrs.shape[1])
+    tgt = nbrs[start:stop]
+    mutual = (nbrs[tgt] == src.reshape(tgt.shape)[..., None]).any(-1).ravel()
+    tgt = tgt.ravel()
+    keep = tgt != src
+    return src[keep], tgt[keep], mutual[keep]
+
+
+def _each_view_link(views, both_ways):
+    """(rows, neighbour rows) of the graph's entries, view by view, a block at a time.
+
+    Each link of a view gives its entry and, where the link is not mutual, the
+    reverse entry (``both_ways``), so each pair of rows a view links is
+    entered once each way per view.
+    """
+    for rows, nbrs in views:
+        step = max(1, _LINKS // nbrs.shape[1] ** 2)  # each link looks at its target's links
+        for start in range(0, len(rows), step):
+            src, tgt, mutual = _view_links(nbrs, start, min(start + step, len(rows)))
+            yield rows[src], rows[tgt]
+            if both_ways:
+                yield rows[tgt[~mutual]], rows[src[~mutual]]
+
+
+def _place(indices, cursor, src, tgt):
+    """Write targets ``tgt`` into the rows ``src`` of an unsorted CSR layout."""
+    order = np.argsort(src, kind="stable")
+    src, tgt = src[order], tgt[order]
+    first = np.flatnonzero(np.r_[True, src[1:] != src[:-1]]) if len(src) else order[:0]
+    run = np.diff(np.r_[first, len(src)])
+    pos = cursor[src] + (np.arange(len(src)) - np.repeat(first, run))
+    indices[pos] = tgt
+    cursor[src[first]] += run
+
+
+def _assembled(n, views, n_views):
+    """Canonical CSR of the sum over views of each view's symmetric 0/1 link matrix.
+
+    The entries are placed row by row, then each block of rows is sorted and its
+    repeated entries (the views that share a link) summed into link counts.
+    """
+    count = np.zeros(n, np.int64)
+    for src, _ in _each_view_link(views, True):
+        count += np.bincount(src, minlength=n)
+    total = int(count.sum())
+    index = _index_dtype(max(n, total) + 1)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(count, out=indptr[1:])
+    del count
+    indices = np.empty(total, index)
+    cursor = indptr[:-1].copy()
+    for src, tgt in _each_view_link(views, True):
+        _place(indices, cursor, src, tgt)
+    del cursor
+    data = np.empty(total, np.uint8 if n_views < 256 else np.int32)
+    merged = np.zeros(n + 1, index)
+    end = 0
+    for r0, r1 in _row_blocks(indptr, _LINKS):
+        lo, hi = indptr[r0], indptr[r1]
+        local = np.repeat(np.arange(r1 - r0, dtype=np.int64), np.diff(indptr[r0 : r1 + 1]))
+        keys, links = np.unique(local * n + indices[lo:hi], return_counts=True)
+        rows = keys // n
+        indices[end : end + len(keys)] = keys - rows * n  # end <= lo: the block is read already
+        data[end : end + len(keys)] = links
+        merged[r0 + 1 : r1 + 1] = end + np.cumsum(np.bincount(rows, minlength=r1 - r0))
+        end += len(keys)
+    if end < total:  # the repeated entries' room is given back, in place
+        indices.resize(end, refcheck=False)
+        data.resize(end, refcheck=False)
+    return sp.csr_matrix((data, indices, merged), shape=(n, n))
 
 
 def view_graph(arrays, observed, n_neighbors=10, max_candidates=20000, random_state=0):
@@ -88,70 +174,81 @@ def view_graph(arrays, observed, n_neighbors=10, max_candidates=20000, random_st
         Neighbours of a view are searched among at most this many of its rows.
     random_state : int
         Draws the candidate rows when a view has more.
+
+    Returns
+    -------
+    graph : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
+        Canonical CSR (sorted, summed entries); entry ``(i, j)`` counts the views
+        that link rows ``i`` and ``j`` (an integer dtype).
     """
     n = observed.shape[0]
     rng = np.random.RandomState(random_state)
-    index = np.int32 if n < 2**31 else np.int64
-    # built with float32 links (small integers: exact), returned as float64
-    total = sp.csr_matrix((n, n), dtype=np.float32)
+    views = []
     for m, arr in enumerate(arrays):
-        rows = np.flatnonzero(observed[:, m]).astype(index)
+        rows = np.flatnonzero(observed[:, m]).astype(_index_dtype(n))
         k = min(n_neighbors, len(rows) - 1)
-        if k < 1:
-            continue
-        a, b = _neighbour_pairs(arr, rows, k, max_candidates, rng)
-        w = sp.csr_matrix((np.ones(len(a), np.float32), (a, b)), shape=(n, n))
-        del a, b
-        w.data[:] = 1.0  # duplicates count once
-        w = w.maximum(w.T)
-        total = total + w
-        del w
-    total = total.tocsr()
-    data = total.data.astype(np.float64)
-    return sp.csr_matrix((data, total.indices, total.indptr), shape=(n, n))
+        if k >= 1:
+            views.append((rows, _neighbours(arr, rows, k, max_candidates, rng)))
+    return _assembled(n, views, len(arrays))
 
 
-def _normalized(graph, overwrite=False):
-    """``D^-1/2 W D^-1/2`` of the graph ``W`` (canonical CSR), entries in ``W``'s order.
+def _normalized_rows(graph, inv, r0, r1):
+    """Rows ``r0:r1`` of ``D^-1/2 W D^-1/2`` in float64, entries ``(w_ij * d_i) * d_j``."""
+    ptr = graph.indptr
+    part = slice(ptr[r0], ptr[r1])
+    data = graph.data[part].astype(np.float64)
+    data *= np.repeat(inv[r0:r1], np.diff(ptr[r0 : r1 + 1]))
+    cols = graph.indices[part]
+    data *= np.take(inv, cols)
+    return sp.csr_matrix((data, cols, ptr[r0 : r1 + 1] - ptr[r0]), shape=(r1 - r0, graph.shape[1]))
 
-    Each entry is ``(d_i * w_ij) * d_j``, as ``diags(d) @ W @ diags(d)``
-    computes it, scaled in place block by block (on ``graph`` itself with
-    ``overwrite``) instead of in that product's two copies of ``W``.
+
+def _degrees(graph):
+    """Row sums of ``graph`` in float64 (exact for its integer counts), a block at a time.
+
+    ``graph.sum(1)`` would convert the whole of its one-byte data to a wider integer first.
     """
-    deg = np.asarray(graph.sum(1), dtype=np.float64).ravel()
-    inv = np.zeros(len(deg))
-    inv[deg > 0] = 1.0 / np.sqrt(deg[deg > 0])
-    s = graph if overwrite else graph.copy()
-    ptr = s.indptr
-    for r0 in range(0, len(deg), _BLOCK):
-        r1 = min(r0 + _BLOCK, len(deg))
-        part = slice(ptr[r0], ptr[r1])
-        s.data[part] *= np.repeat(inv[r0:r1], np.diff(ptr[r0 : r1 + 1]))
-        s.data[part] *= inv[s.indices[part]]
-    return s
+    ptr = graph.indptr
+    deg = np.zeros(graph.shape[0])
+    for r0, r1 in _row_blocks(ptr, _LINKS):
+        local = np.repeat(np.arange(r1 - r0), np.diff(ptr[r0 : r1 + 1]))
+        weights = graph.data[ptr[r0] : ptr[r1]].astype(np.float64)
+        deg[r0:r1] = np.bincount(local, weights=weights, minlength=r1 - r0)
+    return deg
 
 
-def spread_labels(graph, codes, labeled, n_classes, alpha=0.2, n_iter=30, overwrite=False):
+def spread_labels(graph, codes, labeled, n_classes, alpha=0.2, n_iter=30):
     """Label spreading over ``graph``: class distributions per row, shape (n, n_classes).
 
     Iterates ``F <- alpha * S F + (1 - alpha) * Y`` with ``S = D^-1/2 W D^-1/2`` and ``Y``
     the one-hot labels of the labeled rows, then normalizes each row; a row that no labeled
     row reaches stays all zero. ``graph`` is a canonical CSR matrix (:func:`view_graph`);
-    with ``overwrite`` it becomes ``S``.
+    ``S`` is made a block of rows at a time, in float64, with the bits of the whole product;
+    it is kept between iterations up to :data:`_SCALED_BYTES`, and made again in each past that.
     """
     n = graph.shape[0]
-    y0 = np.zeros((n, n_classes))
+    deg = _degrees(graph)
+    inv = np.zeros(n)
+    inv[deg > 0] = 1.0 / np.sqrt(deg[deg > 0])
+    del deg
+    f = np.zeros((n, n_classes))
     lab = np.flatnonzero(labeled)
-    y0[lab, codes[lab].astype(np.int64)] = 1.0
-    s = _normalized(graph, overwrite)
-    fixed = (1.0 - alpha) * y0
-    f = y0
+    cls = codes[lab].astype(np.int64)
+    f[lab, cls] = 1.0
+    new = np.empty_like(f)
+    blocks = list(_row_blocks(graph.indptr, _LINKS))
+    kept = graph.nnz * 8 <= _SCALED_BYTES
+    scaled = [_normalized_rows(graph, inv, r0, r1) for r0, r1 in blocks] if kept else []
     for _ in range(n_iter):
-        f = s @ f
-        f *= alpha
-        f += fixed
+        for b, (r0, r1) in enumerate(blocks):
+            s = scaled[b] if scaled else _normalized_rows(graph, inv, r0, r1)
+            new[r0:r1] = s @ f
+        new *= alpha
+        new[lab, cls] += (1.0 - alpha) * 1.0  # + (1 - alpha) * Y: Y is 0 elsewhere
+        f, new = new, f
+    del new
     sums = f.sum(1, keepdims=True)
-    return np.divide(f, sums, out=np.zeros_like(f), where=sums > 0)
+    return np.divide(f, sums, out=f, where=sums > 0)
 
 
 def pseudo_label_targets(
@@ -171,7 +268,7 @@ def pseudo_label_targets(
     (and an all-zero target).
     """
     graph = view_graph(arrays, observed, n_neighbors, max_candidates, random_state)
-    dist = spread_labels(graph, codes, labeled, n_classes, overwrite=True)
+    dist = spread_labels(graph, codes, labeled, n_classes)
     del graph
     weight = dist.max(1) if n_classes else np.zeros(len(dist))
     weight[labeled] = 0.0

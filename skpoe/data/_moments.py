@@ -5,16 +5,19 @@ NumPy sums a C-ordered float64 array over its rows one row after the other
 when it has two or more columns. :func:`column_moments` adds the rows of one
 block at a time to the running sum in that same order (the running sum is the
 first row of each block's reduction), so it gives the bits of
-``X.astype(np.float64).mean(axis=0)`` and ``.std(axis=0)`` while holding only
-a block in float64. Other layouts, single columns (summed pairwise by NumPy),
-small views and views with missing entries take the direct computation.
+``X.astype(np.float64).mean(axis=0)`` and ``.std(axis=0)``, or of
+``np.nanmean`` and ``np.nanstd`` where entries are missing, while holding only
+a block in float64. Other layouts, single columns (summed pairwise by NumPy)
+and small views take the direct computation.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-__all__ = ["column_moments"]
+__all__ = ["column_moments", "observed_moments"]
 
 #: Rows of a view converted to float64 at a time; views up to this many rows
 #: are computed directly.
@@ -32,18 +35,54 @@ def _direct(X):
     return center, scale
 
 
-def _running_sum(X, term):
-    """Sum over rows of ``term(block)``, row after row; None if NaN is met."""
+def _running_sum(blocks, term):
+    """Sum over rows of ``term(block)`` for each float64 block, row after row."""
     total = None
-    for start in range(0, X.shape[0], MOMENT_ROWS):
-        block = term(np.asarray(X[start : start + MOMENT_ROWS], dtype=np.float64))
-        if np.isnan(block).any():
-            return None
-        if total is None:
-            total = block.sum(axis=0)
-        else:
-            total = np.vstack((total[None], block)).sum(axis=0)
+    for block in blocks():
+        part = term(block)
+        total = part.sum(axis=0) if total is None else np.vstack((total[None], part)).sum(axis=0)
     return total
+
+
+def _nan_moments(blocks, n):
+    """``nanmean`` and ``nanstd`` (``ddof=0``) of the C-ordered float64 rows that
+    ``blocks()`` yields, summed row after row; also whether no entry is missing.
+
+    Missing entries count as 0 in the sums, as NumPy's ``nanmean`` and
+    ``nanvar`` count them; columns without an observed entry give NaN.
+    """
+    count = _running_sum(blocks, lambda b: (~np.isnan(b)).astype(np.intp))
+    complete = bool((count == n).all())
+
+    def zeroed(block):
+        block[np.isnan(block)] = 0.0
+        return block
+
+    def deviation(block):
+        missing = np.isnan(block) if not complete else None
+        block -= mean
+        if missing is not None:
+            block[missing] = 0.0
+        block *= block
+        return block
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = _running_sum(blocks, zeroed if not complete else (lambda b: b)) / count
+        var = _running_sum(blocks, deviation) / count
+    return mean, np.sqrt(var), complete
+
+
+def _blocks_of(X, rows, n):
+    def blocks():
+        for start in range(0, n, MOMENT_ROWS):
+            part = (
+                X[start : start + MOMENT_ROWS]
+                if rows is None
+                else X[rows[start : start + MOMENT_ROWS]]
+            )
+            yield np.array(part, dtype=np.float64)  # a fresh C-ordered block, changed in place
+
+    return blocks
 
 
 def column_moments(X):
@@ -63,6 +102,10 @@ def column_moments(X):
     scale : ndarray of shape (n_features,)
         The column standard deviations (float64, ``ddof=0``).
 
+    See Also
+    --------
+    observed_moments : The same over some rows, as the neighbourhood graph standardizes views.
+
     Examples
     --------
     >>> import numpy as np
@@ -77,17 +120,45 @@ def column_moments(X):
     X = np.asarray(X)
     if n <= MOMENT_ROWS or d < 2 or not X.flags.c_contiguous:
         return _direct(X)
-    total = _running_sum(X, lambda b: b)
-    if total is None:
-        return _direct(X)
-    mean = total / n
+    mean, std, complete = _nan_moments(_blocks_of(X, None, n), n)
+    # with missing entries, the direct computation (NumPy sums its column subset pairwise)
+    return (mean, std) if complete else _direct(X)
 
-    def squared_deviation(block):
-        block -= mean
-        block *= block
-        return block
 
-    # the float64 block is a fresh copy unless X is float64 already
-    copy = X.dtype == np.float64
-    ss = _running_sum(X, (lambda b: squared_deviation(b.copy())) if copy else squared_deviation)
-    return mean, np.sqrt(ss / n)
+def observed_moments(X, rows):
+    """``nanmean`` and ``nanstd`` over the rows ``rows`` of ``X``, as of a
+    C-ordered float64 copy of ``X[rows]``, a block of rows at a time.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        A view, any float dtype; NaN entries are missing.
+    rows : ndarray of int
+        The rows to take, in this order.
+
+    Returns
+    -------
+    center, scale : ndarray of shape (n_features,)
+        Float64; NaN for columns without an observed entry (as ``nanmean``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 1.0], [np.nan, 3.0], [2.0, 5.0]])
+    >>> center, scale = observed_moments(X, np.arange(3))
+    >>> center.tolist(), scale.tolist()
+    ([1.0, 3.0], [1.0, 1.632993161855452])
+    """
+    n, d = len(rows), X.shape[1]
+    if d < 2:  # one column: NumPy sums it pairwise
+        x = np.asarray(X[rows], dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if not np.isnan(x).any():
+                return x.mean(0), x.std(0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return np.nanmean(x, 0), np.nanstd(x, 0)
+    if n == 0:
+        return np.full(d, np.nan), np.full(d, np.nan)
+    mean, std, _ = _nan_moments(_blocks_of(X, rows, n), n)
+    return mean, std

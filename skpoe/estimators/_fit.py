@@ -19,13 +19,14 @@ from skpoe.data._validation import (
     check_X,
     require_observed,
 )
+from skpoe.data.sources import as_source
 from skpoe.distributed import is_main_process, local_device, shared_seed
 from skpoe.exceptions import CheckpointError, ConvergenceWarning, FitInterruptedWarning
 from skpoe.models.acceleration import autocast_dtype, resolve_device
 from skpoe.models.masking import EntryMasking
 from skpoe.noise import seeded_torch, start_state
 from skpoe.train._trainer import Trainer, fit_seed
-from skpoe.train.batches import TensorData, split_rows
+from skpoe.train.batches import split_rows
 from skpoe.train.callbacks import check_callbacks
 from skpoe.train.checkpoint import check_checkpoint_path, fingerprint, load_checkpoint
 from skpoe.train.lazy import make_data
@@ -88,13 +89,16 @@ def prepare_fit(est, X, y, warm):
         torch_state = start_state(seed, device)
     new.device_ = device
     new._inference_seed = seed
+    targets = None  # made before the encoded training data, whose memory it need not share
+    if labels is not None and (est.pseudo_label_weight or est.agreement_weight):
+        targets = unlabeled_targets(est, arrays[:-1], observed[:, :-1], liks, labels, train_rows)
     data = make_data(arrays, observed, liks, device)
     rates = getattr(new, "entry_masking_", {})
     rates = {m: rates.get(n, 0.0) for m, n in enumerate(names)}
     if any(rates.values()):
         data.entry_masking = EntryMasking(rates, {m: liks[m].fill_ for m in rates}, device)
-    if labels is not None and (est.pseudo_label_weight or est.agreement_weight):
-        set_unlabeled_targets(est, data, arrays[:-1], observed[:, :-1], labels, train_rows)
+    if targets is not None:
+        data.set_unlabeled_targets(*targets)
     trainer = make_trainer(
         new,
         data,
@@ -113,20 +117,26 @@ def prepare_fit(est, X, y, warm):
     return new, trainer
 
 
-def set_unlabeled_targets(est, data, views, observed, labels, train_rows):
-    """Give in-memory training data the targets of the unlabeled rows' label terms.
+def unlabeled_targets(est, views, observed, liks, labels, train_rows):
+    """The targets of the unlabeled rows' label terms, for in-memory training data.
 
     With ``pseudo_label_weight`` these are label spreading's distributions over
     the views' neighbourhood graph, built from the labels of the training rows
-    (:func:`skpoe.data._graph.pseudo_label_targets`); with agreement alone, empty
-    targets. Views read lazily (sparse, memmap, HDF5, zarr, and the memmaps
-    joblib hands to parallel workers) are read once, densely, for the graph
-    when their observed rows take at most :data:`GRAPH_MAX_BYTES` as float64;
-    larger ones train without the pseudo-labels, with a warning.
+    (:func:`skpoe.data._graph.pseudo_label_targets`, which reads in-memory views
+    a block of rows at a time); with agreement alone, empty targets. Views read
+    lazily (sparse, memmap, HDF5, zarr, and the memmaps joblib hands to
+    parallel workers) are read once, densely, for the graph when their observed
+    rows take at most :data:`GRAPH_MAX_BYTES` as float64; with larger ones the
+    fit trains without the unlabeled rows' targets (``None``), with a warning.
+
+    Returns
+    -------
+    (soft, weight) or None
+        Soft targets (n, n_classes) and confidence weights (n,), float32.
     """
     codes, labeled, classes = labels
-    if est.pseudo_label_weight and not isinstance(data, TensorData):
-        views = _graph_views(data, observed)
+    if est.pseudo_label_weight and not all(isinstance(v, np.ndarray) for v in views):
+        views = _graph_views(views, observed, liks)
         if views is None:
             warnings.warn(
                 f"{type(est).__name__}: the views' observed rows would take more than "
@@ -134,19 +144,17 @@ def set_unlabeled_targets(est, data, views, observed, labels, train_rows):
                 "pseudo-labels of unlabeled rows (pseudo_label_weight). Set it to 0 to "
                 "silence this warning.",
                 UserWarning,
-                stacklevel=5,
+                stacklevel=4,
             )
-            return
+            return None
     n = len(codes)
-    if est.pseudo_label_weight:
-        in_train = np.zeros(n, bool)
-        in_train[train_rows] = True
-        soft, weight = pseudo_label_targets(
-            views, observed, codes, labeled & in_train, len(classes), est.n_neighbors
-        )
-    else:
-        soft, weight = np.zeros((n, len(classes)), np.float32), np.zeros(n, np.float32)
-    data.set_unlabeled_targets(soft, weight)
+    if not est.pseudo_label_weight:
+        return np.zeros((n, len(classes)), np.float32), np.zeros(n, np.float32)
+    in_train = np.zeros(n, bool)
+    in_train[train_rows] = True
+    return pseudo_label_targets(
+        views, observed, codes, labeled & in_train, len(classes), est.n_neighbors
+    )
 
 
 #: the most memory (bytes, float64) that the views' observed rows may take to be read in whole
@@ -154,18 +162,18 @@ def set_unlabeled_targets(est, data, views, observed, labels, train_rows):
 GRAPH_MAX_BYTES = 1 << 30
 
 
-def _graph_views(data, observed):
-    """The views of lazily read ``data`` as dense arrays for the graph, or ``None``."""
-    n_views = observed.shape[1]
-    size = sum(int(observed[:, m].sum()) * data.liks[m].n_features_ * 8 for m in range(n_views))
+def _graph_views(views, observed, liks):
+    """The views as arrays for the graph: lazily read ones densely, or ``None``."""
+    lazy = [m for m, v in enumerate(views) if not isinstance(v, np.ndarray)]
+    size = sum(int(observed[:, m].sum()) * liks[m].n_features_ * 8 for m in lazy)
     if size > GRAPH_MAX_BYTES:
         return None
-    views = []
-    for m in range(n_views):
-        block = np.full((observed.shape[0], data.liks[m].n_features_), np.nan)
+    views = list(views)
+    for m in lazy:
+        block = np.full((observed.shape[0], liks[m].n_features_), np.nan)
         rows = np.flatnonzero(observed[:, m])
-        block[rows] = data.read(m, rows)
-        views.append(block)
+        block[rows] = as_source(views[m], liks[m].modality).read(rows)
+        views[m] = block
     return views
 
 

@@ -9,6 +9,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 
 import skpoe.data._graph as graph_mod
+import skpoe.data._moments as moments
 from skpoe.data._graph import pseudo_label_targets, spread_labels, view_graph
 
 
@@ -67,7 +68,9 @@ def test_spreading_matches_the_formula_and_scikit_learn():
     got = spread_labels(g, y, labeled, 3)
     np.testing.assert_allclose(got, dense_spread(g, y, labeled, 3), atol=1e-12)
     # scikit-learn's LabelSpreading on the same graph (a precomputed kernel), 30 iterations
-    ls = LabelSpreading(kernel=lambda A, B: g.toarray(), alpha=0.2, max_iter=30, tol=0.0)
+    ls = LabelSpreading(
+        kernel=lambda A, B: g.toarray().astype(float), alpha=0.2, max_iter=30, tol=0.0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ls.fit(np.arange(60.0)[:, None], np.where(labeled, y, -1))
@@ -175,9 +178,16 @@ def _bits(a):
     return np.ascontiguousarray(a).view(np.uint8)
 
 
+@pytest.mark.parametrize("kept", [True, False])
 @pytest.mark.parametrize("missing", [False, True])
-def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(monkeypatch, missing):
-    monkeypatch.setattr(graph_mod, "_BLOCK", 37)  # copies and scaling in several blocks
+def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
+    monkeypatch, missing, kept
+):
+    monkeypatch.setattr(graph_mod, "_BLOCK", 37)  # searches in several blocks
+    monkeypatch.setattr(graph_mod, "_LINKS", 300)  # assembly and spreading in several blocks
+    # the normalized graph kept between iterations, or made again in each
+    monkeypatch.setattr(graph_mod, "_SCALED_BYTES", 1 << 30 if kept else 0)
+    monkeypatch.setattr(moments, "MOMENT_ROWS", 53)  # the views' moments in several blocks
     rng = np.random.RandomState(1)
     n = 400
     a = (rng.rand(n, 5) * 3).astype(np.float32)
@@ -190,7 +200,8 @@ def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(monkeyp
     want = _reference_graph([a, b], obs, 6, 150)
     got = view_graph([a, b], obs, n_neighbors=6, max_candidates=150)
     assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
-    assert np.array_equal(_bits(got.data), _bits(want.data))
+    # link counts: small integers, held in one byte each
+    assert got.data.dtype == np.uint8 and np.array_equal(got.data, want.data)
     spread = _reference_spread(want, codes, labeled, 4)
     assert np.array_equal(_bits(spread_labels(got, codes, labeled, 4)), _bits(spread))
     soft, _ = pseudo_label_targets([a, b], obs, codes, labeled, 4, 6, 150)
@@ -201,3 +212,25 @@ def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(monkeyp
     other[0, 1] = other[1, 0] = 1.0 + other[0, 1]
     changed = _reference_spread(other.tocsr(), codes, labeled, 4)
     assert not np.array_equal(_bits(changed), _bits(spread_labels(got, codes, labeled, 4)))
+
+
+def test_no_float64_copy_of_a_whole_view_is_made(monkeypatch):
+    """The search standardizes a block of rows at a time; the moments are summed by blocks."""
+    monkeypatch.setattr(graph_mod, "_BLOCK", 64)
+    monkeypatch.setattr(moments, "MOMENT_ROWS", 50)
+    monkeypatch.setattr(moments, "_direct", lambda X: pytest.fail("whole-view moments"))
+    sizes = []
+    real = graph_mod._standardized
+
+    def spy(arr, rows, center, scale):
+        sizes.append(len(rows))
+        return real(arr, rows, center, scale)
+
+    monkeypatch.setattr(graph_mod, "_standardized", spy)
+    (a, b), y = blobs(300)
+    a[::9, 2] = np.nan
+    obs, labeled = np.ones((300, 2), bool), np.arange(300) < 30
+    soft, _ = pseudo_label_targets([a, b], obs, y, labeled, 3, 5, max_candidates=100)
+    # per view: the 100 candidates, then every row as a query, in blocks of 64
+    assert sizes == 2 * [100, 64, 64, 64, 64, 44]
+    assert np.isfinite(soft).all()

@@ -1,5 +1,7 @@
 """Block-by-block column moments give the bits of the direct float64 computation."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -36,17 +38,51 @@ def test_blockwise_equals_direct_bit_for_bit(small_blocks, dtype, d):
 
 def test_blocks_are_used_and_hold_no_whole_copy(small_blocks, monkeypatch):
     X = np.random.default_rng(0).normal(size=(1000, 4))
-    seen = []
+    passes, largest = [], []
     real = moments._running_sum
 
-    def spy(arr, term):
-        seen.append(arr.shape)
-        return real(arr, term)
+    def spy(blocks, term):
+        passes.append(1)
+        largest.append(max(len(b) for b in blocks()))
+        return real(blocks, term)
 
     monkeypatch.setattr(moments, "_running_sum", spy)
     monkeypatch.setattr(moments, "_direct", lambda X: pytest.fail("direct path taken"))
     moments.column_moments(X)
-    assert len(seen) == 2  # one pass for the mean, one for the deviations
+    # the missing entries counted, the mean, the deviations: each a block of rows at a time
+    assert len(passes) == 3 and max(largest) == 97
+
+
+def _observed_direct(X, rows):
+    """The graph's standardization before blocks: a C-ordered float64 copy of the rows."""
+    x = np.empty((len(rows), X.shape[1]))
+    x[:] = X[rows]
+    if not np.isnan(x).any():
+        return x.mean(0), x.std(0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(x, 0), np.nanstd(x, 0)
+
+
+@pytest.mark.parametrize("missing", [0.0, 0.05])
+@pytest.mark.parametrize("d", [1, 2, 9])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_observed_moments_of_some_rows_match_the_copy_bit_for_bit(small_blocks, missing, d, order):
+    rng = np.random.default_rng(d)
+    X = rng.normal(size=(1000, d)) * rng.uniform(0.01, 1e3, d) - 50  # float64: sums round
+    X[rng.random(X.shape) < missing] = np.nan
+    if missing and d > 1:
+        X[:, 1] = np.nan  # a column with no observed entry: NaN, as nanmean gives
+    X = np.asarray(X, order=order)
+    rows = np.sort(rng.choice(1000, 700, replace=False))
+    center, scale = moments.observed_moments(X, rows)
+    ref_center, ref_scale = _observed_direct(X, rows)
+    np.testing.assert_array_equal(center, ref_center)
+    np.testing.assert_array_equal(scale, ref_scale)
+    # a variant that sums each column pairwise, as NumPy does along a contiguous axis, differs
+    if d > 2 and not missing:
+        pairwise = np.asfortranarray(X[rows], dtype=np.float64).mean(0)
+        assert not np.array_equal(pairwise, center)
 
 
 @pytest.mark.parametrize(

@@ -69,3 +69,30 @@ def test_large_copies_stream_on_the_cpu_only(views, monkeypatch):
     monkeypatch.setattr(lazy, "STREAM_COPY_BYTES", arr.nbytes)
     data = lazy.make_data([arr], observed, liks, torch.device("cpu"))
     assert not isinstance(data, lazy.LazyData)
+
+
+def test_streamed_views_give_the_graph_the_arrays_themselves(views, monkeypatch):
+    """In-memory views reach the pseudo-label graph as they are, streamed or not: no dense
+    float64 copy of them is read for it, and the graph is built before the training data."""
+    import skpoe.estimators._fit as fit_module
+
+    X, y = views
+    order = []
+    real_targets, real_make = fit_module.pseudo_label_targets, fit_module.make_data
+
+    def targets(views_, *args, **kwargs):
+        order.append("graph")
+        assert all(isinstance(v, np.ndarray) for v in views_)
+        assert any(v is X["top"] or v.base is X["top"] for v in views_)
+        return real_targets(views_, *args, **kwargs)
+
+    def make(*args, **kwargs):
+        order.append("data")
+        return real_make(*args, **kwargs)
+
+    monkeypatch.setattr(fit_module, "pseudo_label_targets", targets)
+    monkeypatch.setattr(fit_module, "make_data", make)
+    monkeypatch.setattr(fit_module, "_graph_views", lambda *a: pytest.fail("dense copy read"))
+    monkeypatch.setattr(lazy, "STREAM_COPY_BYTES", 0)
+    est = MultimodalPoEVAE(**dict(TINY, max_iter=2, likelihoods="gaussian")).fit(X, y)
+    assert order == ["graph", "data"] and np.isfinite(est.loss_curve_).all()
