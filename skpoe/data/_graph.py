@@ -26,9 +26,15 @@ from skpoe.data._moments import observed_moments
 __all__ = ["pseudo_label_targets", "spread_labels", "view_graph"]
 
 
-#: Rows of a view standardized (float64) and searched at a time: a multiple of the 256-row
-#: chunks of scikit-learn's distance computation, so the search sees the chunks of one call.
-_BLOCK = 65536
+#: Values (rows x features) of a view standardized as float64 and searched at a time.
+_BLOCK_VALUES = 1 << 22
+
+
+def _query_rows(n_features):
+    """Rows per search block: about :data:`_BLOCK_VALUES` values, a multiple of the
+    256-row chunks of scikit-learn's distance computation (the chunks of one call)."""
+    return max(256, _BLOCK_VALUES // max(1, n_features) // 256 * 256)
+
 
 #: Graph entries (links) handled at a time when the graph is assembled and spread over.
 _LINKS = 1 << 18
@@ -78,8 +84,9 @@ def _neighbours(arr, rows, k, max_candidates, rng):
     nn = NearestNeighbors(n_neighbors=k + 1).fit(_standardized(arr, rows[cand], center, scale))
     cand = cand.astype(_index_dtype(len(rows)))
     out = np.empty((len(rows), k + 1), cand.dtype)
-    for start in range(0, len(rows), _BLOCK):
-        query = _standardized(arr, rows[start : start + _BLOCK], center, scale)
+    step = _query_rows(arr.shape[1])
+    for start in range(0, len(rows), step):
+        query = _standardized(arr, rows[start : start + step], center, scale)
         out[start : start + len(query)] = cand[nn.kneighbors(query, return_distance=False)]
     return out
 

@@ -72,14 +72,17 @@ def _nan_moments(blocks, n):
     return mean, np.sqrt(var), complete
 
 
+#: At most this many values (rows x features) in one float64 block.
+MOMENT_VALUES = 1 << 22
+
+
 def _blocks_of(X, rows, n):
+    # any block boundaries give the same running sums: only the memory changes
+    step = max(1, min(MOMENT_ROWS, MOMENT_VALUES // max(1, X.shape[1])))
+
     def blocks():
-        for start in range(0, n, MOMENT_ROWS):
-            part = (
-                X[start : start + MOMENT_ROWS]
-                if rows is None
-                else X[rows[start : start + MOMENT_ROWS]]
-            )
+        for start in range(0, n, step):
+            part = X[start : start + step] if rows is None else X[rows[start : start + step]]
             yield np.array(part, dtype=np.float64)  # a fresh C-ordered block, changed in place
 
     return blocks

@@ -187,7 +187,16 @@ def _is_own_input(fn, arr, obs):
     return True
 
 
-def encode(arrays, observed, liks, inputs_from=None):
+def own_inputs(arrays, observed, liks):
+    """Per modality, whether its view is its own encoder input (:func:`_is_own_input`).
+
+    One pass over the views that may be; :func:`encoded_copy_bytes` and
+    :func:`encode` take the answer instead of making that pass each.
+    """
+    return [_is_own_input(lik.encoder_input, a, o) for a, o, lik in zip(arrays, observed.T, liks)]
+
+
+def encode(arrays, observed, liks, inputs_from=None, own=None):
     """Encoder inputs and targets per modality (zeros where unobserved).
 
     ``inputs_from``, if given, holds per modality the array the encoder input
@@ -202,16 +211,20 @@ def encode(arrays, observed, liks, inputs_from=None):
     input (e.g. Bernoulli: the encoder reads what the decoder scores). A
     float32 view that is its own encoder input (Bernoulli data in [0, 1]
     without missing entries, for one) is used as it is, without a copy
-    (:func:`_is_own_input`); the fit only reads it.
+    (:func:`_is_own_input`; ``own`` gives :func:`own_inputs`' answer when it
+    is known); the fit only reads it.
     """
     inputs, targets = [], []
     sources = [None] * len(arrays) if inputs_from is None else inputs_from
-    for arr, src, obs, lik in zip(arrays, sources, observed.T, liks):
+    own = [None] * len(arrays) if own is None else own
+    for arr, src, obs, lik, is_own in zip(arrays, sources, observed.T, liks, own):
         src = arr if src is None else src
         first = np.flatnonzero(obs)[:1]
         probe_x = np.asarray(lik.encoder_input(src[first]), np.float32)
         probe_t = lik.target(arr[first])
-        if src is arr and _is_own_input(lik.encoder_input, arr, obs):
+        if is_own is None:
+            is_own = src is arr and _is_own_input(lik.encoder_input, arr, obs)
+        if is_own and src is arr:
             x = arr
         else:
             x = _encoded(lik.encoder_input, src, obs, probe_x.shape[1:], np.float32)
@@ -224,15 +237,17 @@ def encode(arrays, observed, liks, inputs_from=None):
     return inputs, targets
 
 
-def encoded_copy_bytes(arrays, observed, liks):
+def encoded_copy_bytes(arrays, observed, liks, own=None):
     """Bytes of the float32 encoder inputs :func:`encode` would allocate.
 
-    A view that is its own encoder input (:func:`_is_own_input`) costs
-    nothing; any other costs ``n_samples x encoded columns x 4`` bytes.
+    A view that is its own encoder input (:func:`_is_own_input`, or as
+    ``own`` from :func:`own_inputs` says) costs nothing; any other costs
+    ``n_samples x encoded columns x 4`` bytes.
     """
     total = 0
-    for arr, obs, lik in zip(arrays, observed.T, liks):
-        if _is_own_input(lik.encoder_input, arr, obs):
+    own = own_inputs(arrays, observed, liks) if own is None else own
+    for arr, obs, lik, is_own in zip(arrays, observed.T, liks, own):
+        if is_own:
             continue
         first = np.flatnonzero(obs)[:1]
         width = np.asarray(lik.encoder_input(arr[first])).reshape(len(first), -1).shape[1]

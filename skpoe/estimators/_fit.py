@@ -118,61 +118,70 @@ def prepare_fit(est, X, y, warm):
 
 
 def unlabeled_targets(est, views, observed, liks, labels, train_rows):
-    """The targets of the unlabeled rows' label terms, for in-memory training data.
+    """The targets of the unlabeled rows' label terms.
 
     With ``pseudo_label_weight`` these are label spreading's distributions over
     the views' neighbourhood graph, built from the labels of the training rows
-    (:func:`skpoe.data._graph.pseudo_label_targets`, which reads in-memory views
-    a block of rows at a time); with agreement alone, empty targets. Views read
+    (:func:`skpoe.data._graph.pseudo_label_targets`, which reads the views a
+    block of rows at a time); with agreement alone, empty targets. Views read
     lazily (sparse, memmap, HDF5, zarr, and the memmaps joblib hands to
-    parallel workers) are read once, densely, for the graph when their observed
-    rows take at most :data:`GRAPH_MAX_BYTES` as float64; with larger ones the
-    fit trains without the unlabeled rows' targets (``None``), with a warning.
+    parallel workers) are read once, densely, when their observed rows take at
+    most :data:`GRAPH_MAX_BYTES` as float64, and a block of rows at a time,
+    in several passes, past that: the same numbers either way.
 
     Returns
     -------
-    (soft, weight) or None
-        Soft targets (n, n_classes) and confidence weights (n,), float32.
+    soft : ndarray of shape (n_samples, n_classes)
+        Soft targets, float32.
+    weight : ndarray of shape (n_samples,)
+        Confidence weights, float32.
     """
     codes, labeled, classes = labels
-    if est.pseudo_label_weight and not all(isinstance(v, np.ndarray) for v in views):
-        views = _graph_views(views, observed, liks)
-        if views is None:
-            warnings.warn(
-                f"{type(est).__name__}: the views' observed rows would take more than "
-                f"{GRAPH_MAX_BYTES >> 20} MiB as float64, so this fit trains without the "
-                "pseudo-labels of unlabeled rows (pseudo_label_weight). Set it to 0 to "
-                "silence this warning.",
-                UserWarning,
-                stacklevel=4,
-            )
-            return None
     n = len(codes)
     if not est.pseudo_label_weight:
         return np.zeros((n, len(classes)), np.float32), np.zeros(n, np.float32)
     in_train = np.zeros(n, bool)
     in_train[train_rows] = True
     return pseudo_label_targets(
-        views, observed, codes, labeled & in_train, len(classes), est.n_neighbors
+        _graph_views(views, observed, liks),
+        observed,
+        codes,
+        labeled & in_train,
+        len(classes),
+        est.n_neighbors,
     )
 
 
-#: the most memory (bytes, float64) that the views' observed rows may take to be read in whole
-#: for the pseudo-labels' graph when they are given lazily
+#: the most memory (bytes, float64) that the observed rows of lazily read views may take to be
+#: read once, whole, for the pseudo-labels' graph; larger ones are read a block at a time
 GRAPH_MAX_BYTES = 1 << 30
 
 
+class _SourceRows:
+    """A lazily read view as the graph reads it: ``view[rows]`` reads those rows (float64)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.shape = source.shape
+
+    def __getitem__(self, rows):
+        return self.source.read(rows)
+
+
 def _graph_views(views, observed, liks):
-    """The views as arrays for the graph: lazily read ones densely, or ``None``."""
+    """The views for the graph: in-memory arrays as they are; lazily read ones
+    read whole when they are small, else as :class:`_SourceRows`."""
     lazy = [m for m, v in enumerate(views) if not isinstance(v, np.ndarray)]
     size = sum(int(observed[:, m].sum()) * liks[m].n_features_ * 8 for m in lazy)
-    if size > GRAPH_MAX_BYTES:
-        return None
     views = list(views)
     for m in lazy:
+        source = as_source(views[m], liks[m].modality)
+        if size > GRAPH_MAX_BYTES:
+            views[m] = _SourceRows(source)
+            continue
         block = np.full((observed.shape[0], liks[m].n_features_), np.nan)
         rows = np.flatnonzero(observed[:, m])
-        block[rows] = as_source(views[m], liks[m].modality).read(rows)
+        block[rows] = source.read(rows)
         views[m] = block
     return views
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from skpoe.data._validation import encode, encoded_copy_bytes
+from skpoe.data._validation import encode, encoded_copy_bytes, own_inputs
 from skpoe.data.sources import ViewSource, as_source
 from skpoe.models.batch import Batch
 from skpoe.train.batches import TensorData, UnlabeledTargets, host_to_device
@@ -181,11 +181,13 @@ def make_data(arrays, observed, liks, device, stage_on_host=None):
     default: when it does not fit, :func:`fits_on_device`) keeps it on the
     host, from where each minibatch is copied through pinned memory.
     """
-    streamed = any(isinstance(a, ViewSource) for a in arrays) or (
-        device.type == "cpu" and encoded_copy_bytes(arrays, observed, liks) > STREAM_COPY_BYTES
-    )
+    streamed = any(isinstance(a, ViewSource) for a in arrays)
+    own = None  # which views are their own encoder input: one pass, asked twice
+    if not streamed and device.type == "cpu":
+        own = own_inputs(arrays, observed, liks)
+        streamed = encoded_copy_bytes(arrays, observed, liks, own) > STREAM_COPY_BYTES
     if not streamed:
-        inputs, targets = encode(arrays, observed, liks)
+        inputs, targets = encode(arrays, observed, liks, own=own)
         if stage_on_host is None:
             unique = {id(t): t for t in inputs + targets}.values()  # a target may be its input
             stage_on_host = not fits_on_device(list(unique), device)

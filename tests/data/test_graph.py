@@ -183,7 +183,7 @@ def _bits(a):
 def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
     monkeypatch, missing, kept
 ):
-    monkeypatch.setattr(graph_mod, "_BLOCK", 37)  # searches in several blocks
+    monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 37)  # searches in several blocks
     monkeypatch.setattr(graph_mod, "_LINKS", 300)  # assembly and spreading in several blocks
     # the normalized graph kept between iterations, or made again in each
     monkeypatch.setattr(graph_mod, "_SCALED_BYTES", 1 << 30 if kept else 0)
@@ -214,9 +214,16 @@ def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
     assert not np.array_equal(_bits(changed), _bits(spread_labels(got, codes, labeled, 4)))
 
 
+def test_search_blocks_are_bounded_in_values():
+    assert graph_mod._query_rows(32) == graph_mod._BLOCK_VALUES // 32
+    assert graph_mod._query_rows(784) % 256 == 0
+    assert graph_mod._query_rows(784) * 784 <= graph_mod._BLOCK_VALUES
+    assert graph_mod._query_rows(10**7) == 256  # at least one of scikit-learn's chunks
+
+
 def test_no_float64_copy_of_a_whole_view_is_made(monkeypatch):
     """The search standardizes a block of rows at a time; the moments are summed by blocks."""
-    monkeypatch.setattr(graph_mod, "_BLOCK", 64)
+    monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 64)
     monkeypatch.setattr(moments, "MOMENT_ROWS", 50)
     monkeypatch.setattr(moments, "_direct", lambda X: pytest.fail("whole-view moments"))
     sizes = []

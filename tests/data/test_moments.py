@@ -108,3 +108,22 @@ def test_gaussian_fit_uses_the_blockwise_moments(small_blocks):
     ref_center, ref_scale = _direct(X)
     np.testing.assert_array_equal(lik.center_, ref_center)
     np.testing.assert_array_equal(lik.scale_, ref_scale)
+
+
+def test_wide_views_are_summed_in_blocks_of_bounded_values(small_blocks, monkeypatch):
+    """Blocks of fewer rows for wide views (any boundaries give the same running sums)."""
+    monkeypatch.setattr(moments, "MOMENT_VALUES", 300)  # 33 rows of 9 features
+    sizes = []
+    real = moments._running_sum
+
+    def spy(blocks, term):
+        sizes.extend(len(b) for b in blocks())
+        return real(blocks, term)
+
+    monkeypatch.setattr(moments, "_running_sum", spy)
+    X = np.random.default_rng(3).normal(size=(1000, 9)) * 40 + 3
+    center, scale = moments.column_moments(X)
+    ref_center, ref_scale = _direct(X)
+    np.testing.assert_array_equal(center, ref_center)
+    np.testing.assert_array_equal(scale, ref_scale)
+    assert max(sizes) == 33

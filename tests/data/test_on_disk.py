@@ -1,5 +1,7 @@
 """Views held on disk: np.memmap, h5py datasets and zarr arrays, read lazily."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import TINY
@@ -7,7 +9,7 @@ from conftest import TINY
 import skpoe.data.sources as sources
 from skpoe import ModalityDict, MultimodalPoEVAE
 
-# the reads are compared without the unlabeled rows' label terms (their graph reads views whole)
+# the reads are compared without the unlabeled rows' label terms (their graph reads small views whole)
 KW = dict(TINY, max_iter=2, pseudo_label_weight=0.0, agreement_weight=0.0)
 
 
@@ -131,13 +133,30 @@ def test_on_disk_views_get_the_unlabeled_terms_too(views, tmp_path):
     assert not np.allclose(off.predict_proba(X), disk.predict_proba(X))
 
 
-def test_on_disk_views_too_large_for_the_graph_warn(views, tmp_path, monkeypatch):
+def test_on_disk_views_too_large_to_read_whole_build_the_graph_by_blocks(
+    views, tmp_path, monkeypatch
+):
+    """Past GRAPH_MAX_BYTES the graph reads the views a block of rows at a time: the same fit."""
+    import skpoe.data._graph as graph_mod
     import skpoe.estimators._fit as fit_module
 
     top, bottom, y = views
     X = ModalityDict(
         top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "bottom", bottom)
     )
+    kw = dict(TINY, max_iter=2)
+    whole = MultimodalPoEVAE(**kw).fit(X, y)
     monkeypatch.setattr(fit_module, "GRAPH_MAX_BYTES", 1000)
-    with pytest.warns(UserWarning, match="without the pseudo-labels"):
-        MultimodalPoEVAE(**dict(TINY, max_iter=1)).fit(X, y)
+    monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 256)
+    read = []
+    real = fit_module._SourceRows.__getitem__
+    monkeypatch.setattr(
+        fit_module._SourceRows,
+        "__getitem__",
+        lambda self, rows: read.append(len(rows)) or real(self, rows),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning: the pseudo-labels are not dropped
+        blocks = MultimodalPoEVAE(**kw).fit(X, y)
+    assert 256 in read  # the searches read the views a block of rows at a time
+    np.testing.assert_array_equal(blocks.predict_proba(X), whole.predict_proba(X))

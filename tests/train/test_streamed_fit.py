@@ -92,7 +92,30 @@ def test_streamed_views_give_the_graph_the_arrays_themselves(views, monkeypatch)
 
     monkeypatch.setattr(fit_module, "pseudo_label_targets", targets)
     monkeypatch.setattr(fit_module, "make_data", make)
-    monkeypatch.setattr(fit_module, "_graph_views", lambda *a: pytest.fail("dense copy read"))
+    monkeypatch.setattr(fit_module, "as_source", lambda *a: pytest.fail("a view read for it"))
     monkeypatch.setattr(lazy, "STREAM_COPY_BYTES", 0)
     est = MultimodalPoEVAE(**dict(TINY, max_iter=2, likelihoods="gaussian")).fit(X, y)
     assert order == ["graph", "data"] and np.isfinite(est.loss_curve_).all()
+
+
+def test_the_own_input_pass_is_made_once_per_view(views, monkeypatch):
+    """make_data asks whether a view is its own encoder input once, for the size and the copy."""
+    import torch
+
+    import skpoe.data._validation as validation
+
+    X, _ = views
+    n = X["top"].shape[0]
+    own = np.random.default_rng(0).random((n, 5)).astype(np.float32)  # Bernoulli's own input
+    real = np.nan_to_num(X["top"])
+    observed = np.ones((n, 2), bool)
+    liks = [Bernoulli().fit(own, "a"), Gaussian().fit(real, "b")]
+    calls = []
+    check = validation._is_own_input
+    monkeypatch.setattr(
+        validation, "_is_own_input", lambda *a: calls.append(a[1] is own) or check(*a)
+    )
+    data = lazy.make_data([own, real], observed, liks, torch.device("cpu"))
+    assert calls == [True, False]  # once per view
+    assert np.shares_memory(data.inputs[0].numpy(), own)  # used as it is, no copy
+    assert not np.shares_memory(data.inputs[1].numpy(), real)
