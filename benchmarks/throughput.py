@@ -13,7 +13,8 @@ composition, optimiser and number of steps per epoch:
   rows with more than two observed views also ``beta * KL(q(z|S) || q(z|{m}))``;
   per-modality groups: the single-modality ELBO;
 * the label's encoder and decoder have no hidden layer (skpoe's default);
-  skpoe runs with ``view_supervision=0``, the paper's objective;
+  skpoe runs with ``view_supervision=0``, ``pseudo_label_weight=0`` and
+  ``agreement_weight=0``, the paper's objective;
 * per step: one minibatch of the labeled paired rows, one of the unlabeled
   paired rows (skpoe splits the paired rows by label presence) and one per
   modality, each of ``batch_size`` rows (fewer if the group is smaller),
@@ -275,7 +276,11 @@ def skpoe_estimator(cfg, epochs, batch_size, seed=0):
         batch_size=batch_size,
         max_iter=epochs,
         n_iter_no_change=10**9,  # never stop early: run exactly `epochs` epochs
-        view_supervision=0.0,  # the paper's objective, as the hand-written loop
+        # the paper's objective, as the hand-written loop: no view-label terms, and none of the
+        # unlabeled rows' label terms (no neighbourhood graph to build, no extra label passes)
+        view_supervision=0.0,
+        pseudo_label_weight=0.0,
+        agreement_weight=0.0,
         random_state=seed,
         device="cpu",
     )

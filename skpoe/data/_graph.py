@@ -104,14 +104,17 @@ def _view_links(nbrs, start, stop):
     return src[keep], tgt[keep], mutual[keep]
 
 
-def _each_view_link(views, both_ways):
+def _each_view_link(views, both_ways, drop=False):
     """(rows, neighbour rows) of the graph's entries, view by view, a block at a time.
 
     Each link of a view gives its entry and, where the link is not mutual, the
     reverse entry (``both_ways``), so each pair of rows a view links is
-    entered once each way per view.
+    entered once each way per view. With ``drop``, each view leaves ``views``
+    (and memory) once its links are given.
     """
-    for rows, nbrs in views:
+    while views:
+        rows, nbrs = views.pop(0) if drop else views[0]
+        views = views if drop else views[1:]
         step = max(1, _LINKS // nbrs.shape[1] ** 2)  # each link looks at its target's links
         for start in range(0, len(rows), step):
             src, tgt, mutual = _view_links(nbrs, start, min(start + step, len(rows)))
@@ -147,7 +150,7 @@ def _assembled(n, views, n_views):
     del count
     indices = np.empty(total, index)
     cursor = indptr[:-1].copy()
-    for src, tgt in _each_view_link(views, True):
+    for src, tgt in _each_view_link(views, True, drop=True):  # the last use of the links
         _place(indices, cursor, src, tgt)
     del cursor
     data = np.empty(total, np.uint8 if n_views < 256 else np.int32)
