@@ -43,6 +43,13 @@ _LINKS = 1 << 18
 #: this many bytes; a larger one is normalized again, a block of rows at a time, in each.
 _SCALED_BYTES = 64 << 20
 
+#: Past this many bytes of its float64 (n, n_classes) iterate, spreading runs the classes in
+#: two halves, each holding an iterate and its successor of half the width.
+_SPREAD_BYTES = 64 << 20
+
+#: Rows of the spread distributions normalized at a time.
+_ROWS = 65536
+
 
 def _row_blocks(indptr, links):
     """(r0, r1) blocks of CSR rows with about ``links`` entries each, at least one row each."""
@@ -227,6 +234,60 @@ def _degrees(graph):
     return deg
 
 
+def _class_groups(n, n_classes):
+    """Classes spread together: all, or two halves when the float64 (n, n_classes)
+    iterate would exceed :data:`_SPREAD_BYTES` (each class spreads on its own)."""
+    if n * n_classes * 8 <= _SPREAD_BYTES or n_classes < 2:
+        return [(0, n_classes)]
+    half = (n_classes + 1) // 2
+    return [(0, half), (half, n_classes)]
+
+
+def _spread(graph, codes, labeled, n_classes, alpha, n_iter):
+    """Label spreading's unnormalized distributions, one float64 array per class group.
+
+    The classes of a group iterate together, each exactly as in the whole
+    ``(n, n_classes)`` iteration (its column's arithmetic does not depend on
+    the others), so a group's iterate and its successor are all the memory
+    spreading holds beside the groups done.
+    """
+    n = graph.shape[0]
+    deg = _degrees(graph)
+    inv = np.zeros(n)
+    inv[deg > 0] = 1.0 / np.sqrt(deg[deg > 0])
+    del deg
+    lab = np.flatnonzero(labeled)
+    cls = codes[lab].astype(np.int64)
+    blocks = list(_row_blocks(graph.indptr, _LINKS))
+    kept = graph.nnz * 8 <= _SCALED_BYTES
+    scaled = [_normalized_rows(graph, inv, r0, r1) for r0, r1 in blocks] if kept else []
+    done = []
+    for c0, c1 in _class_groups(n, n_classes):
+        mine = (cls >= c0) & (cls < c1)
+        rows, col = lab[mine], cls[mine] - c0
+        f = np.zeros((n, c1 - c0))
+        f[rows, col] = 1.0
+        new = np.empty_like(f)
+        for _ in range(n_iter):
+            for b, (r0, r1) in enumerate(blocks):
+                s = scaled[b] if scaled else _normalized_rows(graph, inv, r0, r1)
+                new[r0:r1] = s @ f
+            new *= alpha
+            new[rows, col] += (1.0 - alpha) * 1.0  # + (1 - alpha) * Y: Y is 0 elsewhere
+            f, new = new, f
+        del new
+        done.append(f)
+    return done
+
+
+def _distributions(groups, r0, r1):
+    """Rows ``r0:r1`` of the spread groups side by side, each row normalized to sum 1
+    (all zero where no labeled row reached it): float64 (r1 - r0, n_classes)."""
+    f = np.concatenate([g[r0:r1] for g in groups], axis=1)
+    sums = f.sum(1, keepdims=True)
+    return np.divide(f, sums, out=f, where=sums > 0)
+
+
 def spread_labels(graph, codes, labeled, n_classes, alpha=0.2, n_iter=30):
     """Label spreading over ``graph``: class distributions per row, shape (n, n_classes).
 
@@ -235,30 +296,14 @@ def spread_labels(graph, codes, labeled, n_classes, alpha=0.2, n_iter=30):
     row reaches stays all zero. ``graph`` is a canonical CSR matrix (:func:`view_graph`);
     ``S`` is made a block of rows at a time, in float64, with the bits of the whole product;
     it is kept between iterations up to :data:`_SCALED_BYTES`, and made again in each past that.
+    Past :data:`_SPREAD_BYTES` the classes spread in two halves (the same bits).
     """
+    groups = _spread(graph, codes, labeled, n_classes, alpha, n_iter)
     n = graph.shape[0]
-    deg = _degrees(graph)
-    inv = np.zeros(n)
-    inv[deg > 0] = 1.0 / np.sqrt(deg[deg > 0])
-    del deg
-    f = np.zeros((n, n_classes))
-    lab = np.flatnonzero(labeled)
-    cls = codes[lab].astype(np.int64)
-    f[lab, cls] = 1.0
-    new = np.empty_like(f)
-    blocks = list(_row_blocks(graph.indptr, _LINKS))
-    kept = graph.nnz * 8 <= _SCALED_BYTES
-    scaled = [_normalized_rows(graph, inv, r0, r1) for r0, r1 in blocks] if kept else []
-    for _ in range(n_iter):
-        for b, (r0, r1) in enumerate(blocks):
-            s = scaled[b] if scaled else _normalized_rows(graph, inv, r0, r1)
-            new[r0:r1] = s @ f
-        new *= alpha
-        new[lab, cls] += (1.0 - alpha) * 1.0  # + (1 - alpha) * Y: Y is 0 elsewhere
-        f, new = new, f
-    del new
-    sums = f.sum(1, keepdims=True)
-    return np.divide(f, sums, out=f, where=sums > 0)
+    out = np.empty((n, n_classes))
+    for r0 in range(0, n, _ROWS):
+        out[r0 : r0 + _ROWS] = _distributions(groups, r0, min(r0 + _ROWS, n))
+    return out
 
 
 def pseudo_label_targets(
@@ -278,9 +323,16 @@ def pseudo_label_targets(
     (and an all-zero target).
     """
     graph = view_graph(arrays, observed, n_neighbors, max_candidates, random_state)
-    dist = spread_labels(graph, codes, labeled, n_classes)
+    groups = _spread(graph, codes, labeled, n_classes, 0.2, 30)  # spread_labels' defaults
     del graph
-    weight = dist.max(1) if n_classes else np.zeros(len(dist))
+    n = len(observed)
+    soft, weight = np.empty((n, n_classes), np.float32), np.zeros(n, np.float32)
+    for r0 in range(0, n, _ROWS):
+        r1 = min(r0 + _ROWS, n)
+        dist = _distributions(groups, r0, r1)
+        if n_classes:
+            weight[r0:r1] = dist.max(1)
+        soft[r0:r1] = dist
     weight[labeled] = 0.0
-    dist[labeled] = 0.0
-    return dist.astype(np.float32), weight.astype(np.float32)
+    soft[labeled] = 0.0
+    return soft, weight

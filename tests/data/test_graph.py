@@ -178,15 +178,19 @@ def _bits(a):
     return np.ascontiguousarray(a).view(np.uint8)
 
 
+@pytest.mark.parametrize("n_classes", [4, 9])
 @pytest.mark.parametrize("kept", [True, False])
 @pytest.mark.parametrize("missing", [False, True])
 def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
-    monkeypatch, missing, kept
+    monkeypatch, missing, kept, n_classes
 ):
     monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 37)  # searches in several blocks
     monkeypatch.setattr(graph_mod, "_LINKS", 300)  # assembly and spreading in several blocks
     # the normalized graph kept between iterations, or made again in each
     monkeypatch.setattr(graph_mod, "_SCALED_BYTES", 1 << 30 if kept else 0)
+    # the classes spread together, or in two halves
+    monkeypatch.setattr(graph_mod, "_SPREAD_BYTES", 1 << 30 if kept else 0)
+    monkeypatch.setattr(graph_mod, "_ROWS", 1000 if kept else 29)  # normalized in blocks
     monkeypatch.setattr(moments, "MOMENT_ROWS", 53)  # the views' moments in several blocks
     rng = np.random.RandomState(1)
     n = 400
@@ -196,22 +200,25 @@ def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
     if missing:
         a[rng.rand(n, 5) < 0.05] = np.nan  # missing entries: the nan-moments
         obs[::7, 1] = False  # missing views
-    codes, labeled = rng.randint(0, 4, n), rng.rand(n) < 0.1
+    codes, labeled = rng.randint(0, n_classes, n), rng.rand(n) < 0.1
     want = _reference_graph([a, b], obs, 6, 150)
     got = view_graph([a, b], obs, n_neighbors=6, max_candidates=150)
     assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
     # link counts: small integers, held in one byte each
     assert got.data.dtype == np.uint8 and np.array_equal(got.data, want.data)
-    spread = _reference_spread(want, codes, labeled, 4)
-    assert np.array_equal(_bits(spread_labels(got, codes, labeled, 4)), _bits(spread))
-    soft, _ = pseudo_label_targets([a, b], obs, codes, labeled, 4, 6, 150)
+    spread = _reference_spread(want, codes, labeled, n_classes)
+    assert np.array_equal(_bits(spread_labels(got, codes, labeled, n_classes)), _bits(spread))
+    soft, weight = pseudo_label_targets([a, b], obs, codes, labeled, n_classes, 6, 150)
+    want_weight = spread.max(1)
+    want_weight[labeled] = 0.0
     spread[labeled] = 0.0
     assert np.array_equal(_bits(soft), _bits(spread.astype(np.float32)))
+    assert np.array_equal(_bits(weight), _bits(want_weight.astype(np.float32)))
     # the comparison can fail: a graph off by one link spreads other numbers
     other = want.tolil()
     other[0, 1] = other[1, 0] = 1.0 + other[0, 1]
-    changed = _reference_spread(other.tocsr(), codes, labeled, 4)
-    assert not np.array_equal(_bits(changed), _bits(spread_labels(got, codes, labeled, 4)))
+    changed = _reference_spread(other.tocsr(), codes, labeled, n_classes)
+    assert not np.array_equal(_bits(changed), _bits(spread_labels(got, codes, labeled, n_classes)))
 
 
 def test_search_blocks_are_bounded_in_values():
@@ -241,3 +248,11 @@ def test_no_float64_copy_of_a_whole_view_is_made(monkeypatch):
     # per view: the 100 candidates, then every row as a query, in blocks of 64
     assert sizes == 2 * [100, 64, 64, 64, 64, 44]
     assert np.isfinite(soft).all()
+
+
+def test_classes_spread_in_halves_past_the_memory_limit(monkeypatch):
+    assert graph_mod._class_groups(1000, 10) == [(0, 10)]  # 80 kB: together
+    monkeypatch.setattr(graph_mod, "_SPREAD_BYTES", 1000 * 10 * 8 - 1)
+    assert graph_mod._class_groups(1000, 10) == [(0, 5), (5, 10)]
+    assert graph_mod._class_groups(1000, 3) == [(0, 3)]  # 24 kB: under the limit
+    assert graph_mod._class_groups(10**6, 1) == [(0, 1)]
