@@ -99,20 +99,45 @@ def mark_smoke_run(fig, text=SMOKE_RUN):
 
     The examples' ``--quick`` mode fits for two or three epochs: its figures
     show untrained models (flat generations, accuracy near chance). A red
-    line of text across the top of the figure says so.
+    line of text across the top of the figure says so. The figure grows by
+    that line's height and its axes and texts keep their places below it, so
+    the line covers no title.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
+        A laid-out figure (``tight_layout`` or fixed axes positions).
     text : str, default=SMOKE_RUN
 
     Returns
     -------
     text : matplotlib.text.Text
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(figsize=(4, 3))
+    >>> label = mark_smoke_run(fig)
+    >>> fig.get_size_inches().round(2).tolist(), bool(ax.get_position().y1 < 0.92)
+    ([4.0, 3.35], True)
+    >>> plt.close(fig)
     """
+    width, height = fig.get_size_inches()
+    extra = 0.35  # inches: one line of 10-point bold text in its box
+    scale = height / (height + extra)
+    for ax in fig.axes:
+        pos = ax.get_position(original=True)
+        ax.set_position([pos.x0, pos.y0 * scale, pos.width, pos.height * scale])
+    for t in fig.texts:
+        if t.get_transform() == fig.transFigure:
+            x, y = t.get_position()
+            t.set_position((x, y * scale))
+    fig.set_size_inches(width, height + extra)
     return fig.text(
         0.5,
-        0.995,
+        1 - 0.05 / (height + extra),
         text,
         ha="center",
         va="top",
