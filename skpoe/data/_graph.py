@@ -78,9 +78,10 @@ def _standardized(arr, rows, center, scale):
 def _neighbours(arr, rows, k, max_candidates, rng):
     """Positions in ``rows`` of each row's ``k + 1`` nearest candidates, shape (len(rows), k + 1).
 
-    The columns are scaled to mean 0 and variance 1 over the observed entries of
-    ``arr[rows]`` (:func:`~skpoe.data._moments.observed_moments`); the queries are standardized and searched a
-    block at a time. A row is usually its own first neighbour.
+    The columns are scaled to mean 0 and variance 1 over the observed entries
+    of ``arr[rows]`` (:func:`~skpoe.data._moments.observed_moments`); the
+    queries are standardized and searched a block at a time. A row is usually
+    its own first neighbour.
     """
     center, scale = observed_moments(arr, rows)
     center = np.where(np.isfinite(center), center, 0.0)
@@ -235,8 +236,10 @@ def _degrees(graph):
 
 
 def _class_groups(n, n_classes):
-    """Classes spread together: all, or two halves when the float64 (n, n_classes)
-    iterate would exceed :data:`_SPREAD_BYTES` (each class spreads on its own)."""
+    """The (start, stop) groups of classes spread together: all of them, or two
+    halves when the float64 (n, n_classes) iterate would exceed
+    :data:`_SPREAD_BYTES`. A class's column evolves apart from the others, so
+    the grouping changes memory and time, not the numbers."""
     if n * n_classes * 8 <= _SPREAD_BYTES or n_classes < 2:
         return [(0, n_classes)]
     half = (n_classes + 1) // 2
