@@ -23,6 +23,11 @@ from sklearn.neighbors import NearestNeighbors
 
 from skpoe.data._moments import observed_moments
 
+try:  # scipy's compiled sparse products, which add into their output (private, long stable)
+    from scipy.sparse import _sparsetools as _KERNELS
+except ImportError:  # pragma: no cover - a scipy without them: the np.add.at fallback
+    _KERNELS = None
+
 __all__ = ["pseudo_label_targets", "spread_labels", "view_graph"]
 
 
@@ -112,13 +117,12 @@ def _view_links(nbrs, start, stop):
     return src[keep], tgt[keep], mutual[keep]
 
 
-def _each_view_link(views, both_ways, drop=False):
-    """(rows, neighbour rows) of the graph's entries, view by view, a block at a time.
+def _each_view_pair(views, drop=False):
+    """(lower row, higher row) of each pair of rows a view links, view by view, a block at a time.
 
-    Each link of a view gives its entry and, where the link is not mutual, the
-    reverse entry (``both_ways``), so each pair of rows a view links is
-    entered once each way per view. With ``drop``, each view leaves ``views``
-    (and memory) once its links are given.
+    A view gives each pair it links once: a mutual link is seen from both of
+    its rows, and only the direction from the lower position is kept. With
+    ``drop``, each view leaves ``views`` (and memory) once its pairs are given.
     """
     while views:
         rows, nbrs = views.pop(0) if drop else views[0]
@@ -126,9 +130,9 @@ def _each_view_link(views, both_ways, drop=False):
         step = max(1, _LINKS // nbrs.shape[1] ** 2)  # each link looks at its target's links
         for start in range(0, len(rows), step):
             src, tgt, mutual = _view_links(nbrs, start, min(start + step, len(rows)))
-            yield rows[src], rows[tgt]
-            if both_ways:
-                yield rows[tgt[~mutual]], rows[src[~mutual]]
+            once = ~mutual | (src < tgt)
+            src, tgt = src[once], tgt[once]
+            yield rows[np.minimum(src, tgt)], rows[np.maximum(src, tgt)]  # rows are ascending
 
 
 def _place(indices, cursor, src, tgt):
@@ -143,13 +147,16 @@ def _place(indices, cursor, src, tgt):
 
 
 def _assembled(n, views, n_views):
-    """Canonical CSR of the sum over views of each view's symmetric 0/1 link matrix.
+    """Canonical CSR of the strict upper triangle of the views' summed 0/1 link matrices.
 
-    The entries are placed row by row, then each block of rows is sorted and its
-    repeated entries (the views that share a link) summed into link counts.
+    Each pair of linked rows is one entry, in the row of the lower one (the
+    graph is symmetric, so the upper triangle holds all of it in half the
+    memory). The entries are placed row by row, then each block of rows is
+    sorted and its repeated entries (the views that share a link) summed into
+    link counts.
     """
     count = np.zeros(n, np.int64)
-    for src, _ in _each_view_link(views, True):
+    for src, _ in _each_view_pair(views):
         count += np.bincount(src, minlength=n)
     total = int(count.sum())
     index = _index_dtype(max(n, total) + 1)
@@ -158,7 +165,7 @@ def _assembled(n, views, n_views):
     del count
     indices = np.empty(total, index)
     cursor = indptr[:-1].copy()
-    for src, tgt in _each_view_link(views, True, drop=True):  # the last use of the links
+    for src, tgt in _each_view_pair(views, drop=True):  # the last use of the links
         _place(indices, cursor, src, tgt)
     del cursor
     data = np.empty(total, np.uint8 if n_views < 256 else np.int32)
@@ -179,6 +186,19 @@ def _assembled(n, views, n_views):
     return sp.csr_matrix((data, indices, merged), shape=(n, n))
 
 
+def _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state):
+    """The strict upper triangle of :func:`view_graph` (canonical CSR)."""
+    n = observed.shape[0]
+    rng = np.random.RandomState(random_state)
+    views = []
+    for m, arr in enumerate(arrays):
+        rows = np.flatnonzero(observed[:, m]).astype(_index_dtype(n))
+        k = min(n_neighbors, len(rows) - 1)
+        if k >= 1:
+            views.append((rows, _neighbours(arr, rows, k, max_candidates, rng)))
+    return _assembled(n, views, len(arrays))
+
+
 def view_graph(arrays, observed, n_neighbors=10, max_candidates=20000, random_state=0):
     """Sum over views of each view's symmetric kNN connectivity, as a sparse (n, n) matrix.
 
@@ -196,43 +216,73 @@ def view_graph(arrays, observed, n_neighbors=10, max_candidates=20000, random_st
     Returns
     -------
     graph : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
-        Canonical CSR (sorted, summed entries); entry ``(i, j)`` counts the views
-        that link rows ``i`` and ``j`` (an integer dtype).
+        Canonical CSR (sorted, summed entries), symmetric, with no diagonal;
+        entry ``(i, j)`` counts the views that link rows ``i`` and ``j`` (an
+        integer dtype). The pseudo-labels spread over its upper triangle alone.
     """
-    n = observed.shape[0]
-    rng = np.random.RandomState(random_state)
-    views = []
-    for m, arr in enumerate(arrays):
-        rows = np.flatnonzero(observed[:, m]).astype(_index_dtype(n))
-        k = min(n_neighbors, len(rows) - 1)
-        if k >= 1:
-            views.append((rows, _neighbours(arr, rows, k, max_candidates, rng)))
-    return _assembled(n, views, len(arrays))
+    upper = _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state)
+    return (upper + upper.T).tocsr()
 
 
-def _normalized_rows(graph, inv, r0, r1):
-    """Rows ``r0:r1`` of ``D^-1/2 W D^-1/2`` in float64, entries ``(w_ij * d_i) * d_j``."""
-    ptr = graph.indptr
+def _normalized_rows(upper, inv, r0, r1):
+    """The entries of rows ``r0:r1`` of ``upper`` in ``S = D^-1/2 W D^-1/2`` (float64), twice.
+
+    ``S`` is symmetric, so an entry ``(j, i)`` of the upper triangle is also
+    entry ``(i, j)`` of the lower one; each is scaled by its own row first, as
+    the whole ``S`` is: ``(w * d_j) * d_i`` for the upper, ``(w * d_i) * d_j``
+    for the lower. Returns (the upper's values, the lower's values).
+    """
+    ptr = upper.indptr
     part = slice(ptr[r0], ptr[r1])
-    data = graph.data[part].astype(np.float64)
-    data *= np.repeat(inv[r0:r1], np.diff(ptr[r0 : r1 + 1]))
-    cols = graph.indices[part]
-    data *= np.take(inv, cols)
-    return sp.csr_matrix((data, cols, ptr[r0 : r1 + 1] - ptr[r0]), shape=(r1 - r0, graph.shape[1]))
+    counts = upper.data[part]
+    own = np.repeat(inv[r0:r1], np.diff(ptr[r0 : r1 + 1]))
+    other = np.take(inv, upper.indices[part])
+    up = counts.astype(np.float64)
+    up *= own
+    up *= other
+    low = counts.astype(np.float64)
+    low *= other
+    low *= own
+    return up, low
 
 
-def _degrees(graph):
-    """Row sums of ``graph`` in float64 (exact for its integer counts), a block at a time.
-
-    ``graph.sum(1)`` would convert the whole of its one-byte data to a wider integer first.
+def _degrees(upper):
+    """Row sums of the symmetric graph whose strict upper triangle is ``upper``, in float64
+    (exact for its integer counts), a block at a time: each entry adds to its row and its
+    column. ``upper.sum(1)`` would convert the whole of its one-byte data to a wider integer.
     """
-    ptr = graph.indptr
-    deg = np.zeros(graph.shape[0])
+    ptr = upper.indptr
+    n = upper.shape[0]
+    deg = np.zeros(n)
     for r0, r1 in _row_blocks(ptr, _LINKS):
         local = np.repeat(np.arange(r1 - r0), np.diff(ptr[r0 : r1 + 1]))
-        weights = graph.data[ptr[r0] : ptr[r1]].astype(np.float64)
-        deg[r0:r1] = np.bincount(local, weights=weights, minlength=r1 - r0)
+        weights = upper.data[ptr[r0] : ptr[r1]].astype(np.float64)
+        deg[r0:r1] += np.bincount(local, weights=weights, minlength=r1 - r0)
+        deg += np.bincount(upper.indices[ptr[r0] : ptr[r1]], weights=weights, minlength=n)
     return deg
+
+
+def _accumulate(kernel, out, ptr, idx, values, x):
+    """``out += A @ x`` entry by entry, in stored order, into ``out`` (float64, in place).
+
+    ``A`` is a CSR matrix (``kernel="csr"``: ``ptr`` over ``out``'s rows,
+    ``idx`` the rows of ``x``) or a CSC one (``"csc"``: ``ptr`` over ``x``'s
+    rows, ``idx`` the rows of ``out``). Each row of ``out`` takes its terms one
+    after another, added to what it holds, which is what makes the upper and
+    lower triangles' terms add up to the whole row's sum bit for bit. scipy's
+    compiled kernels do this; without them, ``np.add.at`` (the same order,
+    slower).
+    """
+    if _KERNELS is not None:
+        ptr = ptr.astype(idx.dtype)
+        fn = _KERNELS.csr_matvecs if kernel == "csr" else _KERNELS.csc_matvecs
+        n_row, n_col = (len(out), len(x)) if kernel == "csr" else (len(out), len(ptr) - 1)
+        fn(n_row, n_col, x.shape[1], ptr, idx, values, x.ravel(), out.reshape(-1))
+        return
+    seq = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    rows, cols = (seq, idx) if kernel == "csr" else (idx, seq)
+    for c in range(x.shape[1]):
+        np.add.at(out[:, c], rows, values * x[cols, c])
 
 
 def _class_groups(n, n_classes):
@@ -246,24 +296,29 @@ def _class_groups(n, n_classes):
     return [(0, half), (half, n_classes)]
 
 
-def _spread(graph, codes, labeled, n_classes, alpha, n_iter):
+def _spread(upper, codes, labeled, n_classes, alpha, n_iter):
     """Label spreading's unnormalized distributions, one float64 array per class group.
 
-    The classes of a group iterate together, each exactly as in the whole
-    ``(n, n_classes)`` iteration (its column's arithmetic does not depend on
-    the others), so a group's iterate and its successor are all the memory
+    ``upper`` is the strict upper triangle of the symmetric graph. Each
+    iteration adds a row's terms in the order of the whole graph's sorted row:
+    the lower triangle's (the columns below the diagonal, from the rows above)
+    then the upper's, so the numbers are those of ``S @ F`` over the whole
+    ``S``. The classes of a group iterate together, each exactly as in the
+    whole ``(n, n_classes)`` iteration (its column's arithmetic does not depend
+    on the others), so a group's iterate and its successor are all the memory
     spreading holds beside the groups done.
     """
-    n = graph.shape[0]
-    deg = _degrees(graph)
+    n = upper.shape[0]
+    deg = _degrees(upper)
     inv = np.zeros(n)
     inv[deg > 0] = 1.0 / np.sqrt(deg[deg > 0])
     del deg
     lab = np.flatnonzero(labeled)
     cls = codes[lab].astype(np.int64)
-    blocks = list(_row_blocks(graph.indptr, _LINKS))
-    kept = graph.nnz * 8 <= _SCALED_BYTES
-    scaled = [_normalized_rows(graph, inv, r0, r1) for r0, r1 in blocks] if kept else []
+    ptr, indices = upper.indptr, upper.indices
+    blocks = list(_row_blocks(ptr, _LINKS))
+    kept = 2 * upper.nnz * 8 <= _SCALED_BYTES
+    scaled = [_normalized_rows(upper, inv, r0, r1) for r0, r1 in blocks] if kept else []
     done = []
     for c0, c1 in _class_groups(n, n_classes):
         mine = (cls >= c0) & (cls < c1)
@@ -272,9 +327,15 @@ def _spread(graph, codes, labeled, n_classes, alpha, n_iter):
         f[rows, col] = 1.0
         new = np.empty_like(f)
         for _ in range(n_iter):
+            new[:] = 0.0
             for b, (r0, r1) in enumerate(blocks):
-                s = scaled[b] if scaled else _normalized_rows(graph, inv, r0, r1)
-                new[r0:r1] = s @ f
+                up, low = scaled[b] if scaled else _normalized_rows(upper, inv, r0, r1)
+                local = ptr[r0 : r1 + 1] - ptr[r0]
+                part = indices[ptr[r0] : ptr[r1]]
+                # the rows r0:r1 as columns of the lower triangle: their terms come before
+                # the upper triangle's in every later row, and in rows r0:r1 themselves
+                _accumulate("csc", new, local, part, low, f[r0:r1])
+                _accumulate("csr", new[r0:r1], local, part, up, f)
             new *= alpha
             new[rows, col] += (1.0 - alpha) * 1.0  # + (1 - alpha) * Y: Y is 0 elsewhere
             f, new = new, f
@@ -301,7 +362,10 @@ def spread_labels(graph, codes, labeled, n_classes, alpha=0.2, n_iter=30):
     it is kept between iterations up to :data:`_SCALED_BYTES`, and made again in each past that.
     Past :data:`_SPREAD_BYTES` the classes spread in two halves (the same bits).
     """
-    groups = _spread(graph, codes, labeled, n_classes, alpha, n_iter)
+    upper = sp.triu(graph, 1, format="csr")
+    upper.sum_duplicates()  # canonical: sorted, summed
+    groups = _spread(upper, codes, labeled, n_classes, alpha, n_iter)
+    del upper
     n = graph.shape[0]
     out = np.empty((n, n_classes))
     for r0 in range(0, n, _ROWS):
@@ -325,9 +389,9 @@ def pseudo_label_targets(
     distribution; labeled rows and rows the graph never reaches get weight 0
     (and an all-zero target).
     """
-    graph = view_graph(arrays, observed, n_neighbors, max_candidates, random_state)
-    groups = _spread(graph, codes, labeled, n_classes, 0.2, 30)  # spread_labels' defaults
-    del graph
+    upper = _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state)
+    groups = _spread(upper, codes, labeled, n_classes, 0.2, 30)  # spread_labels' defaults
+    del upper
     n = len(observed)
     soft, weight = np.empty((n, n_classes), np.float32), np.zeros(n, np.float32)
     for r0 in range(0, n, _ROWS):

@@ -178,12 +178,16 @@ def _bits(a):
     return np.ascontiguousarray(a).view(np.uint8)
 
 
-@pytest.mark.parametrize("n_classes", [4, 9])
-@pytest.mark.parametrize("kept", [True, False])
-@pytest.mark.parametrize("missing", [False, True])
+@pytest.mark.parametrize(
+    "missing, kept, n_classes, kernels",
+    [(m, k, c, True) for m in (False, True) for k in (True, False) for c in (4, 9)]
+    + [(True, True, 4, False), (True, False, 9, False)],  # without scipy's compiled kernels
+)
 def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
-    monkeypatch, missing, kept, n_classes
+    monkeypatch, missing, kept, n_classes, kernels
 ):
+    if not kernels:
+        monkeypatch.setattr(graph_mod, "_KERNELS", None)
     monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 37)  # searches in several blocks
     monkeypatch.setattr(graph_mod, "_LINKS", 300)  # assembly and spreading in several blocks
     # the normalized graph kept between iterations, or made again in each
@@ -219,6 +223,25 @@ def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
     other[0, 1] = other[1, 0] = 1.0 + other[0, 1]
     changed = _reference_spread(other.tocsr(), codes, labeled, n_classes)
     assert not np.array_equal(_bits(changed), _bits(spread_labels(got, codes, labeled, n_classes)))
+
+
+def test_spreading_holds_the_upper_triangle_only(monkeypatch):
+    """The pseudo-labels spread over half the symmetric graph: its strict upper triangle."""
+    views, y = blobs(120)
+    obs, labeled = np.ones((120, 2), bool), np.arange(120) % 10 == 0
+    whole = view_graph(views, obs, n_neighbors=5)
+    seen = []
+    real = graph_mod._spread
+
+    def spy(graph, *args):
+        seen.append(graph)
+        return real(graph, *args)
+
+    monkeypatch.setattr(graph_mod, "_spread", spy)
+    pseudo_label_targets(views, obs, y, labeled, 3, n_neighbors=5)
+    (upper,) = seen
+    assert 2 * upper.nnz == whole.nnz and sp.tril(upper).nnz == 0
+    assert (upper + upper.T != whole).nnz == 0
 
 
 def test_search_blocks_are_bounded_in_values():
