@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -154,7 +155,7 @@ def main():
                 f"{r['peak'] / r['input']:.2f} |"
             )
             print(rows[-1], flush=True)
-    command = "python benchmarks/fit_memory.py " + " ".join(sys.argv[1:])
+    command = "python benchmarks/fit_memory.py " + shlex.join(sys.argv[1:])
     text = "\n".join(
         [
             "# Peak memory of a fit's set-up (in-memory dense views)",
