@@ -22,11 +22,7 @@ import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
 from skpoe.data._moments import observed_moments
-
-try:  # scipy's compiled sparse products, which add into their output (private, long stable)
-    from scipy.sparse import _sparsetools as _KERNELS
-except ImportError:  # pragma: no cover - a scipy without them: the np.add.at fallback
-    _KERNELS = None
+from skpoe.data._sparse_sum import add_product
 
 __all__ = ["pseudo_label_targets", "spread_labels", "view_graph"]
 
@@ -262,29 +258,6 @@ def _degrees(upper):
     return deg
 
 
-def _accumulate(kernel, out, ptr, idx, values, x):
-    """``out += A @ x`` entry by entry, in stored order, into ``out`` (float64, in place).
-
-    ``A`` is a CSR matrix (``kernel="csr"``: ``ptr`` over ``out``'s rows,
-    ``idx`` the rows of ``x``) or a CSC one (``"csc"``: ``ptr`` over ``x``'s
-    rows, ``idx`` the rows of ``out``). Each row of ``out`` takes its terms one
-    after another, added to what it holds, which is what makes the upper and
-    lower triangles' terms add up to the whole row's sum bit for bit. scipy's
-    compiled kernels do this; without them, ``np.add.at`` (the same order,
-    slower).
-    """
-    if _KERNELS is not None:
-        ptr = ptr.astype(idx.dtype)
-        fn = _KERNELS.csr_matvecs if kernel == "csr" else _KERNELS.csc_matvecs
-        n_row, n_col = (len(out), len(x)) if kernel == "csr" else (len(out), len(ptr) - 1)
-        fn(n_row, n_col, x.shape[1], ptr, idx, values, x.ravel(), out.reshape(-1))
-        return
-    seq = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
-    rows, cols = (seq, idx) if kernel == "csr" else (idx, seq)
-    for c in range(x.shape[1]):
-        np.add.at(out[:, c], rows, values * x[cols, c])
-
-
 def _class_groups(n, n_classes):
     """The (start, stop) groups of classes spread together: all of them, or two
     halves when the float64 (n, n_classes) iterate would exceed
@@ -334,8 +307,8 @@ def _spread(upper, codes, labeled, n_classes, alpha, n_iter):
                 part = indices[ptr[r0] : ptr[r1]]
                 # the rows r0:r1 as columns of the lower triangle: their terms come before
                 # the upper triangle's in every later row, and in rows r0:r1 themselves
-                _accumulate("csc", new, local, part, low, f[r0:r1])
-                _accumulate("csr", new[r0:r1], local, part, up, f)
+                add_product("csc", new, local, part, low, f[r0:r1])
+                add_product("csr", new[r0:r1], local, part, up, f)
             new *= alpha
             new[rows, col] += (1.0 - alpha) * 1.0  # + (1 - alpha) * Y: Y is 0 elsewhere
             f, new = new, f

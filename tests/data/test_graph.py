@@ -10,6 +10,7 @@ from sklearn.semi_supervised import LabelSpreading
 
 import skpoe.data._graph as graph_mod
 import skpoe.data._moments as moments
+import skpoe.data._sparse_sum as sparse_sum
 from skpoe.data._graph import pseudo_label_targets, spread_labels, view_graph
 
 
@@ -187,7 +188,7 @@ def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
     monkeypatch, missing, kept, n_classes, kernels
 ):
     if not kernels:
-        monkeypatch.setattr(graph_mod, "_KERNELS", None)
+        monkeypatch.setattr(sparse_sum, "KERNELS", None)
     monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 37)  # searches in several blocks
     monkeypatch.setattr(graph_mod, "_LINKS", 300)  # assembly and spreading in several blocks
     # the normalized graph kept between iterations, or made again in each
@@ -223,6 +224,26 @@ def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
     other[0, 1] = other[1, 0] = 1.0 + other[0, 1]
     changed = _reference_spread(other.tocsr(), codes, labeled, n_classes)
     assert not np.array_equal(_bits(changed), _bits(spread_labels(got, codes, labeled, n_classes)))
+
+
+def test_sparse_kernels_are_used_only_when_they_add_into_their_output():
+    import scipy.sparse._sparsetools as real
+
+    assert sparse_sum.checked_kernels() is real  # this scipy's kernels pass the check
+
+    class Renamed:  # a scipy whose private kernels changed
+        pass
+
+    class Overwriting:  # kernels that write their product instead of adding it
+        @staticmethod
+        def csr_matvecs(n_row, n_col, n_vecs, ptr, idx, val, x, y):
+            y[:] = 0.0
+            real.csr_matvecs(n_row, n_col, n_vecs, ptr, idx, val, x, y)
+
+        csc_matvecs = staticmethod(real.csc_matvecs)
+
+    assert sparse_sum.checked_kernels(Renamed()) is None
+    assert sparse_sum.checked_kernels(Overwriting()) is None
 
 
 def test_spreading_holds_the_upper_triangle_only(monkeypatch):
