@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
 from skpoe.data._moments import observed_moments
-from skpoe.data._sparse_sum import add_product
+from skpoe.data._sparse_sum import add_product, entry_rows
 
 __all__ = ["pseudo_label_targets", "spread_labels", "view_graph"]
 
@@ -169,7 +169,7 @@ def _assembled(n, views, n_views):
     end = 0
     for r0, r1 in _row_blocks(indptr, _LINKS):
         lo, hi = indptr[r0], indptr[r1]
-        local = np.repeat(np.arange(r1 - r0, dtype=np.int64), np.diff(indptr[r0 : r1 + 1]))
+        local = entry_rows(indptr[r0 : r1 + 1], np.int64)
         keys, links = np.unique(local * n + indices[lo:hi], return_counts=True)
         rows = keys // n
         indices[end : end + len(keys)] = keys - rows * n  # end <= lo: the block is read already
@@ -251,7 +251,7 @@ def _degrees(upper):
     n = upper.shape[0]
     deg = np.zeros(n)
     for r0, r1 in _row_blocks(ptr, _LINKS):
-        local = np.repeat(np.arange(r1 - r0), np.diff(ptr[r0 : r1 + 1]))
+        local = entry_rows(ptr[r0 : r1 + 1])
         weights = upper.data[ptr[r0] : ptr[r1]].astype(np.float64)
         deg[r0:r1] += np.bincount(local, weights=weights, minlength=r1 - r0)
         deg += np.bincount(upper.indices[ptr[r0] : ptr[r1]], weights=weights, minlength=n)
@@ -290,6 +290,11 @@ def _spread(upper, codes, labeled, n_classes, alpha, n_iter):
     cls = codes[lab].astype(np.int64)
     ptr, indices = upper.indptr, upper.indices
     blocks = list(_row_blocks(ptr, _LINKS))
+    # each block's CSR layout: its row pointers from 0 (in the indices' dtype) and indices
+    layouts = [
+        ((ptr[r0 : r1 + 1] - ptr[r0]).astype(indices.dtype), indices[ptr[r0] : ptr[r1]])
+        for r0, r1 in blocks
+    ]
     kept = 2 * upper.nnz * 8 <= _SCALED_BYTES
     scaled = [_normalized_rows(upper, inv, r0, r1) for r0, r1 in blocks] if kept else []
     done = []
@@ -303,8 +308,7 @@ def _spread(upper, codes, labeled, n_classes, alpha, n_iter):
             new[:] = 0.0
             for b, (r0, r1) in enumerate(blocks):
                 up, low = scaled[b] if scaled else _normalized_rows(upper, inv, r0, r1)
-                local = ptr[r0 : r1 + 1] - ptr[r0]
-                part = indices[ptr[r0] : ptr[r1]]
+                local, part = layouts[b]
                 # the rows r0:r1 as columns of the lower triangle: their terms come before
                 # the upper triangle's in every later row, and in rows r0:r1 themselves
                 add_product("csc", new, local, part, low, f[r0:r1])

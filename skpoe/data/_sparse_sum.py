@@ -15,7 +15,7 @@ import importlib
 
 import numpy as np
 
-__all__ = ["KERNELS", "add_product", "checked_kernels"]
+__all__ = ["KERNELS", "add_product", "checked_kernels", "entry_rows"]
 
 
 def checked_kernels(kernels=None):
@@ -43,6 +43,11 @@ def checked_kernels(kernels=None):
 KERNELS = checked_kernels()
 
 
+def entry_rows(ptr, dtype=np.intp):
+    """The row (0 to ``len(ptr) - 2``) of each entry of a CSR layout's ``ptr``."""
+    return np.repeat(np.arange(len(ptr) - 1, dtype=dtype), np.diff(ptr))
+
+
 def add_product(kernel, out, ptr, idx, values, x):
     """``out += A @ x`` entry by entry, in stored order, into ``out`` (float64, in place).
 
@@ -57,12 +62,12 @@ def add_product(kernel, out, ptr, idx, values, x):
     if not out.flags.c_contiguous:  # the kernels write through a flat view of it
         raise ValueError("add_product needs a C-contiguous output")
     if KERNELS is not None:
-        ptr = ptr.astype(idx.dtype)
+        ptr = ptr.astype(idx.dtype, copy=False)
         fn = KERNELS.csr_matvecs if kernel == "csr" else KERNELS.csc_matvecs
         n_row, n_col = (len(out), len(x)) if kernel == "csr" else (len(out), len(ptr) - 1)
         fn(n_row, n_col, x.shape[1], ptr, idx, values, x.ravel(), out.reshape(-1))
         return
-    seq = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    seq = entry_rows(ptr)
     rows, cols = (seq, idx) if kernel == "csr" else (idx, seq)
     for c in range(x.shape[1]):
         np.add.at(out[:, c], rows, values * x[cols, c])
