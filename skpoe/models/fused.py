@@ -31,6 +31,7 @@ rows of the batch) are run group by group.
 from __future__ import annotations
 
 import inspect
+import weakref
 
 import torch
 from torch import nn
@@ -95,9 +96,23 @@ def evaluate(part, decode):
         return stop.value
 
 
+_ROW_WISE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def row_wise(net):
-    """Whether ``net`` treats rows independently (no batch normalisation)."""
-    return not any(isinstance(mod, nn.modules.batchnorm._BatchNorm) for mod in net.modules())
+    """Whether ``net`` treats rows independently (no batch normalisation).
+
+    The answer is kept per network object: a step asks it of every encoder
+    and decoder, and walking a network's modules costs more than the lookup.
+    The networks of a module are built once, with the module.
+    """
+    known = _ROW_WISE.get(net)
+    if known is None:
+        modules = net.modules()
+        known = _ROW_WISE[net] = not any(
+            isinstance(mod, nn.modules.batchnorm._BatchNorm) for mod in modules
+        )
+    return known
 
 
 def decode_each(module, requests):

@@ -26,6 +26,7 @@ __all__ = [
     "UnlabeledTargets",
     "BatchGroups",
     "host_to_device",
+    "take_rows",
     "split_rows",
     "step_batches",
     "batches_loss",
@@ -73,6 +74,26 @@ class _OnHost:
         return host_to_device(self.tensor[idx], self.device)
 
 
+def take_rows(a, idx):
+    """``a[idx]`` for a 1-d index tensor ``idx`` of row numbers.
+
+    A tensor's rows are gathered with ``index_select``: the same values as
+    ``a[idx]``, at about half the cost for a minibatch (no int32 to int64
+    copy of the index, no general indexing set-up), which a step pays for
+    every view's inputs and targets. Anything else (a host-staged view, a
+    boolean mask) is indexed as it is.
+    """
+    if (
+        isinstance(a, torch.Tensor)
+        and isinstance(idx, torch.Tensor)
+        and idx.dim() == 1
+        and idx.dtype in (torch.int32, torch.int64)
+        and idx.device == a.device
+    ):
+        return a.index_select(0, idx)
+    return a[idx]
+
+
 class TensorData(UnlabeledTargets):
     """Per-modality encoder inputs, targets and the observed mask, on a device.
 
@@ -106,9 +127,9 @@ class TensorData(UnlabeledTargets):
     def batch(self, idx, present=None, max_observed=None):
         """Rows ``idx`` (a LongTensor on the device) as a :class:`Batch`."""
         return Batch(
-            [x[idx] for x in self.inputs],
-            [t[idx] for t in self.targets],
-            self.mask[idx.to(self.device, non_blocking=True)],
+            [take_rows(x, idx) for x in self.inputs],
+            [take_rows(t, idx) for t in self.targets],
+            take_rows(self.mask, idx.to(self.device, non_blocking=True)),
             present,
             max_observed,
         )
@@ -224,7 +245,7 @@ def step_batches(data, groups, paired_idx, singles_idx, unlabeled_idx=None):
         for idx, info in zip(paired_idx, groups.paired_info)
     ]
     singles = [
-        (m, masked_inputs(data, m, data.inputs[m][idx]), data.targets[m][idx])
+        (m, masked_inputs(data, m, take_rows(data.inputs[m], idx)), take_rows(data.targets[m], idx))
         for m, idx in singles_idx
     ]
     return paired, singles, _unlabeled_batch(data, groups, unlabeled_idx)
@@ -234,7 +255,7 @@ def _unlabeled_batch(data, groups, idx):
     if idx is None:
         return None
     batch = masked_batch(data, data.batch(idx, *groups.unlabeled_info))
-    return batch, data.soft[idx], data.soft_weight[idx]
+    return batch, take_rows(data.soft, idx), take_rows(data.soft_weight, idx)
 
 
 def batches_loss(module, paired, singles, unlabeled=None, sample=True):

@@ -160,6 +160,18 @@ def test_batch_norm_networks_run_group_by_group():
     assert not row_wise(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)))
 
 
+def test_row_wise_walks_each_network_once(monkeypatch):
+    """The answer is kept per network: later steps do not walk its modules again."""
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    walks = []
+    modules = net.modules
+    monkeypatch.setattr(net, "modules", lambda: walks.append(1) or modules())
+    assert row_wise(net) and row_wise(net) and row_wise(net)
+    assert len(walks) == 1
+    other = nn.Sequential(nn.BatchNorm1d(3))
+    assert not row_wise(other) and not row_wise(other)
+
+
 def test_gather_answers_each_part_in_order():
     """Parts that ask once, twice or never are answered from one list per round."""
 
