@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
+from skpoe.data._graph_searches import Columns, plan_searches
 from skpoe.data._moments import observed_moments
 from skpoe.data._sparse_sum import add_product, entry_rows
 
@@ -76,32 +77,41 @@ def _standardized(arr, rows, center, scale):
     return x
 
 
-def _neighbours(arr, rows, k, max_candidates, rng):
-    """Positions in ``rows`` of each row's ``k + 1`` nearest candidates, shape (len(rows), k + 1).
+def _neighbours(arr, rows, k, max_candidates, rng, queries=None, pool=None):
+    """Positions in ``rows`` of each query's nearest candidates, shape (len(rows), k').
 
     The columns are scaled to mean 0 and variance 1 over the observed entries
     of ``arr[rows]`` (:func:`~skpoe.data._moments.observed_moments`); the
-    queries are standardized and searched a block at a time. A row is usually
-    its own first neighbour.
+    queries are standardized and searched a block at a time. ``queries`` and
+    ``pool`` are positions in ``rows`` (``None``: all of them). The candidates
+    are the pool (at most ``max_candidates`` of it). A pool that holds the
+    queries gives ``k' = k + 1`` neighbours (a row is usually its own first),
+    a separate one ``k' = k``; rows that are not queries get -1.
     """
     center, scale = observed_moments(arr, rows)
     center = np.where(np.isfinite(center), center, 0.0)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-    cand = np.arange(len(rows))
-    if len(rows) > max_candidates:
-        cand = np.sort(rng.choice(len(rows), max_candidates, replace=False))
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(_standardized(arr, rows[cand], center, scale))
-    cand = cand.astype(_index_dtype(len(rows)))
-    out = np.empty((len(rows), k + 1), cand.dtype)
+    dtype = _index_dtype(len(rows))
+    cand = np.arange(len(rows), dtype=dtype) if pool is None else pool.astype(dtype)
+    if len(cand) > max_candidates:
+        cand = np.sort(rng.choice(cand, max_candidates, replace=False))
+    kk = min(k + 1 if pool is None else k, len(cand))
+    nn = NearestNeighbors(n_neighbors=kk).fit(_standardized(arr, rows[cand], center, scale))
+    ask = np.arange(len(rows), dtype=dtype) if queries is None else queries.astype(dtype)
+    out = (
+        np.empty((len(rows), kk), dtype) if queries is None else np.full((len(rows), kk), -1, dtype)
+    )
     step = _query_rows(arr.shape[1])
-    for start in range(0, len(rows), step):
-        query = _standardized(arr, rows[start : start + step], center, scale)
-        out[start : start + len(query)] = cand[nn.kneighbors(query, return_distance=False)]
+    for start in range(0, len(ask), step):
+        at = ask[start : start + step]
+        query = _standardized(arr, rows[at], center, scale)
+        out[at] = cand[nn.kneighbors(query, return_distance=False)]
     return out
 
 
 def _view_links(nbrs, start, stop):
-    """Links of positions ``start:stop`` of one view: (source, target, mutual), self links out.
+    """Links of positions ``start:stop`` of one search: (source, target, mutual), self links
+    and the -1 of rows that do not search out.
 
     ``mutual`` marks links whose target also has the source among its neighbours.
     """
@@ -109,26 +119,28 @@ def _view_links(nbrs, start, stop):
     tgt = nbrs[start:stop]
     mutual = (nbrs[tgt] == src.reshape(tgt.shape)[..., None]).any(-1).ravel()
     tgt = tgt.ravel()
-    keep = tgt != src
+    keep = (tgt != src) & (tgt >= 0)
     return src[keep], tgt[keep], mutual[keep]
 
 
 def _each_view_pair(views, drop=False):
-    """(lower row, higher row) of each pair of rows a view links, view by view, a block at a time.
+    """(lower row, higher row) of each pair of rows a search links, search by search, a block
+    at a time, given once per unit of the search's weight.
 
-    A view gives each pair it links once: a mutual link is seen from both of
+    A search gives each pair it links once: a mutual link is seen from both of
     its rows, and only the direction from the lower position is kept. With
-    ``drop``, each view leaves ``views`` (and memory) once its pairs are given.
+    ``drop``, each search leaves ``views`` (and memory) once its pairs are given.
     """
     while views:
-        rows, nbrs = views.pop(0) if drop else views[0]
+        rows, nbrs, weight = views.pop(0) if drop else views[0]
         views = views if drop else views[1:]
         step = max(1, _LINKS // nbrs.shape[1] ** 2)  # each link looks at its target's links
         for start in range(0, len(rows), step):
             src, tgt, mutual = _view_links(nbrs, start, min(start + step, len(rows)))
             once = ~mutual | (src < tgt)
             src, tgt = src[once], tgt[once]
-            yield rows[np.minimum(src, tgt)], rows[np.maximum(src, tgt)]  # rows are ascending
+            for _ in range(weight):
+                yield rows[np.minimum(src, tgt)], rows[np.maximum(src, tgt)]  # rows ascend
 
 
 def _place(indices, cursor, src, tgt):
@@ -142,7 +154,7 @@ def _place(indices, cursor, src, tgt):
     cursor[src[first]] += run
 
 
-def _assembled(n, views, n_views):
+def _assembled(n, views, most):
     """Canonical CSR of the strict upper triangle of the views' summed 0/1 link matrices.
 
     Each pair of linked rows is one entry, in the row of the lower one (the
@@ -164,7 +176,7 @@ def _assembled(n, views, n_views):
     for src, tgt in _each_view_pair(views, drop=True):  # the last use of the links
         _place(indices, cursor, src, tgt)
     del cursor
-    data = np.empty(total, np.uint8 if n_views < 256 else np.int32)
+    data = np.empty(total, np.uint8 if most < 256 else np.int32)  # most: the largest count
     merged = np.zeros(n + 1, index)
     end = 0
     for r0, r1 in _row_blocks(indptr, _LINKS):
@@ -182,20 +194,29 @@ def _assembled(n, views, n_views):
     return sp.csr_matrix((data, indices, merged), shape=(n, n))
 
 
-def _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state):
+def _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state, space="views"):
     """The strict upper triangle of :func:`view_graph` (canonical CSR)."""
     n = observed.shape[0]
     rng = np.random.RandomState(random_state)
     views = []
-    for m, arr in enumerate(arrays):
-        rows = np.flatnonzero(observed[:, m]).astype(_index_dtype(n))
-        k = min(n_neighbors, len(rows) - 1)
-        if k >= 1:
-            views.append((rows, _neighbours(arr, rows, k, max_candidates, rng)))
-    return _assembled(n, views, len(arrays))
+    for search in plan_searches(observed, space):
+        rows = search.rows
+        k = min(n_neighbors, len(rows) - 1 if search.pool is None else len(search.pool))
+        if k < 1 or (search.queries is not None and not len(search.queries)):
+            continue
+        arr = (
+            arrays[search.views[0]]
+            if len(search.views) == 1
+            else Columns([arrays[m] for m in search.views])
+        )
+        nbrs = _neighbours(arr, rows, k, max_candidates, rng, search.queries, search.pool)
+        views.append((rows, nbrs, search.weight))
+    return _assembled(n, views, sum(weight for _, _, weight in views))
 
 
-def view_graph(arrays, observed, n_neighbors=10, max_candidates=20000, random_state=0):
+def view_graph(
+    arrays, observed, n_neighbors=10, max_candidates=20000, random_state=0, space="views"
+):
     """Sum over views of each view's symmetric kNN connectivity, as a sparse (n, n) matrix.
 
     Parameters
@@ -205,18 +226,23 @@ def view_graph(arrays, observed, n_neighbors=10, max_candidates=20000, random_st
     observed : ndarray of shape (n_samples, n_views), bool
     n_neighbors : int
     max_candidates : int
-        Neighbours of a view are searched among at most this many of its rows.
+        Neighbours of a search are looked for among at most this many of its rows.
     random_state : int
-        Draws the candidate rows when a view has more.
+        Draws the candidate rows when a search has more.
+    space : {"views", "joint"}, default="views"
+        Where the rows look for their neighbours
+        (:func:`~skpoe.data._graph_searches.plan_searches`): in each view they
+        observe, or, for rows with several views, in the space of all of them.
 
     Returns
     -------
     graph : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
         Canonical CSR (sorted, summed entries), symmetric, with no diagonal;
-        entry ``(i, j)`` counts the views that link rows ``i`` and ``j`` (an
-        integer dtype). The pseudo-labels spread over its upper triangle alone.
+        entry ``(i, j)`` counts the searches that link rows ``i`` and ``j``,
+        a joint search once per view of its space (an integer dtype). The
+        pseudo-labels spread over its upper triangle alone.
     """
-    upper = _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state)
+    upper = _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state, space)
     return (upper + upper.T).tocsr()
 
 
@@ -359,14 +385,15 @@ def pseudo_label_targets(
     n_neighbors=10,
     max_candidates=20000,
     random_state=0,
+    space="views",
 ):
     """Soft targets (n, n_classes) and confidence weights (n,) of the unlabeled rows.
 
     The weight of an unlabeled row is the largest probability of its spread
     distribution; labeled rows and rows the graph never reaches get weight 0
-    (and an all-zero target).
+    (and an all-zero target). ``space`` is :func:`view_graph`'s.
     """
-    upper = _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state)
+    upper = _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state, space)
     groups = _spread(upper, codes, labeled, n_classes, 0.2, 30)  # spread_labels' defaults
     del upper
     n = len(observed)

@@ -25,7 +25,7 @@ from skpoe.estimators._constraints import PARAMETER_CONSTRAINTS
 from skpoe.estimators._feature_names import LatentFeatureNamesMixin
 from skpoe.estimators._fit import prepare_fit, report_fit_end, store_training
 from skpoe.estimators._fitted import FittedModelMixin
-from skpoe.estimators._params import hidden_sizes, per_modality
+from skpoe.estimators._per_modality import hidden_sizes, per_modality
 from skpoe.estimators._threads import call_work, default_threads, limit_threads
 from skpoe.exceptions import TrainingDiverged
 from skpoe.likelihoods._fitting import entry_masking_rates, fit_likelihoods
@@ -104,6 +104,7 @@ class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMix
         pseudo_label_weight=0.2,
         agreement_weight=0.2,
         n_neighbors=10,
+        neighbor_space="joint",
         missing_indicators=False,
         entry_masking="auto",
         entry_fill="neighbors",
@@ -137,6 +138,7 @@ class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMix
         self.pseudo_label_weight = pseudo_label_weight
         self.agreement_weight = agreement_weight
         self.n_neighbors = n_neighbors
+        self.neighbor_space = neighbor_space
         self.missing_indicators = missing_indicators
         self.entry_masking = entry_masking
         self.entry_fill = entry_fill

@@ -149,6 +149,7 @@ def unlabeled_targets(est, views, observed, liks, labels, train_rows):
         labeled & in_train,
         len(classes),
         est.n_neighbors,
+        space=getattr(est, "neighbor_space", "views"),  # estimators pickled before it: "views"
     )
 
 

@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import numbers
-
-from skpoe.data._validation import LABEL
 
 __all__ = [
     "COMMON_DOC",
     "document",
-    "hidden_sizes",
-    "per_modality",
     "with_model_options",
 ]
 
@@ -166,7 +161,19 @@ COMMON_DOC = """
         distribution is pulled toward the joint one (co-training). 0 turns it
         off.
     n_neighbors : int, default=10
-        Neighbours per view in the graph of the pseudo-labels.
+        Neighbours per search in the graph of the pseudo-labels.
+    neighbor_space : {"joint", "views"}, default="joint"
+        Where the rows of that graph find their neighbours. ``"joint"``: a
+        row with several views searches once in the space of all of them (the
+        views' standardized columns side by side), among the rows that have
+        them all, and each of those links counts once per view; it also
+        searches each of its views among the rows that have that view but
+        not all of the row's. A row with one view searches that view.
+        ``"views"``: every row searches each of its views separately, among
+        all the rows that have it (the only graph before this option). With
+        every view in every row, ``"joint"`` is a kNN graph over the
+        concatenated standardized views, as ``LabelSpreading`` builds on
+        them. See ``docs/semi_supervised.md``.
     missing_indicators : bool, default=False
         How the encoders see missing entries (NaN inside an observed row):
         ``False`` fills them with their column's mean over the observed
@@ -378,42 +385,3 @@ def with_model_options(**options):
         return cls
 
     return decorate
-
-
-def per_modality(param, names, kind, default):
-    """Expand a parameter given for all modalities or as a dict per name."""
-    if isinstance(param, dict):
-        unknown = [k for k in param if k not in names]
-        if unknown:
-            raise ValueError(
-                f"{kind} names modalities {unknown} that are not in X (modalities: {list(names)})."
-            )
-        return [param.get(n, default) for n in names]
-    return [param if param is not None else default] * len(names)
-
-
-def hidden_sizes(param, names, default, label_default):
-    """Hidden layer sizes per modality from ``hidden_layer_sizes``.
-
-    Modalities a dict leaves out get ``default``; the label gets
-    ``label_default`` unless the dict names :data:`LABEL`.
-    """
-
-    def norm(h, name):
-        if isinstance(h, numbers.Integral):
-            h = (h,)
-        try:
-            h = tuple(int(v) for v in h)
-        except TypeError:
-            raise ValueError(
-                f"hidden_layer_sizes for {name!r} must be an int or a sequence of ints, got {h!r}."
-            ) from None
-        if any(v < 1 for v in h):
-            raise ValueError(f"hidden_layer_sizes for {name!r} must be positive, got {h}.")
-        return h
-
-    sizes = per_modality(param, names, "hidden_layer_sizes", default)
-    named = isinstance(param, dict) and LABEL in param
-    if LABEL in names and not named:
-        sizes[names.index(LABEL)] = label_default
-    return [norm(h, n) for h, n in zip(sizes, names)]

@@ -147,7 +147,7 @@ def test_on_disk_views_too_large_to_read_whole_build_the_graph_by_blocks(
     kw = dict(TINY, max_iter=2)
     whole = MultimodalPoEVAE(**kw).fit(X, y)
     monkeypatch.setattr(fit_module, "GRAPH_MAX_BYTES", 1000)
-    monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 256)
+    monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 50)
     read = []
     real = fit_module._SourceRows.__getitem__
     monkeypatch.setattr(
@@ -158,5 +158,5 @@ def test_on_disk_views_too_large_to_read_whole_build_the_graph_by_blocks(
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning: the pseudo-labels are not dropped
         blocks = MultimodalPoEVAE(**kw).fit(X, y)
-    assert 256 in read  # the searches read the views a block of rows at a time
+    assert 50 in read  # the searches read the views a block of rows at a time
     np.testing.assert_array_equal(blocks.predict_proba(X), whole.predict_proba(X))
