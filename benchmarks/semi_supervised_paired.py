@@ -6,7 +6,8 @@ seed. Per data set, protocol, label rate and view, this prints the mean of the m
 accuracy minus each baseline's, its standard error over seeds (std / sqrt(seeds)) and how many
 seeds the model wins; ``*`` marks a mean more than two standard errors from zero.
 
-Usage: python benchmarks/semi_supervised_paired.py CSV [CSV ...] [--model NAME] [--out F]
+Usage: python benchmarks/semi_supervised_paired.py CSV [CSV ...] [--model NAME]
+       [--against NAME ...] [--out F]
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("csv", nargs="+")
     parser.add_argument("--model", default="MultimodalPoEVAE")
+    parser.add_argument(
+        "--against", nargs="+", default=BASELINES, help="the estimators the model is compared to"
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     frame = pd.concat([b for path in args.csv for b in read_blocks(path)], ignore_index=True)
@@ -85,7 +89,7 @@ def main(argv=None):
             "standard error (std / sqrt(seeds)); `*`: more than two standard errors from zero; "
             "(wins/seeds).",
             "",
-            to_markdown(paired(frame, args.model), args.model),
+            to_markdown(paired(frame, args.model, args.against), args.model, args.against),
             "",
         ]
     )

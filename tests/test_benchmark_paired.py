@@ -74,3 +74,19 @@ def test_markdown_marks_differences_beyond_two_standard_errors(paired_module):
     assert "*" in line.split("|")[7]  # the LogisticRegression column
     assert "(6/6)" in line
     assert "–" in line  # SelfTraining is not in the frame
+
+
+def test_the_model_is_compared_to_the_estimators_asked_for(paired_module, tmp_path):
+    frame = _frame(np.random.RandomState(3))
+    csv = tmp_path / "runs.csv"
+    frame.to_csv(csv, index=False)
+    out = tmp_path / "paired.md"
+    paired_module.main(
+        [str(csv), "--model", "Model", "--against", "LabelSpreading", "--out", str(out)]
+    )
+    header = next(line for line in out.read_text().splitlines() if line.startswith("| data"))
+    assert header.endswith("| - LabelSpreading |") and "LogisticRegression" not in header
+    line = next(row for row in out.read_text().splitlines() if "| a |" in row)
+    own = frame[frame.estimator == "Model"].set_index("seed")["acc_a"]
+    other = frame[frame.estimator == "LabelSpreading"].set_index("seed")["acc_a"]
+    assert f"{(own - other).mean():+.3f}" in line
