@@ -20,7 +20,6 @@ views; with one view, the two spaces are the same graph.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,24 +99,24 @@ def plan_searches(observed, space="views"):
     n, n_views = observed.shape
     dtype = _index_dtype(n)
     per_view = np.ones(n, bool)  # rows searching each of their views among all its rows
-    joint = []
-    if space == "joint" and n_views > 1:
-        count = observed.sum(1)
-        codes = observed @ (1 << np.arange(n_views, dtype=np.int64))
-        sets = Counter(codes[count > 1].tolist())
-        joint = [code for code, _ in sorted(sets.items(), key=lambda kv: (-kv[1], kv[0]))]
-        joint = joint[:MAX_JOINT_SETS]
-        per_view = (count == 1) | ~np.isin(codes, joint)
+    joint = []  # (views, the rows of exactly those views)
+    if space == "joint" and n_views > 1 and n:
+        sets, which, sizes = np.unique(observed, axis=0, return_inverse=True, return_counts=True)
+        which = which.reshape(-1)
+        several = np.flatnonzero(sets.sum(1) > 1)
+        several = several[np.argsort(-sizes[several], kind="stable")][:MAX_JOINT_SETS]
+        for s in several:
+            own = which == s
+            joint.append((tuple(int(m) for m in np.flatnonzero(sets[s])), own))
+            per_view &= ~own
     searches = []
     for m in range(n_views):
         rows = np.flatnonzero(observed[:, m]).astype(dtype)
         queries = None if per_view.all() else _positions(per_view, rows)
         searches.append(Search((m,), rows, queries))
-    for code in joint:
-        views = tuple(m for m in range(n_views) if code >> m & 1)
+    for views, own in joint:
         has_all = observed[:, views].all(1)
         rows = np.flatnonzero(has_all).astype(dtype)
-        own = codes == code
         searches.append(Search(views, rows, _positions(own, rows), None, len(views)))
         for m in views:  # the rows of this view the joint space cannot compare
             rows = np.flatnonzero(observed[:, m] & (own | ~has_all)).astype(dtype)

@@ -187,3 +187,16 @@ def test_the_estimator_builds_the_graph_in_its_space(monkeypatch):
     views = MultimodalPoEVAE(neighbor_space="views", **kw).fit(X, labels)
     assert spaces == ["joint", "views"]
     assert not np.allclose(joint.predict_proba(X), views.predict_proba(X))
+
+
+def test_every_row_searches_whatever_the_number_of_views():
+    """Sets of views are told apart by their rows, not by a bit code: 70 views work."""
+    rng = np.random.RandomState(0)
+    obs = rng.rand(200, 70) < 0.5
+    obs[~obs.any(1), 0] = True
+    plan = plan_searches(obs, "joint")
+    assert sum(len(s.views) > 1 for s in plan) == 16  # the cap: every row here has its own set
+    searching = np.zeros(len(obs), bool)
+    for s in plan:
+        searching[s.rows if s.queries is None else s.rows[s.queries]] = True
+    assert searching.all()
