@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
-from skpoe.data._graph_searches import Columns, plan_searches
+from skpoe.data._graph_searches import Columns, index_dtype, plan_searches
 from skpoe.data._moments import observed_moments
 from skpoe.data._sparse_sum import add_product, entry_rows
 
@@ -63,10 +63,6 @@ def _row_blocks(indptr, links):
         yield r0, r1
 
 
-def _index_dtype(size):
-    return np.int32 if size < 2**31 else np.int64
-
-
 def _standardized(arr, rows, center, scale):
     """Rows ``rows`` of ``arr`` as float64, ``(x - center) / scale``; NaN become 0."""
     x = np.array(arr[rows], dtype=np.float64)
@@ -91,7 +87,7 @@ def _neighbours(arr, rows, k, max_candidates, rng, queries=None, pool=None):
     center, scale = observed_moments(arr, rows)
     center = np.where(np.isfinite(center), center, 0.0)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-    dtype = _index_dtype(len(rows))
+    dtype = index_dtype(len(rows))
     cand = np.arange(len(rows), dtype=dtype) if pool is None else pool.astype(dtype)
     if len(cand) > max_candidates:
         cand = np.sort(rng.choice(cand, max_candidates, replace=False))
@@ -167,7 +163,7 @@ def _assembled(n, views, most):
     for src, _ in _each_view_pair(views):
         count += np.bincount(src, minlength=n)
     total = int(count.sum())
-    index = _index_dtype(max(n, total) + 1)
+    index = index_dtype(max(n, total) + 1)
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(count, out=indptr[1:])
     del count
@@ -202,7 +198,7 @@ def _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state, sp
     for search in plan_searches(observed, space):
         rows = search.rows
         k = min(n_neighbors, len(rows) - 1 if search.pool is None else len(search.pool))
-        if k < 1 or (search.queries is not None and not len(search.queries)):
+        if k < 1:
             continue
         arr = (
             arrays[search.views[0]]

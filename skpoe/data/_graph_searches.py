@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Search", "Columns", "plan_searches", "MAX_JOINT_SETS", "SPACES"]
+__all__ = ["Search", "Columns", "index_dtype", "plan_searches", "MAX_JOINT_SETS", "SPACES"]
 
 #: The spaces a graph may be searched in.
 SPACES = ("joint", "views")
@@ -71,7 +71,8 @@ class Columns:
         return np.concatenate([np.asarray(a[rows], dtype=np.float64) for a in self.arrays], 1)
 
 
-def _index_dtype(size):
+def index_dtype(size):
+    """int32 for row numbers and counts below 2**31, else int64."""
     return np.int32 if size < 2**31 else np.int64
 
 
@@ -92,12 +93,13 @@ def plan_searches(observed, space="views"):
     Returns
     -------
     searches : list of Search
+        Each with at least one query.
     """
     if space not in SPACES:
         raise ValueError(f"space must be one of {SPACES}, got {space!r}.")
     observed = np.asarray(observed, bool)
     n, n_views = observed.shape
-    dtype = _index_dtype(n)
+    dtype = index_dtype(n)
     per_view = np.ones(n, bool)  # rows searching each of their views among all its rows
     joint = []  # (views, the rows of exactly those views)
     if space == "joint" and n_views > 1 and n:
@@ -113,7 +115,8 @@ def plan_searches(observed, space="views"):
     for m in range(n_views):
         rows = np.flatnonzero(observed[:, m]).astype(dtype)
         queries = None if per_view.all() else _positions(per_view, rows)
-        searches.append(Search((m,), rows, queries))
+        if queries is None or len(queries):  # a view whose rows all search jointly: none
+            searches.append(Search((m,), rows, queries))
     for views, own in joint:
         has_all = observed[:, views].all(1)
         rows = np.flatnonzero(has_all).astype(dtype)

@@ -108,9 +108,8 @@ def row_wise(net):
     """
     known = _ROW_WISE.get(net)
     if known is None:
-        modules = net.modules()
         known = _ROW_WISE[net] = not any(
-            isinstance(mod, nn.modules.batchnorm._BatchNorm) for mod in modules
+            isinstance(mod, nn.modules.batchnorm._BatchNorm) for mod in net.modules()
         )
     return known
 
