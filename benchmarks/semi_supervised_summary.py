@@ -78,7 +78,6 @@ def main(argv=None):
         nargs="*",
         default=[
             os.path.join(HERE, "results", "semi_supervised.csv"),
-            os.path.join(HERE, "results", "semi_supervised_tables.csv"),
             os.path.join(HERE, "results", "semi_supervised_mnist.csv"),
         ],
     )
