@@ -11,6 +11,7 @@ from sklearn.semi_supervised import LabelSpreading
 import skpoe.data._graph as graph_mod
 import skpoe.data._moments as moments
 import skpoe.data._sparse_sum as sparse_sum
+import skpoe.data._spreading as spreading_mod
 from skpoe.data._graph import pseudo_label_targets, spread_labels, view_graph
 
 
@@ -190,12 +191,13 @@ def test_graph_and_spreading_are_bit_identical_to_the_plain_construction(
     if not kernels:
         monkeypatch.setattr(sparse_sum, "KERNELS", None)
     monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 37)  # searches in several blocks
-    monkeypatch.setattr(graph_mod, "_LINKS", 300)  # assembly and spreading in several blocks
+    for mod in (graph_mod, spreading_mod):
+        monkeypatch.setattr(mod, "_LINKS", 300)  # assembly and spreading in several blocks
+        monkeypatch.setattr(mod, "_ROWS", 1000 if kept else 29)  # normalized in blocks
     # the normalized graph kept between iterations, or made again in each
-    monkeypatch.setattr(graph_mod, "_SCALED_BYTES", 1 << 30 if kept else 0)
+    monkeypatch.setattr(spreading_mod, "_SCALED_BYTES", 1 << 30 if kept else 0)
     # the classes spread together, or in two halves
-    monkeypatch.setattr(graph_mod, "_SPREAD_BYTES", 1 << 30 if kept else 0)
-    monkeypatch.setattr(graph_mod, "_ROWS", 1000 if kept else 29)  # normalized in blocks
+    monkeypatch.setattr(spreading_mod, "_SPREAD_BYTES", 1 << 30 if kept else 0)
     monkeypatch.setattr(moments, "MOMENT_ROWS", 53)  # the views' moments in several blocks
     rng = np.random.RandomState(1)
     n = 400
@@ -295,8 +297,8 @@ def test_no_float64_copy_of_a_whole_view_is_made(monkeypatch):
 
 
 def test_classes_spread_in_halves_past_the_memory_limit(monkeypatch):
-    assert graph_mod._class_groups(1000, 10) == [(0, 10)]  # 80 kB: together
-    monkeypatch.setattr(graph_mod, "_SPREAD_BYTES", 1000 * 10 * 8 - 1)
-    assert graph_mod._class_groups(1000, 10) == [(0, 5), (5, 10)]
-    assert graph_mod._class_groups(1000, 3) == [(0, 3)]  # 24 kB: under the limit
-    assert graph_mod._class_groups(10**6, 1) == [(0, 1)]
+    assert spreading_mod._class_groups(1000, 10) == [(0, 10)]  # 80 kB: together
+    monkeypatch.setattr(spreading_mod, "_SPREAD_BYTES", 1000 * 10 * 8 - 1)
+    assert spreading_mod._class_groups(1000, 10) == [(0, 5), (5, 10)]
+    assert spreading_mod._class_groups(1000, 3) == [(0, 3)]  # 24 kB: under the limit
+    assert spreading_mod._class_groups(10**6, 1) == [(0, 1)]

@@ -10,6 +10,7 @@ from sklearn.neighbors import NearestNeighbors
 import skpoe.data._graph as graph_mod
 import skpoe.data._graph_searches as searches_mod
 import skpoe.data._moments as moments
+import skpoe.data._spreading as spreading_mod
 from skpoe import MultimodalPoEVAE
 from skpoe.data._graph import pseudo_label_targets, spread_labels, view_graph
 from skpoe.data._graph_searches import plan_searches
@@ -84,7 +85,8 @@ def test_joint_graph_is_the_plain_construction_bit_for_bit(monkeypatch, blocks):
     arrays, obs, y = _data()
     if blocks:
         monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 37)  # searches in blocks
-        monkeypatch.setattr(graph_mod, "_LINKS", 300)  # assembled and spread in blocks
+        for mod in (graph_mod, spreading_mod):
+            monkeypatch.setattr(mod, "_LINKS", 300)  # assembled and spread in blocks
         monkeypatch.setattr(moments, "MOMENT_ROWS", 53)  # the moments in blocks
     assert len({tuple(r) for r in obs}) >= 5  # rows of one, two and three views
     want = _reference_joint_graph(arrays, obs, 6)
