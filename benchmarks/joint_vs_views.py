@@ -3,8 +3,10 @@
 Under the paper's protocol (every unlabeled row keeps one view) only the labeled rows are paired,
 so a model whose joint posterior has its own terms (the product-of-experts VAE with substitute
 experts) trains its all-views posterior on those rows alone, while MVAE's joint posterior is the
-product of its single-view experts. This script measures, on digits halves with the splits of
-``benchmarks/semi_supervised.py`` (``compare_estimators``' split), test accuracy from:
+product of its single-view experts. This script measures, on one data set of
+``benchmarks/semi_supervised.py`` (``--dataset``, digits halves by default) with its splits
+(``compare_estimators``' split, labels hidden per class on the small tables), test accuracy
+from:
 
 - ``joint``: ``predict_proba`` of all views (the model's posterior given every view);
 - ``views``: the product of the single views' label distributions divided by the labeled rows'
@@ -16,8 +18,8 @@ product of its single-view experts. This script measures, on digits halves with 
 ``--protocol dropout30`` hides every training view with probability 0.3 instead (labeled rows
 too), so unlabeled rows are paired as well. Per-seed figures go to ``--csv``.
 
-Usage: python benchmarks/joint_vs_views.py [--seeds 5] [--labeled 0.01 0.1]
-       [--protocol paper|dropout30] [--out F] [--csv F]
+Usage: python benchmarks/joint_vs_views.py [--dataset digits-halves] [--seeds 5]
+       [--labeled 0.01 0.1] [--protocol paper|dropout30] [--out F] [--csv F]
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ import numpy as np
 import torch
 
 import skpoe
-from skpoe.datasets import load_digits_views
 from skpoe.model_selection._compare import _check_data, _split
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from semi_supervised import LOADERS, TABLES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MIX_WEIGHTS = (0.25, 0.5, 0.75)
@@ -66,6 +70,7 @@ def accuracies(est, s):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", choices=sorted(LOADERS), default="digits-halves")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--labeled", nargs="+", type=float, default=[0.01, 0.1])
     parser.add_argument("--models", nargs="+", default=["MultimodalPoEVAE", "MVAE"])
@@ -75,25 +80,32 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
-    X, y = _check_data(*load_digits_views(2))
+    X, y = _check_data(*LOADERS[args.dataset]())
+    views = list(X)
     lines = [
         "# From all views: the joint posterior against the product of the single views",
         "",
         f"Command: `python benchmarks/joint_vs_views.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
-        f"skpoe {skpoe.__version__}, torch {torch.__version__}; digits halves, protocol "
+        f"skpoe {skpoe.__version__}, torch {torch.__version__}; {args.dataset}, protocol "
         f"`{args.protocol}`, defaults, seeds 0..{args.seeds - 1}. Test "
-        "accuracy, mean ± std over seeds. `joint`: the posterior given both halves; `views`: the "
-        "product of the halves' label distributions over the class frequencies; `mix w`: "
+        "accuracy, mean ± std over seeds. `joint`: the posterior given every view; `views`: the "
+        "product of the views' label distributions over the class frequencies; `mix w`: "
         "w x log joint + (1 - w) x log views.",
         "",
         "| model | labeled | joint | views | views - joint | "
         + " | ".join(f"mix {w:g}" for w in MIX_WEIGHTS)
-        + " | top | bottom |",
-        "|---|---|---:|---:|---:|" + "---:|" * len(MIX_WEIGHTS) + "---:|---:|",
+        + " | "
+        + " | ".join(views)
+        + " |",
+        "|---|---|---:|---:|---:|" + "---:|" * (len(MIX_WEIGHTS) + len(views)),
     ]
     for labeled in args.labeled:
         protocol = PROTOCOLS[args.protocol]
-        splits = [_split(X, y, seed, 0.25, labeled, **protocol) for seed in range(args.seeds)]
+        stratify = args.dataset in TABLES
+        splits = [
+            _split(X, y, seed, 0.25, labeled, stratify_labels=stratify, **protocol)
+            for seed in range(args.seeds)
+        ]
         for name in args.models:
             rows = []
             for seed, s in enumerate(splits):
@@ -104,7 +116,7 @@ def main(argv=None):
                     with open(args.csv, "a") as f:
                         f.write(
                             ",".join(
-                                [args.protocol, name, f"{labeled:g}", str(seed)]
+                                [args.dataset, args.protocol, name, f"{labeled:g}", str(seed)]
                                 + [f"{k}={v:.4f}" for k, v in rows[-1].items()]
                             )
                             + "\n"
@@ -116,7 +128,9 @@ def main(argv=None):
                 f"| {name} | {labeled:g} | {cell['joint']} | {cell['views']} | "
                 f"{diff.mean():+.3f} ({int((diff > 0).sum())}/{len(diff)} seeds up) | "
                 + " | ".join(cell[f"mix {w:g}"] for w in MIX_WEIGHTS)
-                + f" | {cell['top']} | {cell['bottom']} |"
+                + " | "
+                + " | ".join(cell[v] for v in views)
+                + " |"
             )
             print(lines[-1], flush=True)
     with open(args.out, "w") as f:
