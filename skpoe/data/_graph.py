@@ -1,7 +1,8 @@
 """Label distributions spread over the views' neighbourhood graph, for the unlabeled rows.
 
 :func:`view_graph` links each row to its nearest neighbours in every view it observes (views
-standardized on their observed entries, missing entries at the column mean), and adds the views'
+centered on their observed entries and scaled per column, or by one scale for a view whose
+features share a unit; missing entries at the column mean), and adds the views'
 graphs, so rows that miss a view are linked through the views they have. :func:`spread_labels`
 (:mod:`skpoe.data._spreading`) runs label spreading (Zhou et al., 2004, as
 :class:`sklearn.semi_supervised.LabelSpreading`) over that graph, and :func:`pseudo_label_targets` turns its distributions into soft targets with
@@ -56,12 +57,26 @@ def _standardized(arr, rows, center, scale):
     return x
 
 
-def _neighbours(arr, rows, k, max_candidates, rng, queries=None, pool=None):
+def _view_wide(scale, segments):
+    """``scale`` with the columns of each ``(start, stop)`` segment given one scale: the
+    root mean square of their standard deviations (a view's total variance is kept)."""
+    scale = scale.copy()
+    for start, stop in segments:
+        part = scale[start:stop]
+        if part.size:
+            part[:] = np.sqrt(np.mean(part**2))
+    return scale
+
+
+def _neighbours(arr, rows, k, max_candidates, rng, queries=None, pool=None, shared=()):
     """Positions in ``rows`` of each query's nearest candidates, shape (len(rows), k').
 
-    The columns are scaled to mean 0 and variance 1 over the observed entries
-    of ``arr[rows]`` (:func:`~skpoe.data._moments.observed_moments`); the
-    queries are standardized and searched a block at a time. ``queries`` and
+    The columns are centered on the mean of the observed entries of
+    ``arr[rows]`` (:func:`~skpoe.data._moments.observed_moments`) and scaled
+    to variance 1, except that the columns of each ``(start, stop)`` segment
+    of ``shared`` (a view whose features share one unit) share one scale
+    (:func:`_view_wide`); the queries are scaled and searched a block at a
+    time. ``queries`` and
     ``pool`` are positions in ``rows`` (``None``: all of them). The candidates
     are the pool (at most ``max_candidates`` of it). A pool that holds the
     queries gives ``k' = k + 1`` neighbours (a row is usually its own first),
@@ -69,7 +84,9 @@ def _neighbours(arr, rows, k, max_candidates, rng, queries=None, pool=None):
     """
     center, scale = observed_moments(arr, rows)
     center = np.where(np.isfinite(center), center, 0.0)
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    scale = np.where(np.isfinite(scale), scale, 0.0)
+    scale = _view_wide(scale, shared)
+    scale = np.where(scale > 0, scale, 1.0)
     dtype = index_dtype(len(rows))
     cand = np.arange(len(rows), dtype=dtype) if pool is None else pool.astype(dtype)
     if len(cand) > max_candidates:
@@ -173,9 +190,21 @@ def _assembled(n, views, most):
     return sp.csr_matrix((data, indices, merged), shape=(n, n))
 
 
-def _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state, space="views"):
+def _shared_segments(arrays, views, shared_scale):
+    """Column segments, in the columns of ``views`` side by side, of the views that
+    ``shared_scale`` marks."""
+    widths = np.cumsum([0] + [arrays[m].shape[1] for m in views])
+    return [(widths[i], widths[i + 1]) for i, m in enumerate(views) if shared_scale[m]]
+
+
+def _upper_graph(
+    arrays, observed, n_neighbors, max_candidates, random_state, space="views", shared_scale=None
+):
     """The strict upper triangle of :func:`view_graph` (canonical CSR)."""
     n = observed.shape[0]
+    shared_scale = [False] * len(arrays) if shared_scale is None else list(shared_scale)
+    if len(shared_scale) != len(arrays):
+        raise ValueError(f"shared_scale has {len(shared_scale)} entries for {len(arrays)} views.")
     rng = np.random.RandomState(random_state)
     views = []
     for search in plan_searches(observed, space):
@@ -188,13 +217,20 @@ def _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state, sp
             if len(search.views) == 1
             else Columns([arrays[m] for m in search.views])
         )
-        nbrs = _neighbours(arr, rows, k, max_candidates, rng, search.queries, search.pool)
+        shared = _shared_segments(arrays, search.views, shared_scale)
+        nbrs = _neighbours(arr, rows, k, max_candidates, rng, search.queries, search.pool, shared)
         views.append((rows, nbrs, search.weight))
     return _assembled(n, views, sum(weight for _, _, weight in views))
 
 
 def view_graph(
-    arrays, observed, n_neighbors=10, max_candidates=20000, random_state=0, space="views"
+    arrays,
+    observed,
+    n_neighbors=10,
+    max_candidates=20000,
+    random_state=0,
+    space="views",
+    shared_scale=None,
 ):
     """Sum over views of each view's symmetric kNN connectivity, as a sparse (n, n) matrix.
 
@@ -212,6 +248,11 @@ def view_graph(
         Where the rows look for their neighbours
         (:func:`~skpoe.data._graph_searches.plan_searches`): in each view they
         observe, or, for rows with several views, in the space of all of them.
+    shared_scale : list of bool, optional
+        Per view: ``True`` scales the view's centered columns by one scale
+        (the root mean square of their standard deviations), for views whose
+        features share a unit (pixels); ``False`` (the default for every
+        view) scales each column to variance 1.
 
     Returns
     -------
@@ -221,7 +262,9 @@ def view_graph(
         a joint search once per view of its space (an integer dtype). The
         pseudo-labels spread over its upper triangle alone.
     """
-    upper = _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state, space)
+    upper = _upper_graph(
+        arrays, observed, n_neighbors, max_candidates, random_state, space, shared_scale
+    )
     return (upper + upper.T).tocsr()
 
 
@@ -235,14 +278,17 @@ def pseudo_label_targets(
     max_candidates=20000,
     random_state=0,
     space="views",
+    shared_scale=None,
 ):
     """Soft targets (n, n_classes) and confidence weights (n,) of the unlabeled rows.
 
     The weight of an unlabeled row is the largest probability of its spread
     distribution; labeled rows and rows the graph never reaches get weight 0
-    (and an all-zero target). ``space`` is :func:`view_graph`'s.
+    (and an all-zero target). ``space`` and ``shared_scale`` are :func:`view_graph`'s.
     """
-    upper = _upper_graph(arrays, observed, n_neighbors, max_candidates, random_state, space)
+    upper = _upper_graph(
+        arrays, observed, n_neighbors, max_candidates, random_state, space, shared_scale
+    )
     groups = _spread(upper, codes, labeled, n_classes, 0.2, 30)  # spread_labels' defaults
     del upper
     n = len(observed)

@@ -105,6 +105,7 @@ class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMix
         agreement_weight=0.2,
         n_neighbors=10,
         neighbor_space="joint",
+        neighbor_scaling="auto",
         missing_indicators=False,
         entry_masking="auto",
         entry_fill="neighbors",
@@ -139,6 +140,7 @@ class BaseMultimodalVAE(LatentFeatureNamesMixin, FittedModelMixin, ClassifierMix
         self.agreement_weight = agreement_weight
         self.n_neighbors = n_neighbors
         self.neighbor_space = neighbor_space
+        self.neighbor_scaling = neighbor_scaling
         self.missing_indicators = missing_indicators
         self.entry_masking = entry_masking
         self.entry_fill = entry_fill

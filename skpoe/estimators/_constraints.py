@@ -49,6 +49,7 @@ PARAMETER_CONSTRAINTS = {
     "agreement_weight": [Interval(Real, 0, None, closed="left")],
     "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     "neighbor_space": [StrOptions({"joint", "views"})],
+    "neighbor_scaling": [StrOptions({"auto", "features", "view"})],
     "missing_indicators": ["boolean"],
     "entry_masking": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
     "entry_fill": [StrOptions({"mean", "neighbors"})],

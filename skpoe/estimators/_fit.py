@@ -150,7 +150,17 @@ def unlabeled_targets(est, views, observed, liks, labels, train_rows):
         len(classes),
         est.n_neighbors,
         space=getattr(est, "neighbor_space", "views"),  # estimators pickled before it: "views"
+        shared_scale=shared_scale(getattr(est, "neighbor_scaling", "features"), liks[: len(views)]),
     )
+
+
+def shared_scale(scaling, liks):
+    """Per view, whether the pseudo-labels' graph gives its columns one scale
+    (``neighbor_scaling``: ``"view"``, ``"features"``, or ``"auto"``, one scale
+    for views with a Bernoulli likelihood)."""
+    if scaling == "auto":
+        return [lik.name == "bernoulli" for lik in liks]
+    return [scaling == "view"] * len(liks)
 
 
 #: the most memory (bytes, float64) that the observed rows of lazily read views may take to be

@@ -174,6 +174,17 @@ COMMON_DOC = """
         every view in every row, ``"joint"`` is a kNN graph over the
         concatenated standardized views, as ``LabelSpreading`` builds on
         them. See ``docs/semi_supervised.md``.
+    neighbor_scaling : {"auto", "features", "view"}, default="auto"
+        How that graph scales each view's centered columns. ``"features"``:
+        each column to variance 1 (as ``StandardScaler``), for features in
+        different units. ``"view"``: all the view's columns by one scale, the
+        root mean square of their standard deviations, for features that
+        share a unit (the pixels of an image: rarely lit border pixels are
+        not blown up to the weight of the strokes). ``"auto"``: ``"view"``
+        for views with a Bernoulli likelihood (values in [0, 1]),
+        ``"features"`` for the others. Either way a view's columns have a
+        total variance of one per column, so views weigh as before in the
+        joint space. See ``docs/semi_supervised.md``.
     missing_indicators : bool, default=False
         How the encoders see missing entries (NaN inside an observed row):
         ``False`` fills them with their column's mean over the observed

@@ -16,22 +16,27 @@ from skpoe.data._graph import pseudo_label_targets, spread_labels, view_graph
 from skpoe.data._graph_searches import plan_searches
 
 
-def _standardized(x, rows):
-    """Columns scaled over ``rows``' observed entries; NaN become 0."""
+def _standardized(x, rows, shared=()):
+    """Columns scaled over ``rows``' observed entries; NaN become 0. The columns of
+    each ``(start, stop)`` in ``shared`` share one scale: the root mean square of
+    their standard deviations."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         mean, std = np.nanmean(x[rows], 0), np.nanstd(x[rows], 0)
     mean = np.where(np.isfinite(mean), mean, 0.0)
-    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+    std = np.where(np.isfinite(std), std, 0.0)
+    for start, stop in shared:
+        std[start:stop] = np.sqrt(np.mean(std[start:stop] ** 2))
+    std = np.where(std > 0, std, 1.0)
     out = (x - mean) / std
     out[np.isnan(out)] = 0.0
     return out
 
 
-def _links(x, queries, pool, k, n):
+def _links(x, queries, pool, k, n, shared=()):
     """Symmetric 0/1 matrix of each query's k nearest pool rows (itself left out)."""
     rows = np.union1d(queries, pool)
-    z = _standardized(x, rows)
+    z = _standardized(x, rows, shared)
     kk = min(k + 1 if np.isin(queries, pool).any() else k, len(pool))
     idx = NearestNeighbors(n_neighbors=kk).fit(z[pool]).kneighbors(z[queries])[1]
     src, tgt = np.repeat(queries, kk), pool[idx].ravel()
@@ -41,25 +46,32 @@ def _links(x, queries, pool, k, n):
     return w.maximum(w.T)
 
 
-def _reference_joint_graph(arrays, observed, k):
+def _reference_joint_graph(arrays, observed, k, shared_scale=None):
     """The joint-space graph written plainly, search by search, as the docs describe it."""
     n, n_views = observed.shape
+    shared_scale = [False] * n_views if shared_scale is None else shared_scale
+
+    def own(m):  # the view's columns, alone
+        return [(0, arrays[m].shape[1])] if shared_scale[m] else []
+
     total = sp.csr_matrix((n, n))
     sets = {tuple(np.flatnonzero(r)) for r in observed if r.sum() > 1}
     for m in range(n_views):
         has = np.flatnonzero(observed[:, m])
         one = np.flatnonzero(observed[:, m] & (observed.sum(1) == 1))
         if len(one) and len(has) > 1:
-            total = total + _links(arrays[m], one, has, k, n)
+            total = total + _links(arrays[m], one, has, k, n, own(m))
     for views in sets:
-        own = np.flatnonzero((observed == np.isin(np.arange(n_views), views)).all(1))
+        rows_of = np.flatnonzero((observed == np.isin(np.arange(n_views), views)).all(1))
         has_all = observed[:, list(views)].all(1)
         x = np.concatenate([arrays[m] for m in views], 1)
-        total = total + len(views) * _links(x, own, np.flatnonzero(has_all), k, n)
+        ends = np.cumsum([0] + [arrays[m].shape[1] for m in views])
+        shared = [(ends[i], ends[i + 1]) for i, m in enumerate(views) if shared_scale[m]]
+        total = total + len(views) * _links(x, rows_of, np.flatnonzero(has_all), k, n, shared)
         for m in views:
             rest = np.flatnonzero(observed[:, m] & ~has_all)
             if len(rest):
-                total = total + _links(arrays[m], own, rest, k, n)
+                total = total + _links(arrays[m], rows_of, rest, k, n, own(m))
     return total.tocsr()
 
 

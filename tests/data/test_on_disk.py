@@ -134,20 +134,25 @@ def test_on_disk_views_get_the_unlabeled_terms_too(views, tmp_path):
 
 
 def test_on_disk_views_too_large_to_read_whole_build_the_graph_by_blocks(
-    views, tmp_path, monkeypatch
+    digits, tmp_path, monkeypatch
 ):
     """Past GRAPH_MAX_BYTES the graph reads the views a block of rows at a time: the same fit."""
     import skpoe.data._graph as graph_mod
     import skpoe.estimators._fit as fit_module
 
-    top, bottom, y = views
+    X, labels = digits
+    top, bottom = X[:800, :32].astype(np.float32), X[:800, 32:].astype(np.float32)
+    bottom[::5] = np.nan  # searches of several blocks: 640 rows with both halves
+    top[1::7, :4] = np.nan
+    y = np.where(np.arange(800) % 3 == 0, labels[:800], -1)
     X = ModalityDict(
         top=_memmap(tmp_path / "top", top), bottom=_memmap(tmp_path / "bottom", bottom)
     )
     kw = dict(TINY, max_iter=2)
     whole = MultimodalPoEVAE(**kw).fit(X, y)
     monkeypatch.setattr(fit_module, "GRAPH_MAX_BYTES", 1000)
-    monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 50)
+    # blocks of 256 rows, scikit-learn's chunks of distances: the same bits as one search
+    monkeypatch.setattr(graph_mod, "_query_rows", lambda d: 256)
     read = []
     real = fit_module._SourceRows.__getitem__
     monkeypatch.setattr(
@@ -158,5 +163,5 @@ def test_on_disk_views_too_large_to_read_whole_build_the_graph_by_blocks(
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning: the pseudo-labels are not dropped
         blocks = MultimodalPoEVAE(**kw).fit(X, y)
-    assert 50 in read  # the searches read the views a block of rows at a time
+    assert 256 in read  # the searches read the views a block of rows at a time
     np.testing.assert_array_equal(blocks.predict_proba(X), whole.predict_proba(X))
