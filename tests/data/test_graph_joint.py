@@ -182,16 +182,22 @@ def test_the_space_is_checked():
         )
 
 
-def test_the_estimator_builds_the_graph_in_its_space(monkeypatch):
+def _graph_arguments(monkeypatch, name):
+    """The values of the keyword ``name`` that fits pass to the pseudo-labels' graph."""
     import skpoe.estimators._fit as fit_module
 
-    spaces = []
+    seen = []
     real = fit_module.pseudo_label_targets
     monkeypatch.setattr(
         fit_module,
         "pseudo_label_targets",
-        lambda *a, **k: spaces.append(k["space"]) or real(*a, **k),
+        lambda *a, **k: seen.append(k[name]) or real(*a, **k),
     )
+    return seen
+
+
+def test_the_estimator_builds_the_graph_in_its_space(monkeypatch):
+    spaces = _graph_arguments(monkeypatch, "space")
     arrays, obs, y = _data(120)
     X = {"a": arrays[0], "b": arrays[1], "c": arrays[2]}
     labels = np.where(np.arange(120) % 5 == 0, y, -1)

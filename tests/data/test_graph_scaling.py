@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
-from test_graph_joint import _data, _reference_joint_graph, _standardized
+from test_graph_joint import _data, _graph_arguments, _reference_joint_graph, _standardized
 
 import skpoe.data._graph as graph_mod
-import skpoe.estimators._fit as fit_module
 from skpoe import MultimodalPoEVAE
 from skpoe.data._graph import pseudo_label_targets, spread_labels, view_graph
 
@@ -113,13 +112,7 @@ def test_shared_scale_must_name_every_view():
     "scaling, want", [("auto", [True, False]), ("features", [False, False]), ("view", [True, True])]
 )
 def test_the_estimator_scales_bernoulli_views_as_one_under_auto(monkeypatch, scaling, want):
-    seen = []
-    real = fit_module.pseudo_label_targets
-    monkeypatch.setattr(
-        fit_module,
-        "pseudo_label_targets",
-        lambda *a, **k: seen.append(k["shared_scale"]) or real(*a, **k),
-    )
+    seen = _graph_arguments(monkeypatch, "shared_scale")
     (a, _), y = _pixels(n=120)
     rng = np.random.RandomState(1)
     X = {"pixels": a, "table": rng.randn(120, 3) * 10 + 50}  # Bernoulli and Gaussian
