@@ -33,13 +33,9 @@ from skpoe.data._graph import pseudo_label_targets
 from skpoe.model_selection._compare import _check_data, _split
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from semi_supervised import LOADERS, TABLES  # noqa: E402
+from semi_supervised import DEFAULT_PROTOCOLS, LOADERS, PROTOCOLS, TABLES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROTOCOLS = {
-    "paper": dict(missing_views=1.0, view_dropout=0.0),
-    "dropout30": dict(missing_views=0.0, view_dropout=0.3),
-}
 SCALINGS = ("features", "view")
 
 
@@ -82,7 +78,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--labeled", nargs="+", type=float, default=[0.01, 0.1])
     parser.add_argument(
-        "--protocols", nargs="+", choices=sorted(PROTOCOLS), default=["paper", "dropout30"]
+        "--protocols", nargs="+", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOLS
     )
     parser.add_argument("--out", default=os.path.join(HERE, "results", "graph_scaling.md"))
     args = parser.parse_args(argv)

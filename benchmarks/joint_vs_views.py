@@ -36,14 +36,10 @@ import skpoe
 from skpoe.model_selection._compare import _check_data, _split
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from semi_supervised import LOADERS, TABLES  # noqa: E402
+from semi_supervised import LOADERS, PROTOCOLS, TABLES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MIX_WEIGHTS = (0.25, 0.5, 0.75)
-PROTOCOLS = {
-    "paper": dict(missing_views=1.0, view_dropout=0.0),
-    "dropout30": dict(missing_views=0.0, view_dropout=0.3),
-}
 
 
 def accuracies(est, s):
